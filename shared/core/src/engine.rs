@@ -1,0 +1,497 @@
+//! The sync engine: pure decisions, no I/O.
+//!
+//! Given the two sides of a pair (either may be missing), the link's memory of the last synced
+//! state and the flow's rules, [`decide`] says what to write where. The runtime does the
+//! fetching, writing and storing; keeping this part pure is what lets the chaos and property
+//! tests run thousands of scenarios in memory.
+//!
+//! How a field is merged (architecture.md, "merge"):
+//! - equal on both sides → nothing to do;
+//! - pinned by the flow to one system → that system's value (P2);
+//! - the link remembers its last synced hash: the side whose value still hashes to it did not
+//!   change, so the other side's value flows across;
+//! - changed on both sides (or never synced and both non-empty) → the more recently modified
+//!   record wins (ALG-10), ties to the flow's preferred system;
+//! - never synced and one side empty → the non-empty value (a first link fills gaps, it never
+//!   blanks a field).
+
+use crate::hash::{field_hashes, record_hash, value_hash};
+use crate::record::{Fields, Kind, Record};
+use crate::taxid::TaxId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a link remembers of the last sync of a pair.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkState {
+    /// field → hash of the value both sides held after the last sync.
+    pub field_hashes: BTreeMap<String, String>,
+    /// system → hash of that side's record as last written or read by us.
+    pub record_hashes: BTreeMap<String, String>,
+}
+
+impl LinkState {
+    /// True when `record` is exactly what we last wrote to or read from its system: an echo
+    /// of our own write, or a record nobody touched. It costs no further call.
+    pub fn knows(&self, record: &Record) -> bool {
+        self.record_hashes.get(&record.system) == Some(&record_hash(record.kind, &record.fields))
+    }
+}
+
+/// The flow's conflict rules (P2, ALG-10).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rules {
+    /// The system that wins when both records were modified at the same instant (or neither
+    /// says when). Empty: the first side of the pair.
+    pub prefer_on_tie: String,
+    /// field → system whose value always wins that field.
+    pub pins: BTreeMap<String, String>,
+}
+
+/// Why a record or pair is not synced (ALG-3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipReason(pub String);
+
+/// ALG-3: only records with a valid identification are synced.
+pub fn eligibility(record: &Record) -> Result<TaxId, SkipReason> {
+    let raw = record.fields.get("tax_id");
+    if raw.is_empty() {
+        return Err(SkipReason(format!(
+            "no identification (NIF/CIF/NIE) on {} {} {}",
+            record.system, record.kind, record.id
+        )));
+    }
+    TaxId::parse(raw).map_err(|e| {
+        SkipReason(format!(
+            "invalid identification on {} {} {}: {e}",
+            record.system, record.kind, record.id
+        ))
+    })
+}
+
+/// The outcome of a field-level merge of two records.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Merge {
+    /// The state both sides hold once the writes are done.
+    pub merged: Fields,
+    /// Fields to write to side A (only those that differ), with their new values.
+    pub to_a: Fields,
+    /// Fields to write to side B.
+    pub to_b: Fields,
+    /// Names of fields to clear (set empty) on A and on B: a cleared value is a change too.
+    pub clear_a: Vec<String>,
+    pub clear_b: Vec<String>,
+    /// Fields that changed on both sides since the last sync (decided by ALG-10 or a pin).
+    pub conflicts: Vec<String>,
+}
+
+impl Merge {
+    pub fn writes_a(&self) -> bool {
+        !self.to_a.is_empty() || !self.clear_a.is_empty()
+    }
+    pub fn writes_b(&self) -> bool {
+        !self.to_b.is_empty() || !self.clear_b.is_empty()
+    }
+    /// Names of the fields written to A (set or cleared).
+    pub fn fields_a(&self) -> Vec<String> {
+        let mut v = self.to_a.names();
+        v.extend(self.clear_a.iter().cloned());
+        v.sort();
+        v
+    }
+    pub fn fields_b(&self) -> Vec<String> {
+        let mut v = self.to_b.names();
+        v.extend(self.clear_b.iter().cloned());
+        v.sort();
+        v
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Winner {
+    A,
+    B,
+}
+
+fn newer(a: &Record, b: &Record, rules: &Rules) -> Winner {
+    match (a.modified, b.modified) {
+        (Some(x), Some(y)) if x > y => Winner::A,
+        (Some(x), Some(y)) if y > x => Winner::B,
+        (Some(_), None) => Winner::A,
+        (None, Some(_)) => Winner::B,
+        _ => {
+            if !rules.prefer_on_tie.is_empty() && rules.prefer_on_tie == b.system {
+                Winner::B
+            } else {
+                Winner::A
+            }
+        }
+    }
+}
+
+/// Field-level merge of `a` and `b` (same kind) against the last synced state `base`.
+pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &Rules) -> Merge {
+    let mut m = Merge::default();
+    let newest = newer(a, b, rules);
+    for &f in a.kind.fields() {
+        let va = a.fields.get(f);
+        let vb = b.fields.get(f);
+        let pick = if va == vb {
+            Winner::A
+        } else if let Some(sys) = rules.pins.get(f) {
+            if sys == &b.system {
+                Winner::B
+            } else {
+                Winner::A
+            }
+        } else {
+            match base.and_then(|l| l.field_hashes.get(f)) {
+                Some(h) => {
+                    let a_same = &value_hash(va) == h;
+                    let b_same = &value_hash(vb) == h;
+                    match (a_same, b_same) {
+                        (true, false) => Winner::B,
+                        (false, true) => Winner::A,
+                        _ => {
+                            m.conflicts.push(f.to_string());
+                            newest
+                        }
+                    }
+                }
+                None if va.is_empty() => Winner::B,
+                None if vb.is_empty() => Winner::A,
+                None => {
+                    m.conflicts.push(f.to_string());
+                    newest
+                }
+            }
+        };
+        let v = if pick == Winner::A { va } else { vb };
+        m.merged.set(f, v);
+        if v != va {
+            if v.is_empty() {
+                m.clear_a.push(f.to_string());
+            } else {
+                m.to_a.set(f, v);
+            }
+        }
+        if v != vb {
+            if v.is_empty() {
+                m.clear_b.push(f.to_string());
+            } else {
+                m.to_b.set(f, v);
+            }
+        }
+    }
+    m
+}
+
+/// Which side of a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Side {
+    A,
+    B,
+}
+
+/// What to do with a pair.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Not synced, with the reason (logged as skipped).
+    Skip(SkipReason),
+    /// Both sides already agree with each other and with the link: no write at all.
+    Unchanged,
+    /// Create the record on `on` with `fields` (the other side's canonical fields).
+    Create { on: Side, fields: Fields },
+    /// Write the differing fields to one or both sides (a `Merge` with no writes is a pair
+    /// that agrees but whose link must be (re)saved, e.g. a first match).
+    Update(Merge),
+}
+
+/// Decides what to do with a pair. `a` and `b` are the two sides (at least one present);
+/// `link` what was last synced, if the pair was linked before.
+pub fn decide(
+    a: Option<&Record>,
+    b: Option<&Record>,
+    link: Option<&LinkState>,
+    rules: &Rules,
+) -> Decision {
+    match (a, b) {
+        (None, None) => Decision::Skip(SkipReason("no record on either side".into())),
+        (Some(r), None) | (None, Some(r)) => {
+            if let Err(e) = eligibility(r) {
+                return Decision::Skip(e);
+            }
+            let on = if a.is_some() { Side::B } else { Side::A };
+            Decision::Create {
+                on,
+                fields: r.fields.clone(),
+            }
+        }
+        (Some(a), Some(b)) => {
+            if let Some(l) = link {
+                if l.knows(a) && l.knows(b) {
+                    return Decision::Unchanged;
+                }
+            } else {
+                // A first match: both must be eligible on their own.
+                if let Err(e) = eligibility(a).and(eligibility(b)) {
+                    return Decision::Skip(e);
+                }
+            }
+            let m = merge(a, b, link, rules);
+            // ALG-3 holds for the result too: a merge that would leave no valid identification
+            // (e.g. one side cleared it) is not propagated.
+            if let Err(e) = TaxId::parse(m.merged.get("tax_id")) {
+                return Decision::Skip(SkipReason(format!(
+                    "identification would become invalid ({e}); {} {} and {} {} left as they are",
+                    a.system, a.id, b.system, b.id
+                )));
+            }
+            Decision::Update(m)
+        }
+    }
+}
+
+/// The link state after a sync where both sides hold `merged`, given the canonical fields each
+/// side reported back after the write (its response or the record we read).
+pub fn synced_state(
+    kind: Kind,
+    merged: &Fields,
+    a: (&str, &Fields),
+    b: (&str, &Fields),
+) -> LinkState {
+    let mut record_hashes = BTreeMap::new();
+    record_hashes.insert(a.0.to_string(), record_hash(kind, a.1));
+    record_hashes.insert(b.0.to_string(), record_hash(kind, b.1));
+    LinkState {
+        field_hashes: field_hashes(kind, merged),
+        record_hashes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn rec(system: &str, id: &str, secs: i64, fields: &[(&str, &str)]) -> Record {
+        let mut f = Fields::new();
+        for (k, v) in fields {
+            f.set(k, v);
+        }
+        let mut r = Record::new(system, Kind::Contact, id, f);
+        r.modified = Some(Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap());
+        r
+    }
+
+    fn base_of(a: &Record, b: &Record, merged: &Fields) -> LinkState {
+        synced_state(
+            Kind::Contact,
+            merged,
+            (&a.system, &a.fields),
+            (&b.system, &b.fields),
+        )
+    }
+
+    const NIF: &str = "12345678Z";
+
+    #[test]
+    fn alg3_record_without_identification_is_skipped_with_reason() {
+        let r = rec("alegra", "7", 0, &[("first_name", "Ana")]);
+        match decide(None, Some(&r), None, &Rules::default()) {
+            Decision::Skip(SkipReason(why)) => assert!(why.contains("no identification"), "{why}"),
+            d => panic!("{d:?}"),
+        }
+        let bad = rec("alegra", "8", 0, &[("tax_id", "12345678A")]);
+        match decide(None, Some(&bad), None, &Rules::default()) {
+            Decision::Skip(SkipReason(why)) => assert!(why.contains("expected 'Z'"), "{why}"),
+            d => panic!("{d:?}"),
+        }
+    }
+
+    #[test]
+    fn alg2_unmatched_record_is_created_on_the_other_side() {
+        let r = rec("alegra", "7", 0, &[("tax_id", NIF), ("first_name", "Ana")]);
+        assert_eq!(
+            decide(None, Some(&r), None, &Rules::default()),
+            Decision::Create {
+                on: Side::A,
+                fields: r.fields.clone()
+            }
+        );
+    }
+
+    #[test]
+    fn alg10_first_match_fills_gaps_and_newest_wins_real_conflicts() {
+        let a = rec(
+            "clientify",
+            "1",
+            10,
+            &[("tax_id", NIF), ("first_name", "Ana"), ("email", "a@x.es")],
+        );
+        let b = rec(
+            "alegra",
+            "7",
+            20,
+            &[("tax_id", NIF), ("first_name", "Anna"), ("city", "Lugo")],
+        );
+        let Decision::Update(m) = decide(Some(&a), Some(&b), None, &Rules::default()) else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("first_name"), "Anna"); // b newer
+        assert_eq!(m.merged.get("email"), "a@x.es"); // gap filled, not blanked
+        assert_eq!(m.merged.get("city"), "Lugo");
+        assert_eq!(m.to_a.names(), vec!["city", "first_name"]);
+        assert_eq!(m.to_b.names(), vec!["email"]);
+        assert_eq!(m.conflicts, vec!["first_name"]);
+    }
+
+    #[test]
+    fn alg10_different_fields_edited_on_both_sides_keep_both_edits() {
+        let a0 = rec(
+            "clientify",
+            "1",
+            0,
+            &[("tax_id", NIF), ("first_name", "Ana"), ("city", "Lugo")],
+        );
+        let b0 = rec(
+            "alegra",
+            "7",
+            0,
+            &[("tax_id", NIF), ("first_name", "Ana"), ("city", "Lugo")],
+        );
+        let base = base_of(&a0, &b0, &a0.fields);
+        // A edits first_name (later), B edits city (earlier)
+        let a1 = rec(
+            "clientify",
+            "1",
+            50,
+            &[
+                ("tax_id", NIF),
+                ("first_name", "Ana María"),
+                ("city", "Lugo"),
+            ],
+        );
+        let b1 = rec(
+            "alegra",
+            "7",
+            40,
+            &[("tax_id", NIF), ("first_name", "Ana"), ("city", "Ourense")],
+        );
+        let Decision::Update(m) = decide(Some(&a1), Some(&b1), Some(&base), &Rules::default())
+        else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("first_name"), "Ana María");
+        assert_eq!(m.merged.get("city"), "Ourense");
+        assert_eq!(m.to_a.names(), vec!["city"]);
+        assert_eq!(m.to_b.names(), vec!["first_name"]);
+        assert!(m.conflicts.is_empty());
+    }
+
+    #[test]
+    fn alg10_same_field_edited_on_both_sides_keeps_the_newer_value() {
+        let a0 = rec(
+            "clientify",
+            "1",
+            0,
+            &[("tax_id", NIF), ("email", "old@x.es")],
+        );
+        let b0 = rec("alegra", "7", 0, &[("tax_id", NIF), ("email", "old@x.es")]);
+        let base = base_of(&a0, &b0, &a0.fields);
+        let a1 = rec(
+            "clientify",
+            "1",
+            30,
+            &[("tax_id", NIF), ("email", "a@x.es")],
+        );
+        let b1 = rec("alegra", "7", 31, &[("tax_id", NIF), ("email", "b@x.es")]);
+        let Decision::Update(m) = decide(Some(&a1), Some(&b1), Some(&base), &Rules::default())
+        else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("email"), "b@x.es");
+        assert_eq!(m.conflicts, vec!["email"]);
+        // and the other way round
+        let b2 = rec("alegra", "7", 29, &[("tax_id", NIF), ("email", "b@x.es")]);
+        let Decision::Update(m) = decide(Some(&a1), Some(&b2), Some(&base), &Rules::default())
+        else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("email"), "a@x.es");
+    }
+
+    #[test]
+    fn alg10_ties_go_to_the_preferred_system_and_pins_always_win() {
+        let a0 = rec(
+            "clientify",
+            "1",
+            0,
+            &[("tax_id", NIF), ("email", "old@x.es"), ("phone", "1")],
+        );
+        let base = base_of(&a0, &a0, &a0.fields);
+        let a1 = rec(
+            "clientify",
+            "1",
+            5,
+            &[("tax_id", NIF), ("email", "a@x.es"), ("phone", "2")],
+        );
+        let b1 = rec(
+            "alegra",
+            "7",
+            5,
+            &[("tax_id", NIF), ("email", "b@x.es"), ("phone", "1")],
+        );
+        let rules = Rules {
+            prefer_on_tie: "alegra".into(),
+            pins: [("phone".to_string(), "alegra".to_string())].into(),
+        };
+        let Decision::Update(m) = decide(Some(&a1), Some(&b1), Some(&base), &rules) else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("email"), "b@x.es");
+        assert_eq!(
+            m.merged.get("phone"),
+            "1",
+            "pinned to alegra although only clientify changed it"
+        );
+    }
+
+    #[test]
+    fn alg10_a_cleared_field_flows_as_a_clear() {
+        let a0 = rec("clientify", "1", 0, &[("tax_id", NIF), ("email", "x@x.es")]);
+        let base = base_of(&a0, &a0, &a0.fields);
+        let a1 = rec("clientify", "1", 5, &[("tax_id", NIF)]);
+        let b1 = rec("alegra", "7", 0, &[("tax_id", NIF), ("email", "x@x.es")]);
+        let Decision::Update(m) = decide(Some(&a1), Some(&b1), Some(&base), &Rules::default())
+        else {
+            panic!()
+        };
+        assert_eq!(m.clear_b, vec!["email"]);
+        assert!(!m.writes_a());
+    }
+
+    #[test]
+    fn alg9_echo_of_our_own_write_is_unchanged() {
+        let a = rec("clientify", "1", 0, &[("tax_id", NIF), ("email", "x@x.es")]);
+        let b = rec("alegra", "7", 9, &[("tax_id", NIF), ("email", "x@x.es")]);
+        let link = base_of(&a, &b, &a.fields);
+        assert!(link.knows(&a) && link.knows(&b));
+        assert_eq!(
+            decide(Some(&a), Some(&b), Some(&link), &Rules::default()),
+            Decision::Unchanged
+        );
+    }
+
+    #[test]
+    fn alg3_merge_that_would_clear_the_identification_is_skipped() {
+        let a0 = rec("clientify", "1", 0, &[("tax_id", NIF)]);
+        let base = base_of(&a0, &a0, &a0.fields);
+        let a1 = rec("clientify", "1", 5, &[("first_name", "Ana")]);
+        let b1 = rec("alegra", "7", 0, &[("tax_id", NIF)]);
+        assert!(matches!(
+            decide(Some(&a1), Some(&b1), Some(&base), &Rules::default()),
+            Decision::Skip(_)
+        ));
+    }
+}
