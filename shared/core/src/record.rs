@@ -191,6 +191,10 @@ pub struct Record {
     /// Whether the record carries the link marks the flow puts on it (e.g. tag `alegra`,
     /// ALG-5). Vendors without marks report `true`.
     pub marked: bool,
+    /// Vendor data a connector needs to write the record back (e.g. Alegra's `type` list, so
+    /// a provider stays a provider). Never hashed, never merged.
+    #[serde(default)]
+    pub extra: serde_json::Value,
 }
 
 impl Record {
@@ -203,6 +207,7 @@ impl Record {
             fields,
             partner_ref: None,
             marked: true,
+            extra: serde_json::Value::Null,
         }
     }
 

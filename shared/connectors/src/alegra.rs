@@ -1,0 +1,489 @@
+//! Alegra (invoicing), API v1. Facts from `spec/vendor-apis/clientify-alegra.md` §2.
+//!
+//! - Auth HTTP Basic `email:token` [D]; 150 requests/minute per user, `X-Rate-Limit-*`
+//!   headers on every answer, 429 past it [D].
+//! - `start`/`limit` paging, limit at most 30, bare JSON arrays; `metadata=true` adds the
+//!   total [C]. Ids are strings [D].
+//! - No modified-since filter exists [C], so Modified lists every contact and lets the link
+//!   hashes tell what changed (see the README, "Modes").
+//! - One `/contacts` resource holds persons (type `client`/`lead`) and providers (type
+//!   `provider`, ALG-6 companies); a contact may be both, so writes keep the other types.
+//! - `identification` reads as a string; writes send `{type, number}` (the Colombian shape
+//!   "verified live" [C]; the Spanish shape is unknown) — one place to change: [`id_object`].
+
+use crate::error::ConnectorError;
+use crate::http::{Auth, CallStats, Http, RetryPolicy};
+use crate::time::parse_vendor_time;
+use crate::{Connector, Page};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use puente_core::{canonical_tax_id, Fields, Kind, Record, Relationship, TaxId};
+use serde_json::{json, Value};
+
+pub const SYSTEM: &str = "alegra";
+/// The API's page cap.
+pub const PAGE_LIMIT: u32 = 30;
+
+#[derive(Clone, Debug)]
+pub struct AlegraConfig {
+    pub base_url: String,
+    pub email: String,
+    pub token: String,
+    pub budget: Option<u64>,
+    pub retry: RetryPolicy,
+}
+
+pub struct Alegra {
+    http: Http,
+}
+
+fn s(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn join(parts: &[String]) -> String {
+    parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `type` list, whether the API sent an array (advanced mode) or a string (simple mode).
+pub fn types_of(v: &Value) -> Vec<String> {
+    match v.get("type") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        Some(Value::String(x)) if !x.is_empty() => vec![x.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// ALG-4, Alegra side: contact type → relationship (`client` → client, `lead` → lead,
+/// anything else → other).
+pub fn relationship_of(types: &[String]) -> Relationship {
+    if types.iter().any(|t| t == "client") {
+        Relationship::Client
+    } else if types.iter().any(|t| t == "lead") {
+        Relationship::Lead
+    } else {
+        Relationship::Other
+    }
+}
+
+/// ALG-4 towards Alegra: replaces the client/lead part of `types`, keeping `provider`.
+pub fn types_for(rel: Relationship, current: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = current
+        .iter()
+        .filter(|t| *t != "client" && *t != "lead")
+        .cloned()
+        .collect();
+    match rel {
+        Relationship::Client => out.insert(0, "client".into()),
+        Relationship::Lead => out.insert(0, "lead".into()),
+        Relationship::Other => {}
+    }
+    out
+}
+
+/// Whether an Alegra contact belongs to `kind`'s flow: providers are companies (ALG-6); every
+/// other contact (client, lead or untyped) is a person contact.
+pub fn is_kind(v: &Value, kind: Kind) -> bool {
+    let types = types_of(v);
+    let provider = types.iter().any(|t| t == "provider");
+    match kind {
+        Kind::Company => provider,
+        Kind::Contact => !provider || types.iter().any(|t| t == "client" || t == "lead"),
+    }
+}
+
+/// Maps an Alegra contact to a canonical record of `kind`.
+pub fn to_record(kind: Kind, v: &Value) -> Record {
+    let mut f = Fields::new();
+    let ident = match v.get("identification") {
+        Some(Value::Object(o)) => o
+            .get("number")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        _ => s(v, "identification"),
+    };
+    f.set("tax_id", canonical_tax_id(&ident));
+    let types = types_of(v);
+    match kind {
+        Kind::Contact => {
+            match v.get("nameObject").filter(|n| n.is_object()) {
+                Some(n) => {
+                    f.set("first_name", join(&[s(n, "firstName"), s(n, "secondName")]));
+                    f.set(
+                        "last_name",
+                        join(&[s(n, "lastName"), s(n, "secondLastName")]),
+                    );
+                }
+                None => {
+                    let name = s(v, "name");
+                    let mut it = name.trim().splitn(2, ' ');
+                    f.set("first_name", it.next().unwrap_or(""));
+                    f.set("last_name", it.next().unwrap_or(""));
+                }
+            }
+            f.set("status", relationship_of(&types).as_str());
+            f.set("mobile", s(v, "mobile"));
+        }
+        Kind::Company => f.set("name", s(v, "name")),
+    }
+    f.set("email", s(v, "email"));
+    f.set("phone", s(v, "phonePrimary"));
+    if kind == Kind::Company && f.get("phone").is_empty() {
+        f.set("phone", s(v, "mobile"));
+    }
+    if let Some(a) = v.get("address").filter(|a| a.is_object()) {
+        f.set("street", s(a, "address"));
+        f.set("city", s(a, "city"));
+        f.set("region", s(a, "department"));
+        f.set("postal_code", s(a, "zipCode"));
+        f.set("country", s(a, "country"));
+    }
+    Record {
+        system: SYSTEM.into(),
+        kind,
+        id: s(v, "id"),
+        modified: parse_vendor_time(&s(v, "updated_at")),
+        fields: f,
+        partner_ref: None,
+        marked: true,
+        extra: json!({ "type": types }),
+    }
+}
+
+/// The identification as Alegra takes it on writes.
+pub fn id_object(tax: &str) -> Value {
+    match TaxId::parse(tax) {
+        Ok(t) => json!({"type": t.kind().label(), "number": t.as_str()}),
+        Err(_) => json!(tax),
+    }
+}
+
+fn body_for(kind: Kind, fields: &Fields, changed: &[String], current: Option<&Record>) -> Value {
+    let touched = |f: &str| current.is_none() || changed.iter().any(|c| c == f);
+    let mut b = serde_json::Map::new();
+    if touched("tax_id") {
+        b.insert("identification".into(), id_object(fields.get("tax_id")));
+    }
+    let current_types: Vec<String> = current
+        .and_then(|c| c.extra.get("type"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    match kind {
+        Kind::Contact => {
+            if touched("first_name") || touched("last_name") {
+                let (first, last) = (fields.get("first_name"), fields.get("last_name"));
+                b.insert(
+                    "nameObject".into(),
+                    json!({"firstName": first, "secondName": "", "lastName": last, "secondLastName": ""}),
+                );
+                b.insert("name".into(), json!(join(&[first.into(), last.into()])));
+            }
+            if touched("status") {
+                let rel = Relationship::from_canonical(fields.get("status"));
+                b.insert("type".into(), json!(types_for(rel, &current_types)));
+            }
+            if touched("mobile") {
+                b.insert("mobile".into(), json!(fields.get("mobile")));
+            }
+            if current.is_none() {
+                b.insert("kindOfPerson".into(), json!("PERSON_ENTITY"));
+            }
+        }
+        Kind::Company => {
+            if touched("name") {
+                b.insert("name".into(), json!(fields.get("name")));
+            }
+            if current.is_none() {
+                b.insert("kindOfPerson".into(), json!("LEGAL_ENTITY"));
+                b.insert("type".into(), json!(["provider"]));
+            }
+        }
+    }
+    if touched("email") {
+        b.insert("email".into(), json!(fields.get("email")));
+    }
+    if touched("phone") {
+        b.insert("phonePrimary".into(), json!(fields.get("phone")));
+    }
+    let mut addr = serde_json::Map::new();
+    for (canon, key) in [
+        ("street", "address"),
+        ("city", "city"),
+        ("region", "department"),
+        ("postal_code", "zipCode"),
+        ("country", "country"),
+    ] {
+        if touched(canon) {
+            addr.insert(key.into(), json!(fields.get(canon)));
+        }
+    }
+    if !addr.is_empty() {
+        b.insert("address".into(), Value::Object(addr));
+    }
+    Value::Object(b)
+}
+
+impl Alegra {
+    pub fn new(cfg: AlegraConfig) -> Alegra {
+        let http = Http::new(
+            SYSTEM,
+            &cfg.base_url,
+            Auth::Basic(cfg.email, cfg.token),
+            cfg.retry,
+        )
+        .with_budget(cfg.budget);
+        Alegra { http }
+    }
+
+    fn auth_hint(e: ConnectorError) -> ConnectorError {
+        match e {
+            ConnectorError::Auth { system, status, message, .. } => ConnectorError::Auth {
+                system,
+                status,
+                message,
+                hint: "check connections.alegra.email and the API token (Alegra → Configuración → API - Integraciones con otros sistemas)".into(),
+            },
+            other => other,
+        }
+    }
+
+    fn array(body: &Value) -> Result<&Vec<Value>, ConnectorError> {
+        body.as_array()
+            .or_else(|| body.get("data").and_then(Value::as_array))
+            .ok_or_else(|| ConnectorError::Decode {
+                system: SYSTEM.into(),
+                detail: "expected a JSON array of contacts".into(),
+            })
+    }
+}
+
+#[async_trait]
+impl Connector for Alegra {
+    fn system(&self) -> &str {
+        SYSTEM
+    }
+
+    async fn check(&self) -> Result<(), ConnectorError> {
+        self.http
+            .get("contacts", &[("start", "0".into()), ("limit", "1".into())])
+            .await
+            .map(|_| ())
+            .map_err(Self::auth_hint)
+    }
+
+    async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
+        // Alegra contacts have no custom fields; the Clientify id lives in Puente's links.
+        Ok(Vec::new())
+    }
+
+    fn has_modified_filter(&self, _kind: Kind) -> bool {
+        false
+    }
+
+    async fn list(
+        &self,
+        kind: Kind,
+        _since: Option<DateTime<Utc>>,
+        page: Option<&str>,
+    ) -> Result<Page, ConnectorError> {
+        let start: u64 = page.and_then(|p| p.parse().ok()).unwrap_or(0);
+        let mut q = vec![
+            ("start", start.to_string()),
+            ("limit", PAGE_LIMIT.to_string()),
+            ("order_field", "id".to_string()),
+            ("order_direction", "ASC".to_string()),
+            ("metadata", "true".to_string()),
+        ];
+        if kind == Kind::Company {
+            q.push(("type", "provider".into()));
+        }
+        let a = self
+            .http
+            .get("contacts", &q)
+            .await
+            .map_err(Self::auth_hint)?;
+        let rows = Self::array(&a.body)?;
+        let total = a.body.pointer("/metadata/total").and_then(|t| {
+            t.as_u64()
+                .or_else(|| t.as_str().and_then(|x| x.parse().ok()))
+        });
+        let next =
+            (rows.len() as u32 >= PAGE_LIMIT).then(|| (start + rows.len() as u64).to_string());
+        let records = rows
+            .iter()
+            .filter(|v| is_kind(v, kind))
+            .map(|v| to_record(kind, v))
+            .collect();
+        Ok(Page {
+            records,
+            next,
+            total,
+        })
+    }
+
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
+        match self.http.get(&format!("contacts/{id}"), &[]).await {
+            Ok(a) => Ok(Some(to_record(kind, &a.body))),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Self::auth_hint(e)),
+        }
+    }
+
+    async fn find_by_tax_id(
+        &self,
+        kind: Kind,
+        tax_id: &TaxId,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let a = self
+            .http
+            .get("contacts", &[("identification", tax_id.to_string())])
+            .await
+            .map_err(Self::auth_hint)?;
+        Ok(Self::array(&a.body)?
+            .iter()
+            .map(|v| to_record(kind, v))
+            .collect())
+    }
+
+    async fn create(
+        &self,
+        kind: Kind,
+        fields: &Fields,
+        _partner_id: Option<&str>,
+    ) -> Result<Record, ConnectorError> {
+        let body = body_for(kind, fields, &[], None);
+        let a = self
+            .http
+            .post("contacts", &body)
+            .await
+            .map_err(Self::auth_hint)?;
+        Ok(to_record(kind, &a.body))
+    }
+
+    async fn update(
+        &self,
+        current: &Record,
+        set: &Fields,
+        clear: &[String],
+        _partner_id: Option<&str>,
+    ) -> Result<Record, ConnectorError> {
+        let mut target = current.fields.clone();
+        for (k, v) in set.iter() {
+            target.set(k, v);
+        }
+        for k in clear {
+            target.set(k, "");
+        }
+        let mut changed = set.names();
+        changed.extend(clear.iter().cloned());
+        let mut body = body_for(current.kind, &target, &changed, Some(current));
+        // A company written through the contact resource stays a provider (ALG-6).
+        if current.kind == Kind::Company {
+            let mut types: Vec<String> = current
+                .extra
+                .get("type")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !types.iter().any(|t| t == "provider") {
+                types.push("provider".into());
+                body["type"] = json!(types);
+            }
+        }
+        if body.as_object().is_some_and(|o| o.is_empty()) {
+            return Ok(current.clone());
+        }
+        let a = self
+            .http
+            .put(&format!("contacts/{}", current.id), &body)
+            .await
+            .map_err(Self::auth_hint)?;
+        Ok(to_record(current.kind, &a.body))
+    }
+
+    fn calls(&self) -> CallStats {
+        self.http.stats()
+    }
+
+    fn reset_budget(&self) {
+        self.http.reset_budget()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alg4_alegra_types_map_to_relationship_and_back_keeping_provider() {
+        assert_eq!(relationship_of(&["client".into()]), Relationship::Client);
+        assert_eq!(relationship_of(&["lead".into()]), Relationship::Lead);
+        assert_eq!(relationship_of(&[]), Relationship::Other);
+        assert_eq!(relationship_of(&["provider".into()]), Relationship::Other);
+        assert_eq!(
+            types_for(Relationship::Lead, &["client".into(), "provider".into()]),
+            vec!["lead", "provider"]
+        );
+        assert_eq!(
+            types_for(Relationship::Other, &["client".into()]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn alg6_providers_are_companies_persons_are_contacts() {
+        let p = json!({"type": ["provider"]});
+        let c = json!({"type": ["client"]});
+        let both = json!({"type": ["client", "provider"]});
+        let none = json!({"type": []});
+        assert!(is_kind(&p, Kind::Company) && !is_kind(&p, Kind::Contact));
+        assert!(is_kind(&c, Kind::Contact) && !is_kind(&c, Kind::Company));
+        assert!(is_kind(&both, Kind::Contact) && is_kind(&both, Kind::Company));
+        assert!(is_kind(&none, Kind::Contact));
+    }
+
+    #[test]
+    fn alg2_alegra_contact_maps_to_canonical() {
+        let v = json!({"id": "774", "name": "Lina María Montoya Ruiz",
+            "nameObject": {"firstName": "Lina", "secondName": "María", "lastName": "Montoya", "secondLastName": "Ruiz"},
+            "identification": "x1234567l", "email": "lina@ex.com", "phonePrimary": "981", "mobile": "600",
+            "type": ["client"], "address": {"address": "Calle 10", "city": "Lugo", "zipCode": "27001"},
+            "updated_at": "2026-11-22 10:00:00"});
+        let r = to_record(Kind::Contact, &v);
+        assert_eq!(r.fields.get("first_name"), "Lina María");
+        assert_eq!(r.fields.get("last_name"), "Montoya Ruiz");
+        assert_eq!(r.fields.get("tax_id"), "X1234567L");
+        assert_eq!(r.fields.get("status"), "client");
+        assert_eq!(r.fields.get("postal_code"), "27001");
+        assert!(r.modified.is_some());
+        // and the write side keeps the names whole, so they read back the same (no echo loop)
+        let body = body_for(Kind::Contact, &r.fields, &[], None);
+        assert_eq!(body["nameObject"]["firstName"], "Lina María");
+        assert_eq!(
+            body["identification"],
+            json!({"type": "NIE", "number": "X1234567L"})
+        );
+    }
+}

@@ -1,0 +1,575 @@
+//! Clientify (CRM), API v1. Facts from `spec/vendor-apis/clientify-alegra.md` §1; most are
+//! [C] (seen in client code), so every path and field name Puente relies on is here.
+//!
+//! - Auth `Authorization: Token <key>`; DRF paging `{count,next,previous,results}`, 404
+//!   `Invalid page.` past the end; `page_size` up to 250 accepted.
+//! - Filters: `taxpayer_identification_number=`, `modified[gte]=` (ISO 8601), `ordering=`.
+//! - PUT is a partial update; `emails`/`phones`/`addresses`/`tags` replace their lists;
+//!   `custom_fields` `[{field,value}]` merge by name.
+//! - The Alegra id lives in the custom field `in_alegra` (ALG-2 step 1, ALG-13) and every
+//!   synced record carries the tag `alegra` (ALG-5).
+
+use crate::error::ConnectorError;
+use crate::http::{Auth, CallStats, Http, RetryPolicy};
+use crate::time::parse_vendor_time;
+use crate::{Connector, Page};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use puente_core::{canonical_tax_id, Fields, Kind, Record, Relationship, TaxId};
+use serde_json::{json, Value};
+
+pub const SYSTEM: &str = "clientify";
+/// Custom field holding the Alegra id (ALG-2, ALG-13).
+pub const LINK_FIELD: &str = "in_alegra";
+/// Tag every synced record carries (ALG-5).
+pub const LINK_TAG: &str = "alegra";
+const PHONE_MOBILE: i64 = 2;
+const PHONE_MAIN: i64 = 1;
+
+/// Settings of a Clientify connection.
+#[derive(Clone, Debug)]
+pub struct ClientifyConfig {
+    pub base_url: String,
+    pub api_key: String,
+    pub page_size: u32,
+    pub budget: Option<u64>,
+    pub retry: RetryPolicy,
+}
+
+pub struct Clientify {
+    http: Http,
+    page_size: u32,
+}
+
+fn path(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Contact => "contacts/",
+        Kind::Company => "companies/",
+    }
+}
+
+fn object_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Contact => "contact",
+        Kind::Company => "company",
+    }
+}
+
+/// ALG-4, Clientify side: status slug → canonical relationship. Every lead-like stage is a
+/// lead, so a `hot-lead` is not rewritten to `cold-lead` when Alegra says `lead`.
+pub fn relationship_of(status: &str) -> Relationship {
+    match status {
+        "client" => Relationship::Client,
+        "visitor" | "not-qualified-lead" | "cold-lead" | "warm-lead" | "hot-lead" | "in-deal" => {
+            Relationship::Lead
+        }
+        _ => Relationship::Other,
+    }
+}
+
+/// ALG-4, towards Clientify: canonical relationship → (status slug, contact type).
+pub fn status_of(rel: Relationship) -> (&'static str, &'static str) {
+    match rel {
+        Relationship::Client => ("client", "Cliente actual"),
+        Relationship::Lead => ("cold-lead", "Cliente potencial"),
+        Relationship::Other => ("other", ""),
+    }
+}
+
+fn s(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn id_of(v: &Value) -> String {
+    s(v, "id")
+}
+
+/// Maps a Clientify contact or company to a canonical record.
+pub fn to_record(kind: Kind, v: &Value) -> Record {
+    let mut f = Fields::new();
+    f.set(
+        "tax_id",
+        canonical_tax_id(&s(v, "taxpayer_identification_number")),
+    );
+    match kind {
+        Kind::Contact => {
+            f.set("first_name", s(v, "first_name"));
+            f.set("last_name", s(v, "last_name"));
+            f.set("status", relationship_of(&s(v, "status")).as_str());
+        }
+        Kind::Company => f.set("name", s(v, "name")),
+    }
+    let empty = Vec::new();
+    let emails = v.get("emails").and_then(Value::as_array).unwrap_or(&empty);
+    if let Some(e) = emails.first() {
+        f.set("email", s(e, "email"));
+    }
+    let phones = v.get("phones").and_then(Value::as_array).unwrap_or(&empty);
+    let is_mobile = |p: &&Value| p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE);
+    if let Some(p) = phones.iter().find(|p| !is_mobile(p)) {
+        f.set("phone", s(p, "phone"));
+    }
+    if kind == Kind::Contact {
+        if let Some(p) = phones.iter().find(is_mobile) {
+            f.set("mobile", s(p, "phone"));
+        }
+    } else if let Some(p) = phones.iter().find(is_mobile) {
+        if f.get("phone").is_empty() {
+            f.set("phone", s(p, "phone"));
+        }
+    }
+    let addresses = v
+        .get("addresses")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    if let Some(a) = addresses.first() {
+        f.set("street", s(a, "street"));
+        f.set("city", s(a, "city"));
+        f.set("region", s(a, "state"));
+        f.set("postal_code", s(a, "postal_code"));
+        f.set("country", s(a, "country"));
+    }
+    let custom = v
+        .get("custom_fields")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    let partner = custom
+        .iter()
+        .find(|c| s(c, "field") == LINK_FIELD)
+        .map(|c| s(c, "value"))
+        .filter(|x| !x.is_empty() && x != "--");
+    let tags = v.get("tags").and_then(Value::as_array).unwrap_or(&empty);
+    let marked = tags
+        .iter()
+        .any(|t| t.as_str() == Some(LINK_TAG) || s(t, "name") == LINK_TAG);
+    Record {
+        system: SYSTEM.into(),
+        kind,
+        id: id_of(v),
+        modified: parse_vendor_time(&s(v, "modified")),
+        fields: f,
+        partner_ref: partner,
+        marked,
+        extra: json!({
+            "emails": v.get("emails").cloned().unwrap_or(json!([])),
+            "phones": v.get("phones").cloned().unwrap_or(json!([])),
+            "addresses": v.get("addresses").cloned().unwrap_or(json!([])),
+            "tags": v.get("tags").cloned().unwrap_or(json!([])),
+        }),
+    }
+}
+
+const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "postal_code", "country"];
+
+/// The JSON body that writes `fields` (all of them when `current` is `None`, a create;
+/// otherwise only the keys whose canonical fields are in `changed`).
+fn body_for(kind: Kind, fields: &Fields, changed: &[String], current: Option<&Record>) -> Value {
+    let touched = |f: &str| current.is_none() || changed.iter().any(|c| c == f);
+    let mut b = serde_json::Map::new();
+    if touched("tax_id") {
+        b.insert(
+            "taxpayer_identification_number".into(),
+            json!(fields.get("tax_id")),
+        );
+    }
+    match kind {
+        Kind::Contact => {
+            for f in ["first_name", "last_name"] {
+                if touched(f) {
+                    b.insert(f.into(), json!(fields.get(f)));
+                }
+            }
+            if touched("status") {
+                let (status, ctype) = status_of(Relationship::from_canonical(fields.get("status")));
+                b.insert("status".into(), json!(status));
+                if !ctype.is_empty() || current.is_some() {
+                    b.insert("contact_type".into(), json!(ctype));
+                }
+            }
+        }
+        Kind::Company => {
+            if touched("name") {
+                b.insert("name".into(), json!(fields.get("name")));
+            }
+        }
+    }
+    let extra = current.map(|c| &c.extra);
+    let list = |key: &str| -> Vec<Value> {
+        extra
+            .and_then(|e| e.get(key))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if touched("email") {
+        let mut emails = list("emails");
+        let email = fields.get("email");
+        if emails.is_empty() {
+            if !email.is_empty() {
+                emails.push(json!({"type": 1, "email": email}));
+            }
+        } else if email.is_empty() {
+            emails.remove(0);
+        } else {
+            emails[0]["email"] = json!(email);
+        }
+        if current.is_some() || !emails.is_empty() {
+            b.insert("emails".into(), Value::Array(emails));
+        }
+    }
+    if touched("phone") || touched("mobile") {
+        let mut phones = list("phones");
+        let mut put = |value: &str, mobile: bool| {
+            let pos = phones.iter().position(|p| {
+                (p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE)) == mobile
+            });
+            match (pos, value.is_empty()) {
+                (Some(i), true) => {
+                    phones.remove(i);
+                }
+                (Some(i), false) => phones[i]["phone"] = json!(value),
+                (None, false) => phones.push(json!({
+                    "type": if mobile { PHONE_MOBILE } else { PHONE_MAIN },
+                    "phone": value
+                })),
+                (None, true) => {}
+            }
+        };
+        put(fields.get("phone"), false);
+        if kind == Kind::Contact {
+            put(fields.get("mobile"), true);
+        }
+        if current.is_some() || !phones.is_empty() {
+            b.insert("phones".into(), Value::Array(phones));
+        }
+    }
+    if ADDRESS_FIELDS.iter().any(|f| touched(f)) {
+        let mut addresses = list("addresses");
+        let all_empty = ADDRESS_FIELDS.iter().all(|f| fields.get(f).is_empty());
+        let new = json!({
+            "street": fields.get("street"),
+            "city": fields.get("city"),
+            "state": fields.get("region"),
+            "postal_code": fields.get("postal_code"),
+            "country": fields.get("country"),
+        });
+        if addresses.is_empty() {
+            if !all_empty {
+                let mut a = new;
+                a["type"] = json!(1);
+                addresses.push(a);
+            }
+        } else if all_empty {
+            addresses.remove(0);
+        } else {
+            for (k, v) in new.as_object().expect("object") {
+                addresses[0][k] = v.clone();
+            }
+        }
+        if current.is_some() || !addresses.is_empty() {
+            b.insert("addresses".into(), Value::Array(addresses));
+        }
+    }
+    Value::Object(b)
+}
+
+impl Clientify {
+    pub fn new(cfg: ClientifyConfig) -> Clientify {
+        let http = Http::new(SYSTEM, &cfg.base_url, Auth::Token(cfg.api_key), cfg.retry)
+            .with_budget(cfg.budget);
+        Clientify {
+            http,
+            page_size: cfg.page_size.clamp(1, 250),
+        }
+    }
+
+    fn auth_hint(e: ConnectorError) -> ConnectorError {
+        match e {
+            ConnectorError::Auth { system, status, message, .. } => ConnectorError::Auth {
+                system,
+                status,
+                message,
+                hint: "check the API key (Clientify → Settings → API) in connections.clientify.api_key".into(),
+            },
+            other => other,
+        }
+    }
+
+    /// Adds the link marks (ALG-2 `in_alegra`, ALG-5 tag) to a write body when missing.
+    fn add_marks(body: &mut Value, current: Option<&Record>, partner_id: Option<&str>) {
+        let Some(pid) = partner_id else { return };
+        if current.and_then(|c| c.partner_ref.as_deref()) != Some(pid) {
+            body["custom_fields"] = json!([{"field": LINK_FIELD, "value": pid}]);
+        }
+        if !current.map(|c| c.marked).unwrap_or(false) {
+            let mut tags: Vec<Value> = current
+                .and_then(|c| c.extra.get("tags"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            tags.push(json!(LINK_TAG));
+            body["tags"] = Value::Array(tags);
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for Clientify {
+    fn system(&self) -> &str {
+        SYSTEM
+    }
+
+    async fn check(&self) -> Result<(), ConnectorError> {
+        self.http
+            .get("contacts/", &[("page_size", "1".into())])
+            .await
+            .map(|_| ())
+            .map_err(Self::auth_hint)
+    }
+
+    async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
+        let mut existing = Vec::new();
+        let mut next: Option<String> = Some(self.http.url("custom-fields/"));
+        let mut query = vec![("page_size", "250".to_string())];
+        while let Some(url) = next {
+            let a = match self.http.get(&url, &query).await {
+                Ok(a) => a,
+                Err(ConnectorError::NotFound { .. }) => break,
+                Err(e) => return Err(Self::auth_hint(e)),
+            };
+            query.clear();
+            if let Some(rs) = a.body.get("results").and_then(Value::as_array) {
+                for r in rs {
+                    existing.push((s(r, "name"), s(r, "object_type")));
+                }
+            }
+            next = a
+                .body
+                .get("next")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        let mut created = Vec::new();
+        for kind in Kind::ALL {
+            let ot = object_type(kind);
+            if !existing.iter().any(|(n, o)| n == LINK_FIELD && o == ot) {
+                self.http
+                    .post(
+                        "custom-fields/",
+                        &json!({"name": LINK_FIELD, "object_type": ot, "field_type": "text"}),
+                    )
+                    .await?;
+                created.push(format!("custom field {LINK_FIELD} on {ot}s"));
+            }
+        }
+        Ok(created)
+    }
+
+    fn has_modified_filter(&self, _kind: Kind) -> bool {
+        true
+    }
+
+    async fn list(
+        &self,
+        kind: Kind,
+        since: Option<DateTime<Utc>>,
+        page: Option<&str>,
+    ) -> Result<Page, ConnectorError> {
+        let page_no = page.unwrap_or("1").to_string();
+        let mut q = vec![
+            ("page", page_no.clone()),
+            ("page_size", self.page_size.to_string()),
+        ];
+        match since {
+            Some(t) => {
+                // Tie-safe order for the Modified cursor: modification time, then id.
+                q.push(("ordering", "modified,id".into()));
+                q.push((
+                    "modified[gte]",
+                    t.to_rfc3339_opts(SecondsFormat::Micros, true),
+                ));
+            }
+            // Full: by id, which edits during the run do not reorder.
+            None => q.push(("ordering", "id".into())),
+        }
+        let a = match self.http.get(path(kind), &q).await {
+            Ok(a) => a,
+            // DRF: a page past the end is 404 "Invalid page." (records vanished mid-run).
+            Err(ConnectorError::NotFound { .. }) if page_no != "1" => return Ok(Page::default()),
+            Err(e) => return Err(Self::auth_hint(e)),
+        };
+        let records = a
+            .body
+            .get("results")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ConnectorError::Decode {
+                system: SYSTEM.into(),
+                detail: "list answer without `results`".into(),
+            })?
+            .iter()
+            .map(|v| to_record(kind, v))
+            .collect();
+        let next = a
+            .body
+            .get("next")
+            .and_then(Value::as_str)
+            .map(|_| (page_no.parse::<u64>().unwrap_or(1) + 1).to_string());
+        Ok(Page {
+            records,
+            next,
+            total: a.body.get("count").and_then(Value::as_u64),
+        })
+    }
+
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
+        match self.http.get(&format!("{}{id}/", path(kind)), &[]).await {
+            Ok(a) => Ok(Some(to_record(kind, &a.body))),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Self::auth_hint(e)),
+        }
+    }
+
+    async fn find_by_tax_id(
+        &self,
+        kind: Kind,
+        tax_id: &TaxId,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let a = self
+            .http
+            .get(
+                path(kind),
+                &[("taxpayer_identification_number", tax_id.to_string())],
+            )
+            .await
+            .map_err(Self::auth_hint)?;
+        Ok(a.body
+            .get("results")
+            .and_then(Value::as_array)
+            .map(|rs| rs.iter().map(|v| to_record(kind, v)).collect())
+            .unwrap_or_default())
+    }
+
+    async fn create(
+        &self,
+        kind: Kind,
+        fields: &Fields,
+        partner_id: Option<&str>,
+    ) -> Result<Record, ConnectorError> {
+        let mut body = body_for(kind, fields, &[], None);
+        Self::add_marks(&mut body, None, partner_id);
+        let a = self
+            .http
+            .post(path(kind), &body)
+            .await
+            .map_err(Self::auth_hint)?;
+        Ok(to_record(kind, &a.body))
+    }
+
+    async fn update(
+        &self,
+        current: &Record,
+        set: &Fields,
+        clear: &[String],
+        partner_id: Option<&str>,
+    ) -> Result<Record, ConnectorError> {
+        let mut target = current.fields.clone();
+        for (k, v) in set.iter() {
+            target.set(k, v);
+        }
+        for k in clear {
+            target.set(k, "");
+        }
+        let mut changed = set.names();
+        changed.extend(clear.iter().cloned());
+        let mut body = body_for(current.kind, &target, &changed, Some(current));
+        Self::add_marks(&mut body, Some(current), partner_id);
+        if body.as_object().is_some_and(|o| o.is_empty()) {
+            return Ok(current.clone());
+        }
+        let a = self
+            .http
+            .put(&format!("{}{}/", path(current.kind), current.id), &body)
+            .await
+            .map_err(Self::auth_hint)?;
+        Ok(to_record(current.kind, &a.body))
+    }
+
+    fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
+        !record.marked || record.partner_ref.as_deref() != Some(partner_id)
+    }
+
+    fn calls(&self) -> CallStats {
+        self.http.stats()
+    }
+
+    fn reset_budget(&self) {
+        self.http.reset_budget()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Value {
+        json!({"id": 12, "first_name": "Ana", "last_name": "Pérez", "status": "hot-lead",
+            "emails": [{"id": 1, "type": 1, "email": "ana@ex.com"}],
+            "phones": [{"id": 2, "type": 2, "phone": "+34600000000"}, {"id": 3, "type": 1, "phone": "981000000"}],
+            "addresses": [{"id": 3, "type": 1, "street": "C/ Mayor 1", "city": "Lugo", "state": "Galicia", "country": "España", "postal_code": "27001"}],
+            "tags": ["vip"], "custom_fields": [{"field": "in_alegra", "value": "774"}],
+            "taxpayer_identification_number": "12.345.678-z", "modified": "2026-11-22T10:00:00.000001+00:00"})
+    }
+
+    #[test]
+    fn alg4_clientify_contact_maps_to_canonical() {
+        let r = to_record(Kind::Contact, &sample());
+        assert_eq!(r.id, "12");
+        assert_eq!(r.fields.get("tax_id"), "12345678Z");
+        assert_eq!(r.fields.get("status"), "lead");
+        assert_eq!(r.fields.get("mobile"), "+34600000000");
+        assert_eq!(r.fields.get("phone"), "981000000");
+        assert_eq!(r.fields.get("region"), "Galicia");
+        assert_eq!(r.partner_ref.as_deref(), Some("774"));
+        assert!(!r.marked);
+    }
+
+    #[test]
+    fn alg4_status_maps_both_ways_consistently() {
+        for rel in [
+            Relationship::Client,
+            Relationship::Lead,
+            Relationship::Other,
+        ] {
+            assert_eq!(relationship_of(status_of(rel).0), rel);
+        }
+        assert_eq!(
+            status_of(Relationship::Client),
+            ("client", "Cliente actual")
+        );
+        assert_eq!(
+            status_of(Relationship::Lead),
+            ("cold-lead", "Cliente potencial")
+        );
+    }
+
+    #[test]
+    fn alg5_update_body_writes_only_changed_fields_and_adds_marks() {
+        let cur = to_record(Kind::Contact, &sample());
+        let mut target = cur.fields.clone();
+        target.set("city", "Ourense");
+        let mut body = body_for(Kind::Contact, &target, &["city".into()], Some(&cur));
+        Clientify::add_marks(&mut body, Some(&cur), Some("774"));
+        let o = body.as_object().unwrap();
+        assert_eq!(
+            o.keys().cloned().collect::<Vec<_>>(),
+            vec!["addresses", "tags"]
+        );
+        assert_eq!(body["addresses"][0]["city"], "Ourense");
+        assert_eq!(body["addresses"][0]["id"], 3, "keeps the sub-resource id");
+        assert_eq!(body["tags"], json!(["vip", "alegra"]));
+    }
+}

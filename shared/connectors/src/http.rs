@@ -1,0 +1,475 @@
+//! The HTTP layer every connector shares: auth, retries with backoff, rate-limit pacing,
+//! a per-connection call budget and call counting.
+//!
+//! Retry rules (issue 2, item 5):
+//! - 429: the request was not processed, so any method may be retried; wait `Retry-After`,
+//!   else `X-Rate-Limit-Reset` (Alegra), else exponential backoff.
+//! - 5xx, timeouts and connection resets: GET/PUT/DELETE are retried with backoff; a POST is
+//!   not, because it may have been applied: it fails as [`ConnectorError::Ambiguous`] and the
+//!   runtime looks the record up by its natural key before trying again.
+//! - A refused connection sent nothing, so it is retried for every method.
+//! - When a response says no requests remain in the window (`X-Rate-Limit-Remaining: 0`), the
+//!   next call waits for the reset instead of provoking a 429.
+
+use crate::error::ConnectorError;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How a connection authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    /// `Authorization: Token <key>` (Clientify).
+    Token(String),
+    /// HTTP Basic `user:password` (Alegra: email + API token).
+    Basic(String, String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets, not even in debug output.
+        match self {
+            Auth::Token(_) => f.write_str("Token(***)"),
+            Auth::Basic(u, _) => write!(f, "Basic({u}:***)"),
+        }
+    }
+}
+
+/// Retry and pacing policy of a connection.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt for transient failures (5xx, timeouts, refused).
+    pub max_retries: usize,
+    /// Retries after 429 answers (a storm can last a whole rate window).
+    pub max_rate_limit_retries: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+    /// The longest wait a vendor's `Retry-After`/reset header may impose.
+    pub max_header_wait: Duration,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            max_rate_limit_retries: 8,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(8),
+            max_header_wait: Duration::from_secs(65),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Counts of calls a connection made, by method, plus retries and 429s.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallStats {
+    pub total: u64,
+    pub by_method: BTreeMap<String, u64>,
+    pub retries: u64,
+    pub rate_limited: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    total: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+    by_method: Mutex<BTreeMap<String, u64>>,
+}
+
+/// An authenticated JSON client for one vendor connection.
+pub struct Http {
+    system: String,
+    base: String,
+    auth: Auth,
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    counters: Counters,
+    budget: Option<u64>,
+    budget_used: AtomicU64,
+    /// Do not send before this instant (the vendor said the window is spent).
+    pace_until: Mutex<Option<Instant>>,
+}
+
+/// A decoded answer.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Http {
+    pub fn new(system: &str, base: &str, auth: Auth, policy: RetryPolicy) -> Http {
+        let client = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.connect_timeout)
+            .user_agent(concat!("puente/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("reqwest client builds with static settings");
+        Http {
+            system: system.to_string(),
+            base: base.trim_end_matches('/').to_string(),
+            auth,
+            client,
+            policy,
+            counters: Counters::default(),
+            budget: None,
+            budget_used: AtomicU64::new(0),
+            pace_until: Mutex::new(None),
+        }
+    }
+
+    /// Caps the calls of one run (see [`Http::reset_budget`]).
+    pub fn with_budget(mut self, budget: Option<u64>) -> Http {
+        self.budget = budget;
+        self
+    }
+
+    pub fn reset_budget(&self) {
+        self.budget_used.store(0, Ordering::Relaxed);
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn system(&self) -> &str {
+        &self.system
+    }
+
+    pub fn stats(&self) -> CallStats {
+        CallStats {
+            total: self.counters.total.load(Ordering::Relaxed),
+            by_method: self.counters.by_method.lock().expect("stats lock").clone(),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+            rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Absolute URL for `path` (relative to the base) or an absolute URL as is (DRF `next`).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}/{}", self.base, path.trim_start_matches('/'))
+        }
+    }
+
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Answer, ConnectorError> {
+        self.send(Method::GET, path, query, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Answer, ConnectorError> {
+        self.send(Method::POST, path, &[], Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Answer, ConnectorError> {
+        self.send(Method::PUT, path, &[], Some(body)).await
+    }
+
+    /// Sends with the retry rules in the module doc. Non-2xx answers become errors, except
+    /// that a 404 is returned as `NotFound` so callers can decide what absence means.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer, ConnectorError> {
+        let url = self.url(path);
+        let idempotent = method != Method::POST;
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(self.policy.min_delay)
+            .with_max_delay(self.policy.max_delay)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let mut transient_retries = 0usize;
+        let mut limited_retries = 0usize;
+        loop {
+            self.wait_for_pace().await;
+            if let Some(limit) = self.budget {
+                if self.budget_used.fetch_add(1, Ordering::Relaxed) >= limit {
+                    return Err(ConnectorError::Budget {
+                        system: self.system.clone(),
+                        limit,
+                    });
+                }
+            }
+            self.count(&method);
+            let mut req = self.client.request(method.clone(), &url);
+            if !query.is_empty() {
+                req = req.query(query);
+            }
+            req = match &self.auth {
+                Auth::Token(t) => req.header(AUTHORIZATION, format!("Token {t}")),
+                Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+            };
+            if let Some(b) = body {
+                req = req
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(serde_json::to_vec(b).expect("JSON values serialise"));
+            }
+            let delay = match req.send().await {
+                Err(e) => {
+                    let sent_nothing = e.is_connect() && !e.is_timeout();
+                    if !idempotent && !sent_nothing {
+                        return Err(ConnectorError::Ambiguous {
+                            system: self.system.clone(),
+                            detail: describe(&e),
+                        });
+                    }
+                    if transient_retries >= self.policy.max_retries {
+                        return Err(ConnectorError::Unreachable {
+                            system: self.system.clone(),
+                            url: strip_query(&url),
+                            detail: describe(&e),
+                        });
+                    }
+                    transient_retries += 1;
+                    backoff.next().unwrap_or(self.policy.max_delay)
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    self.note_rate_headers(&headers);
+                    let bytes = resp.bytes().await.unwrap_or_default();
+                    if status.is_success() {
+                        let body = if bytes.is_empty() {
+                            Value::Null
+                        } else {
+                            serde_json::from_slice(&bytes).map_err(|e| ConnectorError::Decode {
+                                system: self.system.clone(),
+                                detail: format!("{method} {}: {e}", strip_query(&url)),
+                            })?
+                        };
+                        return Ok(Answer { status, body });
+                    }
+                    let message = error_message(&bytes);
+                    match status.as_u16() {
+                        429 => {
+                            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                            if limited_retries >= self.policy.max_rate_limit_retries {
+                                return Err(ConnectorError::RateLimited {
+                                    system: self.system.clone(),
+                                    detail: message,
+                                });
+                            }
+                            limited_retries += 1;
+                            header_wait(&headers)
+                                .map(|d| d.min(self.policy.max_header_wait))
+                                .unwrap_or_else(|| backoff.next().unwrap_or(self.policy.max_delay))
+                        }
+                        401 | 403 => {
+                            return Err(ConnectorError::Auth {
+                                system: self.system.clone(),
+                                status: status.as_u16(),
+                                message,
+                                hint: String::new(),
+                            })
+                        }
+                        404 => {
+                            return Err(ConnectorError::NotFound {
+                                system: self.system.clone(),
+                                what: format!("{} ({message})", strip_query(&url)),
+                            })
+                        }
+                        s if s >= 500 => {
+                            if !idempotent {
+                                return Err(ConnectorError::Ambiguous {
+                                    system: self.system.clone(),
+                                    detail: format!("HTTP {s}: {message}"),
+                                });
+                            }
+                            if transient_retries >= self.policy.max_retries {
+                                return Err(ConnectorError::Vendor {
+                                    system: self.system.clone(),
+                                    status: s,
+                                    message,
+                                    transient: true,
+                                });
+                            }
+                            transient_retries += 1;
+                            header_wait(&headers)
+                                .map(|d| d.min(self.policy.max_header_wait))
+                                .unwrap_or_else(|| backoff.next().unwrap_or(self.policy.max_delay))
+                        }
+                        s => {
+                            return Err(ConnectorError::Vendor {
+                                system: self.system.clone(),
+                                status: s,
+                                message,
+                                transient: false,
+                            })
+                        }
+                    }
+                }
+            };
+            self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(system = %self.system, %method, delay_ms = delay.as_millis() as u64, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn count(&self, method: &Method) {
+        self.counters.total.fetch_add(1, Ordering::Relaxed);
+        *self
+            .counters
+            .by_method
+            .lock()
+            .expect("stats lock")
+            .entry(method.to_string())
+            .or_default() += 1;
+    }
+
+    async fn wait_for_pace(&self) {
+        let until = *self.pace_until.lock().expect("pace lock");
+        if let Some(t) = until {
+            let now = Instant::now();
+            if t > now {
+                tokio::time::sleep(t - now).await;
+            }
+        }
+    }
+
+    fn note_rate_headers(&self, headers: &HeaderMap) {
+        let remaining = header_u64(headers, "x-rate-limit-remaining");
+        let reset = header_u64(headers, "x-rate-limit-reset");
+        let mut pace = self.pace_until.lock().expect("pace lock");
+        match (remaining, reset) {
+            (Some(0), Some(secs)) => {
+                let secs = secs.min(self.policy.max_header_wait.as_secs());
+                *pace = Some(Instant::now() + Duration::from_secs(secs));
+            }
+            (Some(_), _) => *pace = None,
+            _ => {}
+        }
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// `Retry-After` (seconds) or, failing that, Alegra's `X-Rate-Limit-Reset`.
+fn header_wait(headers: &HeaderMap) -> Option<Duration> {
+    header_u64(headers, "retry-after")
+        .or_else(|| header_u64(headers, "x-rate-limit-reset"))
+        .map(|s| Duration::from_secs(s.max(1)))
+}
+
+/// The vendor's own words from an error body: `{"message"}` (Alegra), `{"detail"}` (DRF),
+/// `{"error":{"message"}}`, or DRF field errors `{"field":["msg"]}`.
+pub fn error_message(bytes: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+        let text = String::from_utf8_lossy(bytes);
+        let t: String = text.chars().take(200).collect();
+        return if t.trim().is_empty() {
+            "(empty body)".into()
+        } else {
+            t
+        };
+    };
+    if let Some(m) = v.get("message").and_then(Value::as_str) {
+        return m.to_string();
+    }
+    if let Some(m) = v.get("detail").and_then(Value::as_str) {
+        return m.to_string();
+    }
+    if let Some(m) = v.pointer("/error/message").and_then(Value::as_str) {
+        return m.to_string();
+    }
+    if let Some(obj) = v.as_object() {
+        let parts: Vec<String> = obj
+            .iter()
+            .map(|(k, val)| {
+                let msgs = match val {
+                    Value::Array(a) => a
+                        .iter()
+                        .map(|x| {
+                            x.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| x.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    other => other.to_string(),
+                };
+                format!("{k}: {msgs}")
+            })
+            .collect();
+        if !parts.is_empty() {
+            return parts.join("; ");
+        }
+    }
+    v.to_string()
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut s = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn strip_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+/// A shareable handle.
+pub type SharedHttp = Arc<Http>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alg12_error_messages_keep_the_vendors_words() {
+        assert_eq!(
+            error_message(br#"{"message":"Too Many request","code":429}"#),
+            "Too Many request"
+        );
+        assert_eq!(
+            error_message(br#"{"detail":"Invalid token."}"#),
+            "Invalid token."
+        );
+        assert_eq!(
+            error_message(br#"{"first_name":["This field is required."]}"#),
+            "first_name: This field is required."
+        );
+        assert_eq!(error_message(b""), "(empty body)");
+    }
+
+    #[test]
+    fn alg12_auth_debug_hides_secrets() {
+        let s = format!(
+            "{:?} {:?}",
+            Auth::Token("sekrit".into()),
+            Auth::Basic("me@x.es".into(), "sekrit".into())
+        );
+        assert!(!s.contains("sekrit"), "{s}");
+    }
+}

@@ -1,0 +1,91 @@
+//! One module per vendor API: HTTP client, mapping to canonical records, and (later) webhook
+//! parsing. Every vendor-specific path and field name lives in its module, so a correction
+//! when a real API disagrees with the sandbox touches one file.
+
+pub mod alegra;
+pub mod clientify;
+pub mod error;
+pub mod http;
+mod time;
+
+pub use error::ConnectorError;
+pub use http::{Auth, CallStats, Http, RetryPolicy};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use puente_core::{Fields, Kind, Record, TaxId};
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// Token for the next page; `None` at the end.
+    pub next: Option<String>,
+    /// Total matching records, when the vendor says (for progress bars).
+    pub total: Option<u64>,
+}
+
+/// What Puente needs from a vendor, per entity kind.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The system's name in configs, links and logs (`clientify`, `alegra`).
+    fn system(&self) -> &str;
+
+    /// ALG-12: checks that the credentials work, with a clear error naming the system.
+    async fn check(&self) -> Result<(), ConnectorError>;
+
+    /// ALG-13: makes sure what the flow needs exists on the vendor side (e.g. custom fields).
+    /// Returns a description of each thing it created.
+    async fn prepare(&self) -> Result<Vec<String>, ConnectorError>;
+
+    /// Whether [`Connector::list`] can filter by modification time for `kind`.
+    fn has_modified_filter(&self, kind: Kind) -> bool;
+
+    /// One page of records of `kind`, all of them or (where supported) those modified at or
+    /// after `since`, in a stable order. `page` is the token from the previous page.
+    async fn list(
+        &self,
+        kind: Kind,
+        since: Option<DateTime<Utc>>,
+        page: Option<&str>,
+    ) -> Result<Page, ConnectorError>;
+
+    /// One record by id; `None` when it does not exist.
+    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError>;
+
+    /// Records whose identification equals `tax_id` (one search call).
+    async fn find_by_tax_id(
+        &self,
+        kind: Kind,
+        tax_id: &TaxId,
+    ) -> Result<Vec<Record>, ConnectorError>;
+
+    /// Creates a record from canonical `fields`. `partner_id` is the counterpart's id, for
+    /// vendors that keep it in the record (Clientify `in_alegra`).
+    async fn create(
+        &self,
+        kind: Kind,
+        fields: &Fields,
+        partner_id: Option<&str>,
+    ) -> Result<Record, ConnectorError>;
+
+    /// Writes only `set` and `clear` (and the link marks when missing) to `current`.
+    async fn update(
+        &self,
+        current: &Record,
+        set: &Fields,
+        clear: &[String],
+        partner_id: Option<&str>,
+    ) -> Result<Record, ConnectorError>;
+
+    /// Whether `record` lacks the marks this vendor keeps for a link to `partner_id`.
+    fn needs_marks(&self, _record: &Record, _partner_id: &str) -> bool {
+        false
+    }
+
+    /// Calls made so far.
+    fn calls(&self) -> CallStats;
+
+    /// Starts a new run's call budget.
+    fn reset_budget(&self);
+}
