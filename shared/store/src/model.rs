@@ -1,0 +1,235 @@
+//! The records the sync engine persists, independent of any backend.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What the engine knows about one business entity that exists in several systems.
+///
+/// A link is the memory of the sync: which external records are "the same" contact,
+/// company or product, and what each field looked like the last time both sides agreed.
+/// The per-field hashes let the merge tell which side changed a field; the per-system
+/// record hashes let the worker recognise an echo of its own write and do nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub tenant: String,
+    /// `"contact"`, `"company"`, `"product"`, ...
+    pub kind: String,
+    /// Chosen by the caller and immutable (e.g. `"alegra:774"`).
+    pub id: String,
+    /// Natural key, e.g. the normalised tax id `"B12345674"`; unique per (tenant, kind).
+    pub key: Option<String>,
+    /// system -> external id, e.g. `{"alegra": "774", "clientify": "12"}`; each pair is
+    /// unique per (tenant, kind).
+    pub ids: BTreeMap<String, String>,
+    /// field -> hash of the last synced value.
+    pub field_hashes: BTreeMap<String, String>,
+    /// system -> hash of that side's record as last written or read.
+    pub record_hashes: BTreeMap<String, String>,
+    /// 0 = never stored. The store sets it; callers send back the version they read so a
+    /// concurrent writer is detected instead of silently overwritten.
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Link {
+    /// A link that has never been stored (version 0), with no ids, key or hashes yet.
+    pub fn new(tenant: impl Into<String>, kind: impl Into<String>, id: impl Into<String>) -> Self {
+        Link {
+            tenant: tenant.into(),
+            kind: kind.into(),
+            id: id.into(),
+            key: None,
+            ids: BTreeMap::new(),
+            field_hashes: BTreeMap::new(),
+            record_hashes: BTreeMap::new(),
+            version: 0,
+            updated_at: Utc::now(),
+        }
+    }
+}
+
+/// What the worker did with one record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Failed,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Created,
+        Action::Updated,
+        Action::Unchanged,
+        Action::Skipped,
+        Action::Failed,
+    ];
+
+    /// The lowercase name used in serde, `Display` and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Skipped => "skipped",
+            Action::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text did not name an [`Action`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown action {0:?} (expected created, updated, unchanged, skipped or failed)")]
+pub struct ParseActionError(pub String);
+
+impl FromStr for Action {
+    type Err = ParseActionError;
+
+    /// Case-insensitive, surrounding whitespace ignored (CLI input).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        Action::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(t))
+            .ok_or_else(|| ParseActionError(s.to_string()))
+    }
+}
+
+/// One line of the activity log: what happened to one record, never its values.
+///
+/// Only field *names* are kept and every entry carries `expires_at`, so the log can answer
+/// "why did this contact change?" without becoming a second copy of personal data (GDPR).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// Assigned by the store on append (monotonic per store); 0 on input.
+    pub seq: u64,
+    pub tenant: String,
+    pub at: DateTime<Utc>,
+    pub run_id: Option<String>,
+    pub flow: String,
+    pub kind: String,
+    pub action: Action,
+    /// The record the entry is about (the source side).
+    pub system: String,
+    pub external_id: Option<String>,
+    pub target_system: Option<String>,
+    pub target_id: Option<String>,
+    pub link_id: Option<String>,
+    /// Names of the fields written (never values).
+    pub fields: Vec<String>,
+    pub reason: Option<String>,
+    /// Retention: expired entries are never returned and are purged.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A filter over the activity log; all set filters must match (AND). Results are newest
+/// first; `before_seq` pages backwards (pass the last `seq` seen). `limit` 0 returns nothing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogQuery {
+    pub tenant: String,
+    pub system: Option<String>,
+    pub external_id: Option<String>,
+    pub link_id: Option<String>,
+    pub run_id: Option<String>,
+    pub action: Option<Action>,
+    pub before_seq: Option<u64>,
+    pub limit: usize,
+}
+
+impl LogQuery {
+    /// The newest `limit` entries of a tenant, no other filter.
+    pub fn new(tenant: impl Into<String>, limit: usize) -> Self {
+        LogQuery {
+            tenant: tenant.into(),
+            limit,
+            ..LogQuery::default()
+        }
+    }
+}
+
+/// A message handed out by [`crate::Queue::receive`]; `receipt` is what acknowledges it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueMessage {
+    pub id: String,
+    pub group: String,
+    pub body: String,
+    /// How many times it has been received, this delivery included.
+    pub receive_count: u32,
+    /// Valid until the message is received again, retried or acknowledged.
+    pub receipt: String,
+    pub enqueued_at: DateTime<Utc>,
+}
+
+/// A message that was received too often without being acknowledged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub id: String,
+    pub group: String,
+    pub body: String,
+    pub receive_count: u32,
+    pub failed_at: DateTime<Utc>,
+    /// The error given to the last `retry_later`, if any.
+    pub last_error: Option<String>,
+}
+
+/// Every store operation fails with one of these.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Someone else wrote the item since it was read: re-read, re-merge, retry.
+    #[error("version conflict on {0}")]
+    Conflict(String),
+    /// The external id or natural key already belongs to another link.
+    #[error("{0} already linked")]
+    Duplicate(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database itself failed (I/O, corruption, a path that cannot be opened, ...).
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_text_forms_agree() {
+        for a in Action::ALL {
+            assert_eq!(a.to_string(), a.as_str());
+            assert_eq!(a.as_str().parse::<Action>(), Ok(a));
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                format!("\"{}\"", a.as_str())
+            );
+        }
+        assert_eq!(" Failed ".parse::<Action>(), Ok(Action::Failed));
+        assert!("deleted".parse::<Action>().is_err());
+    }
+
+    #[test]
+    fn store_error_messages() {
+        assert_eq!(
+            StoreError::Duplicate("contact alegra:774".into()).to_string(),
+            "contact alegra:774 already linked"
+        );
+        assert_eq!(
+            StoreError::Conflict("x".into()).to_string(),
+            "version conflict on x"
+        );
+    }
+}

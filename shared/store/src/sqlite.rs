@@ -1,0 +1,902 @@
+//! The embedded default [`Store`](crate::Store): one SQLite file holds links, checkpoints,
+//! leases, processed events, the activity log and a durable queue.
+//!
+//! One connection behind a `std::sync::Mutex`: every operation is a short statement or
+//! transaction that never spans an `.await`, so a single connection is both simplest and
+//! fast (no pool, no cross-connection `SQLITE_BUSY` inside the process). WAL lets other
+//! processes (the CLI inspecting the log) read while the server writes; `synchronous =
+//! NORMAL` is durable across application crashes (the point of the queue) and only risks
+//! the last transactions on power loss, at a fraction of the fsyncs.
+//!
+//! Timestamps are stored as fixed-width RFC 3339 UTC text with nanoseconds
+//! (`2025-01-31T12:00:00.000000000Z`): readable in the `sqlite3` shell, lossless, and
+//! ordered correctly by plain text comparison, so expiry checks are indexed range scans.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{
+    params, params_from_iter, Connection, OptionalExtension, Row, Transaction, TransactionBehavior,
+};
+
+use crate::model::{
+    Action, ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, StoreError, StoreResult,
+};
+use crate::ports::{ActivityLog, CheckpointStore, DedupStore, LeaseStore, LinkStore, Queue};
+use crate::stats::{OpCounter, OpCounts, StoreStats};
+use crate::util::{deadline, token, DEDUP_WINDOW, DEFAULT_MAX_RECEIVES};
+
+/// Schema migrations; entry `i` takes the database from version `i` to `i + 1`. Append
+/// new entries, never edit shipped ones: `schema_version` records how far a file got.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE links (
+    tenant        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    key           TEXT,
+    ids           TEXT NOT NULL,   -- JSON object system -> external id
+    field_hashes  TEXT NOT NULL,   -- JSON object
+    record_hashes TEXT NOT NULL,   -- JSON object
+    version       INTEGER NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (tenant, kind, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX links_by_key ON links (tenant, kind, key) WHERE key IS NOT NULL;
+
+-- The secondary index link by (tenant, kind, system, external id).
+CREATE TABLE link_ids (
+    tenant      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    system      TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    link_id     TEXT NOT NULL,
+    PRIMARY KEY (tenant, kind, system, external_id)
+) WITHOUT ROWID;
+CREATE INDEX link_ids_by_link ON link_ids (tenant, kind, link_id);
+
+CREATE TABLE checkpoints (
+    tenant     TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, scope)
+) WITHOUT ROWID;
+
+CREATE TABLE leases (
+    tenant     TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    owner      TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, name)
+) WITHOUT ROWID;
+
+CREATE TABLE processed_events (
+    tenant     TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, event_id)
+) WITHOUT ROWID;
+CREATE INDEX processed_events_expiry ON processed_events (expires_at);
+
+CREATE TABLE activity (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant        TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    run_id        TEXT,
+    flow          TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    system        TEXT NOT NULL,
+    external_id   TEXT,
+    target_system TEXT,
+    target_id     TEXT,
+    link_id       TEXT,
+    fields        TEXT NOT NULL,   -- JSON array of field names
+    reason        TEXT,
+    expires_at    TEXT NOT NULL
+);
+CREATE INDEX activity_by_tenant ON activity (tenant, seq);
+CREATE INDEX activity_by_record ON activity (tenant, system, external_id, seq);
+CREATE INDEX activity_by_link ON activity (tenant, link_id, seq);
+CREATE INDEX activity_by_run ON activity (tenant, run_id, seq);
+CREATE INDEX activity_expiry ON activity (expires_at);
+
+-- receipt is set while a message is handed out; visible_at > now means in flight or delayed.
+CREATE TABLE queue (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    grp           TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt       TEXT UNIQUE,
+    visible_at    TEXT NOT NULL,
+    last_error    TEXT,
+    enqueued_at   TEXT NOT NULL
+);
+CREATE INDEX queue_by_group ON queue (grp, seq);
+
+CREATE TABLE queue_dedup (
+    dedup_id   TEXT PRIMARY KEY NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX queue_dedup_expiry ON queue_dedup (expires_at);
+
+CREATE TABLE dead_letters (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    grp           TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    receive_count INTEGER NOT NULL,
+    failed_at     TEXT NOT NULL,
+    last_error    TEXT
+);
+"#];
+
+/// The schema version this build creates and understands.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// See the [module docs](self).
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+    stats: StoreStats,
+    max_receives: u32,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+/// SQLite integers are i64; versions, seqs and counts are u64 in the model.
+fn get_u64(r: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    let v: i64 = r.get(i)?;
+    u64::try_from(v).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Integer, Box::new(e))
+    })
+}
+
+fn sql_int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn json_err(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(backend)
+}
+
+impl SqliteStore {
+    /// Open (or create, with its parent directory) the database file and bring its schema
+    /// up to date. A path that cannot be opened is a `Backend` error naming it.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref();
+        let fail = |e: &dyn std::fmt::Display| {
+            StoreError::Backend(format!("cannot open {}: {e}", path.display()))
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| fail(&e))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| fail(&e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(fail(&format!("journal_mode is {mode}, WAL unavailable")));
+        }
+        Self::setup(conn, Some(path.to_path_buf())).map_err(|e| match e {
+            StoreError::Backend(m) => fail(&m),
+            other => other,
+        })
+    }
+
+    /// A private database that disappears with the store (tests, one-off runs).
+    pub fn open_in_memory() -> StoreResult<Self> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        Self::setup(conn, None)
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>) -> StoreResult<Self> {
+        conn.busy_timeout(Duration::from_secs(5)).map_err(backend)?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(backend)?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            path,
+            stats: StoreStats::default(),
+            max_receives: DEFAULT_MAX_RECEIVES,
+        })
+    }
+
+    /// Receives after which a message goes to the dead-letter list (at least 1).
+    pub fn with_max_receives(mut self, n: u32) -> Self {
+        self.max_receives = n.max(1);
+        self
+    }
+
+    /// The database file, `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Store operations so far (one per trait call).
+    pub fn op_counts(&self) -> OpCounts {
+        self.stats.snapshot()
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> StoreResult<u32> {
+        read_version(&self.lock()).map_err(backend)
+    }
+
+    /// Close the connection, folding the WAL back into the main file. Dropping the
+    /// store also closes it; this reports errors instead of ignoring them.
+    pub fn close(self) -> StoreResult<()> {
+        let conn = self.conn.into_inner().unwrap_or_else(|e| e.into_inner());
+        conn.close().map_err(|(_, e)| backend(e))
+    }
+
+    /// A panic while holding the lock cannot leave a half-applied transaction behind
+    /// (rusqlite rolls back on drop), so a poisoned lock is safe to keep using.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Run `f` in an immediate (write-locking) transaction and commit if it succeeds.
+    /// Immediate, because a deferred transaction that reads then writes can fail with
+    /// `SQLITE_BUSY` when another process writes in between.
+    fn write_tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(backend)?;
+        Ok(out)
+    }
+}
+
+impl OpCounter for SqliteStore {
+    fn op_counts(&self) -> OpCounts {
+        self.stats.snapshot()
+    }
+}
+
+fn read_version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .map_err(backend)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let current = read_version(&tx).map_err(backend)?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Backend(format!(
+            "database schema version {current} is newer than this build's {SCHEMA_VERSION}"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)
+            .map_err(|e| backend(format!("migration to version {}: {e}", i + 1)))?;
+    }
+    if current < SCHEMA_VERSION {
+        tx.execute("DELETE FROM schema_version", [])
+            .map_err(backend)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [SCHEMA_VERSION],
+        )
+        .map_err(backend)?;
+    }
+    tx.commit().map_err(backend)
+}
+
+const LINK_COLUMNS: &str =
+    "l.tenant, l.kind, l.id, l.key, l.ids, l.field_hashes, l.record_hashes, l.version, l.updated_at";
+
+fn link_from_row(r: &Row<'_>) -> rusqlite::Result<Link> {
+    let map = |i: usize| -> rusqlite::Result<BTreeMap<String, String>> {
+        serde_json::from_str(&r.get::<_, String>(i)?).map_err(json_err)
+    };
+    Ok(Link {
+        tenant: r.get(0)?,
+        kind: r.get(1)?,
+        id: r.get(2)?,
+        key: r.get(3)?,
+        ids: map(4)?,
+        field_hashes: map(5)?,
+        record_hashes: map(6)?,
+        version: get_u64(r, 7)?,
+        updated_at: parse_ts(&r.get::<_, String>(8)?)?,
+    })
+}
+
+/// The checks and writes of one `save_link`, inside the caller's transaction.
+fn put_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<Link> {
+    let stored_version: u64 = tx
+        .prepare_cached("SELECT version FROM links WHERE tenant = ?1 AND kind = ?2 AND id = ?3")
+        .and_then(|mut s| {
+            s.query_row(params![link.tenant, link.kind, link.id], |r| get_u64(r, 0))
+                .optional()
+        })
+        .map_err(backend)?
+        .unwrap_or(0);
+    if stored_version != link.version {
+        return Err(StoreError::Conflict(format!("{} {}", link.kind, link.id)));
+    }
+    {
+        let mut owner_of = tx
+            .prepare_cached(
+                "SELECT link_id FROM link_ids
+                 WHERE tenant = ?1 AND kind = ?2 AND system = ?3 AND external_id = ?4",
+            )
+            .map_err(backend)?;
+        for (system, external_id) in &link.ids {
+            let owner: Option<String> = owner_of
+                .query_row(params![link.tenant, link.kind, system, external_id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            if owner.is_some_and(|o| o != link.id) {
+                return Err(StoreError::Duplicate(format!(
+                    "{} {system}:{external_id}",
+                    link.kind
+                )));
+            }
+        }
+    }
+    if let Some(key) = &link.key {
+        let owner: Option<String> = tx
+            .prepare_cached("SELECT id FROM links WHERE tenant = ?1 AND kind = ?2 AND key = ?3")
+            .and_then(|mut s| {
+                s.query_row(params![link.tenant, link.kind, key], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(backend)?;
+        if owner.is_some_and(|o| o != link.id) {
+            return Err(StoreError::Duplicate(format!("{} key {key}", link.kind)));
+        }
+    }
+    let mut stored = link.clone();
+    stored.version = stored_version + 1;
+    let ids = to_json(&stored.ids)?;
+    let field_hashes = to_json(&stored.field_hashes)?;
+    let record_hashes = to_json(&stored.record_hashes)?;
+    tx.prepare_cached(
+        "INSERT INTO links (tenant, kind, id, key, ids, field_hashes, record_hashes, version, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (tenant, kind, id) DO UPDATE SET
+             key = excluded.key, ids = excluded.ids, field_hashes = excluded.field_hashes,
+             record_hashes = excluded.record_hashes, version = excluded.version,
+             updated_at = excluded.updated_at",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            stored.tenant,
+            stored.kind,
+            stored.id,
+            stored.key,
+            ids,
+            field_hashes,
+            record_hashes,
+            sql_int(stored.version),
+            ts(stored.updated_at),
+        ])
+    })
+    .map_err(backend)?;
+    if stored_version > 0 {
+        tx.prepare_cached("DELETE FROM link_ids WHERE tenant = ?1 AND kind = ?2 AND link_id = ?3")
+            .and_then(|mut s| s.execute(params![link.tenant, link.kind, link.id]))
+            .map_err(backend)?;
+    }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO link_ids (tenant, kind, system, external_id, link_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(backend)?;
+    for (system, external_id) in &stored.ids {
+        insert
+            .execute(params![
+                stored.tenant,
+                stored.kind,
+                system,
+                external_id,
+                stored.id
+            ])
+            .map_err(backend)?;
+    }
+    Ok(stored)
+}
+
+#[async_trait]
+impl LinkStore for SqliteStore {
+    async fn link_by_external(
+        &self,
+        tenant: &str,
+        kind: &str,
+        system: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<Link>> {
+        self.stats.read();
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM link_ids i
+             JOIN links l ON l.tenant = i.tenant AND l.kind = i.kind AND l.id = i.link_id
+             WHERE i.tenant = ?1 AND i.kind = ?2 AND i.system = ?3 AND i.external_id = ?4"
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![tenant, kind, system, external_id], link_from_row)
+                    .optional()
+            })
+            .map_err(backend)
+    }
+
+    async fn link_by_key(&self, tenant: &str, kind: &str, key: &str) -> StoreResult<Option<Link>> {
+        self.stats.read();
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links l WHERE l.tenant = ?1 AND l.kind = ?2 AND l.key = ?3"
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![tenant, kind, key], link_from_row)
+                    .optional()
+            })
+            .map_err(backend)
+    }
+
+    async fn links(&self, tenant: &str, kind: &str) -> StoreResult<Vec<Link>> {
+        self.stats.read();
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {LINK_COLUMNS} FROM links l WHERE l.tenant = ?1 AND l.kind = ?2 ORDER BY l.id"
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(params![tenant, kind], link_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(backend)
+    }
+
+    async fn save_link(&self, link: &Link) -> StoreResult<Link> {
+        self.stats.write();
+        self.write_tx(|tx| put_link(tx, link))
+    }
+
+    async fn save_links(&self, links: &[Link]) -> StoreResult<Vec<Link>> {
+        self.stats.batch_write();
+        // An error returns before commit; dropping the transaction rolls everything back.
+        self.write_tx(|tx| links.iter().map(|l| put_link(tx, l)).collect())
+    }
+}
+
+#[async_trait]
+impl CheckpointStore for SqliteStore {
+    async fn checkpoint(&self, tenant: &str, scope: &str) -> StoreResult<Option<String>> {
+        self.stats.read();
+        let conn = self.lock();
+        conn.prepare_cached("SELECT value FROM checkpoints WHERE tenant = ?1 AND scope = ?2")
+            .and_then(|mut s| s.query_row(params![tenant, scope], |r| r.get(0)).optional())
+            .map_err(backend)
+    }
+
+    async fn put_checkpoint(&self, tenant: &str, scope: &str, value: &str) -> StoreResult<()> {
+        self.stats.write();
+        let conn = self.lock();
+        conn.prepare_cached(
+            "INSERT INTO checkpoints (tenant, scope, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (tenant, scope) DO UPDATE SET
+                 value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .and_then(|mut s| s.execute(params![tenant, scope, value, ts(Utc::now())]))
+        .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LeaseStore for SqliteStore {
+    async fn acquire_lease(
+        &self,
+        tenant: &str,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> StoreResult<bool> {
+        self.stats.write();
+        let now = Utc::now();
+        let conn = self.lock();
+        // One conditional upsert: insert if absent, take over if expired or ours.
+        let changed = conn
+            .prepare_cached(
+                "INSERT INTO leases (tenant, name, owner, expires_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant, name) DO UPDATE SET
+                     owner = excluded.owner, expires_at = excluded.expires_at
+                 WHERE leases.owner = excluded.owner OR leases.expires_at <= ?5",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    tenant,
+                    name,
+                    owner,
+                    ts(deadline(now, ttl)),
+                    ts(now)
+                ])
+            })
+            .map_err(backend)?;
+        Ok(changed == 1)
+    }
+
+    async fn release_lease(&self, tenant: &str, name: &str, owner: &str) -> StoreResult<()> {
+        self.stats.write();
+        let conn = self.lock();
+        conn.prepare_cached("DELETE FROM leases WHERE tenant = ?1 AND name = ?2 AND owner = ?3")
+            .and_then(|mut s| s.execute(params![tenant, name, owner]))
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DedupStore for SqliteStore {
+    async fn first_seen(&self, tenant: &str, event_id: &str, ttl: Duration) -> StoreResult<bool> {
+        self.stats.write();
+        let at = Utc::now();
+        let now = ts(at);
+        let until = ts(deadline(at, ttl));
+        self.write_tx(|tx| {
+            // Forget expired ids as we go; the expiry index makes this cheap.
+            tx.prepare_cached("DELETE FROM processed_events WHERE expires_at <= ?1")
+                .and_then(|mut s| s.execute([&now]))
+                .map_err(backend)?;
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO processed_events (tenant, event_id, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (tenant, event_id) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![tenant, event_id, until]))
+                .map_err(backend)?;
+            Ok(inserted == 1)
+        })
+    }
+}
+
+const ENTRY_COLUMNS: &str = "seq, tenant, at, run_id, flow, kind, action, system, external_id, \
+                             target_system, target_id, link_id, fields, reason, expires_at";
+
+fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
+    let action: String = r.get(6)?;
+    let fields: String = r.get(12)?;
+    Ok(ActivityEntry {
+        seq: get_u64(r, 0)?,
+        tenant: r.get(1)?,
+        at: parse_ts(&r.get::<_, String>(2)?)?,
+        run_id: r.get(3)?,
+        flow: r.get(4)?,
+        kind: r.get(5)?,
+        action: action.parse::<Action>().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        system: r.get(7)?,
+        external_id: r.get(8)?,
+        target_system: r.get(9)?,
+        target_id: r.get(10)?,
+        link_id: r.get(11)?,
+        fields: serde_json::from_str(&fields).map_err(json_err)?,
+        reason: r.get(13)?,
+        expires_at: parse_ts(&r.get::<_, String>(14)?)?,
+    })
+}
+
+#[async_trait]
+impl ActivityLog for SqliteStore {
+    async fn append(&self, entries: &[ActivityEntry]) -> StoreResult<()> {
+        self.stats.batch_write();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.write_tx(|tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO activity (tenant, at, run_id, flow, kind, action, system, external_id,
+                         target_system, target_id, link_id, fields, reason, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(backend)?;
+            for e in entries {
+                insert
+                    .execute(params![
+                        e.tenant,
+                        ts(e.at),
+                        e.run_id,
+                        e.flow,
+                        e.kind,
+                        e.action.as_str(),
+                        e.system,
+                        e.external_id,
+                        e.target_system,
+                        e.target_id,
+                        e.link_id,
+                        to_json(&e.fields)?,
+                        e.reason,
+                        ts(e.expires_at),
+                    ])
+                    .map_err(backend)?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn query(&self, q: &LogQuery) -> StoreResult<Vec<ActivityEntry>> {
+        self.stats.read();
+        if q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM activity WHERE tenant = ?1 AND expires_at > ?2");
+        let mut args: Vec<Value> = vec![q.tenant.clone().into(), ts(Utc::now()).into()];
+        let mut filter = |column: &str, value: Value| {
+            args.push(value);
+            sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+        };
+        if let Some(v) = &q.system {
+            filter("system", v.clone().into());
+        }
+        if let Some(v) = &q.external_id {
+            filter("external_id", v.clone().into());
+        }
+        if let Some(v) = &q.link_id {
+            filter("link_id", v.clone().into());
+        }
+        if let Some(v) = &q.run_id {
+            filter("run_id", v.clone().into());
+        }
+        if let Some(a) = q.action {
+            filter("action", a.as_str().to_string().into());
+        }
+        if let Some(before) = q.before_seq {
+            args.push(Value::Integer(sql_int(before)));
+            sql.push_str(&format!(" AND seq < ?{}", args.len()));
+        }
+        args.push(Value::Integer(sql_int(q.limit as u64)));
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
+        let conn = self.lock();
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(params_from_iter(args), entry_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(backend)
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.stats.write();
+        let conn = self.lock();
+        let n = conn
+            .prepare_cached("DELETE FROM activity WHERE expires_at <= ?1")
+            .and_then(|mut s| s.execute([ts(now)]))
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+}
+
+#[async_trait]
+impl Queue for SqliteStore {
+    async fn send(&self, group: &str, dedup_id: &str, body: &str) -> StoreResult<bool> {
+        self.stats.write();
+        let now = Utc::now();
+        let now_s = ts(now);
+        self.write_tx(|tx| {
+            tx.prepare_cached("DELETE FROM queue_dedup WHERE expires_at <= ?1")
+                .and_then(|mut s| s.execute([&now_s]))
+                .map_err(backend)?;
+            let fresh = tx
+                .prepare_cached(
+                    "INSERT INTO queue_dedup (dedup_id, expires_at) VALUES (?1, ?2)
+                     ON CONFLICT (dedup_id) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![dedup_id, ts(deadline(now, DEDUP_WINDOW))]))
+                .map_err(backend)?;
+            if fresh == 0 {
+                return Ok(false);
+            }
+            tx.prepare_cached(
+                "INSERT INTO queue (id, grp, body, visible_at, enqueued_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![token("m"), group, body, now_s]))
+            .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    async fn receive(&self, max: usize, visibility: Duration) -> StoreResult<Vec<QueueMessage>> {
+        self.stats.write();
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        let now_s = ts(now);
+        let invisible_until = ts(deadline(now, visibility));
+        let max_receives = self.max_receives;
+        self.write_tx(|tx| {
+            let mut out = Vec::new();
+            // Heads of groups (no older message in the group) that are visible. Dead-
+            // lettering a head exposes the next message of its group: look again until
+            // a round moves nothing.
+            let mut heads = tx
+                .prepare_cached(
+                    "SELECT seq, id, grp, body, receive_count, enqueued_at FROM queue q
+                     WHERE visible_at <= ?1
+                       AND NOT EXISTS (SELECT 1 FROM queue p WHERE p.grp = q.grp AND p.seq < q.seq)
+                     ORDER BY seq LIMIT ?2",
+                )
+                .map_err(backend)?;
+            while out.len() < max {
+                let rows = heads
+                    .query_map(params![now_s, (max - out.len()) as i64], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, u32>(4)?,
+                            r.get::<_, String>(5)?,
+                        ))
+                    })
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                    .map_err(backend)?;
+                let mut moved = false;
+                for (seq, id, group, body, count, enqueued_at) in rows {
+                    if count >= max_receives {
+                        tx.prepare_cached(
+                            "INSERT INTO dead_letters (id, grp, body, receive_count, failed_at, last_error)
+                             SELECT id, grp, body, receive_count, ?2, last_error
+                             FROM queue WHERE seq = ?1",
+                        )
+                        .and_then(|mut s| s.execute(params![seq, now_s]))
+                        .map_err(backend)?;
+                        tx.prepare_cached("DELETE FROM queue WHERE seq = ?1")
+                            .and_then(|mut s| s.execute([seq]))
+                            .map_err(backend)?;
+                        moved = true;
+                        continue;
+                    }
+                    let receipt = token("r");
+                    tx.prepare_cached(
+                        "UPDATE queue SET receive_count = receive_count + 1, receipt = ?2, visible_at = ?3
+                         WHERE seq = ?1",
+                    )
+                    .and_then(|mut s| s.execute(params![seq, receipt, invisible_until]))
+                    .map_err(backend)?;
+                    out.push(QueueMessage {
+                        id,
+                        group,
+                        body,
+                        receive_count: count + 1,
+                        receipt,
+                        enqueued_at: parse_ts(&enqueued_at).map_err(backend)?,
+                    });
+                }
+                if !moved {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    async fn ack(&self, receipt: &str) -> StoreResult<()> {
+        self.stats.write();
+        let conn = self.lock();
+        let n = conn
+            .prepare_cached("DELETE FROM queue WHERE receipt = ?1")
+            .and_then(|mut s| s.execute([receipt]))
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("receipt {receipt}")));
+        }
+        Ok(())
+    }
+
+    async fn retry_later(&self, receipt: &str, delay: Duration, error: &str) -> StoreResult<()> {
+        self.stats.write();
+        let visible_at = ts(deadline(Utc::now(), delay));
+        let conn = self.lock();
+        let n = conn
+            .prepare_cached(
+                "UPDATE queue SET receipt = NULL, visible_at = ?2, last_error = ?3 WHERE receipt = ?1",
+            )
+            .and_then(|mut s| s.execute(params![receipt, visible_at, error]))
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("receipt {receipt}")));
+        }
+        Ok(())
+    }
+
+    async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>> {
+        self.stats.read();
+        let conn = self.lock();
+        conn.prepare_cached(
+            "SELECT id, grp, body, receive_count, failed_at, last_error FROM dead_letters
+             ORDER BY seq LIMIT ?1",
+        )
+        .and_then(|mut s| {
+            s.query_map([sql_int(limit as u64)], |r| {
+                Ok(DeadLetter {
+                    id: r.get(0)?,
+                    group: r.get(1)?,
+                    body: r.get(2)?,
+                    receive_count: r.get(3)?,
+                    failed_at: parse_ts(&r.get::<_, String>(4)?)?,
+                    last_error: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(backend)
+    }
+
+    async fn replay_dead_letter(&self, id: &str) -> StoreResult<()> {
+        self.stats.write();
+        let now = ts(Utc::now());
+        self.write_tx(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "INSERT INTO queue (id, grp, body, visible_at, enqueued_at)
+                     SELECT id, grp, body, ?2, ?2 FROM dead_letters WHERE id = ?1",
+                )
+                .and_then(|mut s| s.execute(params![id, now]))
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("dead letter {id}")));
+            }
+            tx.prepare_cached("DELETE FROM dead_letters WHERE id = ?1")
+                .and_then(|mut s| s.execute([id]))
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn queue_depth(&self) -> StoreResult<(u64, u64)> {
+        self.stats.read();
+        let conn = self.lock();
+        conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM queue), (SELECT COUNT(*) FROM dead_letters)",
+            [],
+            |r| Ok((get_u64(r, 0)?, get_u64(r, 1)?)),
+        )
+        .map_err(backend)
+    }
+}
