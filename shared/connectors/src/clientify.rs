@@ -143,9 +143,10 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
         .map(|c| s(c, "value"))
         .filter(|x| !x.is_empty() && x != "--");
     let tags = v.get("tags").and_then(Value::as_array).unwrap_or(&empty);
-    let marked = tags
+    let tagged = tags
         .iter()
         .any(|t| t.as_str() == Some(LINK_TAG) || s(t, "name") == LINK_TAG);
+    let marked = tagged && (kind != Kind::Contact || contact_type_fits(v));
     Record {
         system: SYSTEM.into(),
         kind,
@@ -161,6 +162,14 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
             "tags": v.get("tags").cloned().unwrap_or(json!([])),
         }),
     }
+}
+
+/// ALG-4: the contact type agrees with the status ("Cliente actual" for clients, "Cliente
+/// potencial" for leads; anything for the rest). A status changed in Clientify itself leaves
+/// the type behind, so Puente keeps it in step like the other marks it owns.
+fn contact_type_fits(v: &Value) -> bool {
+    let (_, want) = status_of(relationship_of(&s(v, "status")));
+    want.is_empty() || s(v, "contact_type") == want
 }
 
 const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "postal_code", "country"];
@@ -302,10 +311,22 @@ impl Clientify {
     /// Adds the link marks (ALG-2 `in_alegra`, ALG-5 tag) to a write body when missing.
     fn add_marks(body: &mut Value, current: Option<&Record>, partner_id: Option<&str>) {
         let Some(pid) = partner_id else { return };
+        if let Some(c) = current.filter(|c| c.kind == Kind::Contact && !c.marked) {
+            if body.get("contact_type").is_none() {
+                let (_, want) = status_of(Relationship::from_canonical(c.fields.get("status")));
+                if !want.is_empty() {
+                    body["contact_type"] = json!(want);
+                }
+            }
+        }
         if current.and_then(|c| c.partner_ref.as_deref()) != Some(pid) {
             body["custom_fields"] = json!([{"field": LINK_FIELD, "value": pid}]);
         }
-        if !current.map(|c| c.marked).unwrap_or(false) {
+        let has_tag = current
+            .and_then(|c| c.extra.get("tags"))
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(LINK_TAG)));
+        if !has_tag {
             let mut tags: Vec<Value> = current
                 .and_then(|c| c.extra.get("tags"))
                 .and_then(Value::as_array)
@@ -363,7 +384,10 @@ impl Connector for Clientify {
                         &json!({"name": LINK_FIELD, "object_type": ot, "field_type": "text"}),
                     )
                     .await?;
-                created.push(format!("custom field {LINK_FIELD} on {ot}s"));
+                created.push(format!(
+                    "custom field {LINK_FIELD} on {}",
+                    path(kind).trim_end_matches('/')
+                ));
             }
         }
         Ok(created)

@@ -78,6 +78,25 @@ pub struct CallStats {
     pub rate_limited: u64,
 }
 
+impl CallStats {
+    /// The calls made since `earlier` was taken (per-run figures from cumulative counters).
+    pub fn since(&self, earlier: &CallStats) -> CallStats {
+        let mut by_method = self.by_method.clone();
+        for (m, n) in &earlier.by_method {
+            if let Some(v) = by_method.get_mut(m) {
+                *v = v.saturating_sub(*n);
+            }
+        }
+        by_method.retain(|_, v| *v > 0);
+        CallStats {
+            total: self.total.saturating_sub(earlier.total),
+            by_method,
+            retries: self.retries.saturating_sub(earlier.retries),
+            rate_limited: self.rate_limited.saturating_sub(earlier.rate_limited),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     total: AtomicU64,

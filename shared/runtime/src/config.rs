@@ -1,0 +1,454 @@
+//! Configuration: one TOML file, secrets optionally from environment variables, every base URL
+//! configurable. A bad config names the key and the fix.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A configuration problem: which key, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config error at `{}`: {}", self.key, self.problem)?;
+        if !self.fix.is_empty() {
+            write!(f, "\n  fix: {}", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub connections: BTreeMap<String, Connection>,
+    #[serde(default)]
+    pub flows: Vec<FlowConfig>,
+}
+
+fn default_tenant() -> String {
+    "default".into()
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite file (created if missing).
+    #[serde(default = "default_store_path")]
+    pub path: PathBuf,
+}
+
+fn default_store_path() -> PathBuf {
+    PathBuf::from("puente.sqlite")
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: default_store_path(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// Activity-log retention (APC-8 / GDPR): entries older than this are deleted.
+    #[serde(default = "default_retention")]
+    pub retention_days: u32,
+}
+
+fn default_retention() -> u32 {
+    30
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            retention_days: default_retention(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The secret in webhook URLs (`/webhooks/{tenant}/{system}/{secret}`).
+    pub webhook_secret: Option<String>,
+    pub webhook_secret_env: Option<String>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            webhook_secret: None,
+            webhook_secret_env: None,
+        }
+    }
+}
+
+/// A vendor connection. Secrets may be given inline or, better, as the name of an environment
+/// variable (`api_key_env`, `token_env`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Connection {
+    Clientify {
+        #[serde(default = "clientify_url")]
+        base_url: String,
+        api_key: Option<String>,
+        api_key_env: Option<String>,
+        #[serde(default = "default_page_size")]
+        page_size: u32,
+        call_budget: Option<u64>,
+    },
+    Alegra {
+        #[serde(default = "alegra_url")]
+        base_url: String,
+        email: Option<String>,
+        token: Option<String>,
+        token_env: Option<String>,
+        call_budget: Option<u64>,
+    },
+}
+
+fn clientify_url() -> String {
+    "https://api.clientify.net/v1".into()
+}
+fn alegra_url() -> String {
+    "https://api.alegra.com/api/v1".into()
+}
+fn default_page_size() -> u32 {
+    100
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowConfig {
+    pub name: String,
+    /// Connection names (keys of `[connections]`).
+    pub a: String,
+    pub b: String,
+    #[serde(default = "default_entities")]
+    pub entities: Vec<String>,
+    /// System that wins a same-instant conflict (default: `a`).
+    pub prefer_on_tie: Option<String>,
+    /// field → connection name that always wins it (P2).
+    #[serde(default)]
+    pub pins: BTreeMap<String, String>,
+    #[serde(default = "default_modified_every")]
+    pub modified_every_minutes: u64,
+    #[serde(default = "default_full_every")]
+    pub full_every_hours: u64,
+}
+
+fn default_entities() -> Vec<String> {
+    vec!["contact".into(), "company".into()]
+}
+fn default_modified_every() -> u64 {
+    60
+}
+fn default_full_every() -> u64 {
+    168
+}
+
+/// Reads a secret given inline or through an environment variable.
+pub fn secret(
+    key: &str,
+    inline: &Option<String>,
+    env: &Option<String>,
+    what: &str,
+) -> Result<String, ConfigError> {
+    if let Some(var) = env {
+        return match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(v),
+            _ => Err(err(
+                format!("{key}_env"),
+                format!("environment variable {var} is not set"),
+                format!("export {var}=<{what}> before starting puente"),
+            )),
+        };
+    }
+    match inline {
+        Some(v) if !v.trim().is_empty() => Ok(v.clone()),
+        _ => Err(err(
+            key,
+            "missing",
+            format!("set `{key}` to the {what}, or `{key}_env` to the name of an environment variable holding it"),
+        )),
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            err(
+                path.display().to_string(),
+                format!("cannot read the config file: {e}"),
+                "pass an existing file with --config, or run without one to use the sandboxes",
+            )
+        })?;
+        Config::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let start = e.span().map(|s| s.start.min(text.len())).unwrap_or(0);
+            let line = text[..start].lines().count().max(1);
+            // Name the table the error is in ([connections.alegra], [[flows]], …).
+            let table = text[..start]
+                .lines()
+                .rev()
+                .chain(text[start..].lines().take(1))
+                .map(str::trim)
+                .find(|l| l.starts_with('['))
+                .map(|l| l.trim_matches(|c| c == '[' || c == ']').to_string());
+            err(
+                table.unwrap_or_else(|| "config file".into()),
+                format!("{} (line {line})", e.message().trim()),
+                "see puente.example.toml for every key and its meaning",
+            )
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks what serde cannot: references between sections and value ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tenant.trim().is_empty()
+            || !self
+                .tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err(
+                "tenant",
+                format!("'{}' is not a valid tenant name", self.tenant),
+                "use letters, digits, '-' or '_' (it appears in webhook URLs)",
+            ));
+        }
+        for (name, c) in &self.connections {
+            let (key, url) = match c {
+                Connection::Clientify {
+                    base_url,
+                    page_size,
+                    ..
+                } => {
+                    if !(1..=250).contains(page_size) {
+                        return Err(err(
+                            format!("connections.{name}.page_size"),
+                            format!("{page_size} is out of range"),
+                            "use 1..=250 (Clientify's largest page)",
+                        ));
+                    }
+                    (format!("connections.{name}.base_url"), base_url)
+                }
+                Connection::Alegra { base_url, .. } => {
+                    (format!("connections.{name}.base_url"), base_url)
+                }
+            };
+            if url::Url::parse(url)
+                .map(|u| u.scheme() != "http" && u.scheme() != "https")
+                .unwrap_or(true)
+            {
+                return Err(err(
+                    key,
+                    format!("'{url}' is not an http(s) URL"),
+                    "give the API's base URL, e.g. https://api.alegra.com/api/v1",
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, f) in self.flows.iter().enumerate() {
+            let at = format!("flows[{i}]");
+            if !names.insert(f.name.clone()) {
+                return Err(err(
+                    format!("{at}.name"),
+                    format!("flow '{}' is defined twice", f.name),
+                    "give each flow its own name",
+                ));
+            }
+            for (k, conn) in [("a", &f.a), ("b", &f.b)] {
+                if !self.connections.contains_key(conn) {
+                    return Err(err(
+                        format!("{at}.{k}"),
+                        format!("no connection named '{conn}'"),
+                        format!(
+                            "add a [connections.{conn}] section or use one of: {}",
+                            self.connections
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+            if f.a == f.b {
+                return Err(err(
+                    format!("{at}.b"),
+                    "a flow needs two different connections",
+                    "set `a` and `b` to two connections",
+                ));
+            }
+            for e in &f.entities {
+                if e.parse::<puente_core::Kind>().is_err() {
+                    return Err(err(
+                        format!("{at}.entities"),
+                        format!("unknown entity '{e}'"),
+                        "use \"contact\" and/or \"company\"",
+                    ));
+                }
+            }
+            for (field, conn) in &f.pins {
+                if conn != &f.a && conn != &f.b {
+                    return Err(err(
+                        format!("{at}.pins.{field}"),
+                        format!("'{conn}' is not a side of this flow"),
+                        format!("use '{}' or '{}'", f.a, f.b),
+                    ));
+                }
+            }
+            if let Some(p) = &f.prefer_on_tie {
+                if p != &f.a && p != &f.b {
+                    return Err(err(
+                        format!("{at}.prefer_on_tie"),
+                        format!("'{p}' is not a side of this flow"),
+                        format!("use '{}' or '{}'", f.a, f.b),
+                    ));
+                }
+            }
+            if f.modified_every_minutes == 0 {
+                return Err(err(
+                    format!("{at}.modified_every_minutes"),
+                    "must be at least 1",
+                    "e.g. 60 for hourly",
+                ));
+            }
+        }
+        if self.log.retention_days == 0 {
+            return Err(err("log.retention_days", "must be at least 1", "e.g. 30"));
+        }
+        Ok(())
+    }
+
+    pub fn webhook_secret(&self) -> Result<Option<String>, ConfigError> {
+        if self.server.webhook_secret.is_none() && self.server.webhook_secret_env.is_none() {
+            return Ok(None);
+        }
+        secret(
+            "server.webhook_secret",
+            &self.server.webhook_secret,
+            &self.server.webhook_secret_env,
+            "webhook secret",
+        )
+        .map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+tenant = "acme"
+[connections.clientify]
+type = "clientify"
+api_key = "k"
+[connections.alegra]
+type = "alegra"
+email = "me@acme.es"
+token_env = "PUENTE_TEST_ALEGRA_TOKEN_UNSET"
+[[flows]]
+name = "clientify-alegra"
+a = "clientify"
+b = "alegra"
+"#;
+
+    #[test]
+    fn alg12_good_config_parses_with_defaults() {
+        let c = Config::parse(GOOD).unwrap();
+        assert_eq!(c.tenant, "acme");
+        assert_eq!(c.flows[0].entities, vec!["contact", "company"]);
+        assert_eq!(c.flows[0].modified_every_minutes, 60);
+        match &c.connections["alegra"] {
+            Connection::Alegra { base_url, .. } => {
+                assert_eq!(base_url, "https://api.alegra.com/api/v1")
+            }
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn alg12_bad_config_names_the_key_and_the_fix() {
+        let e = Config::parse(&GOOD.replace("b = \"alegra\"", "b = \"alegro\"")).unwrap_err();
+        assert_eq!(e.key, "flows[0].b");
+        assert!(
+            e.to_string().contains("fix: add a [connections.alegro]"),
+            "{e}"
+        );
+
+        let e = Config::parse(&GOOD.replace("api_key = \"k\"", "api_kee = \"k\"")).unwrap_err();
+        assert!(e.problem.contains("api_kee"), "{e}");
+        assert!(e.problem.contains("line"), "{e}");
+
+        let e = Config::parse(&GOOD.replace(
+            "type = \"clientify\"",
+            "type = \"clientify\"\nbase_url = \"ftp://x\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "connections.clientify.base_url");
+
+        let e = Config::parse("tenant = \"a b\"").unwrap_err();
+        assert_eq!(e.key, "tenant");
+        assert!(Config::parse("this is not toml").is_err());
+    }
+
+    #[test]
+    fn alg12_secret_from_env_names_the_variable() {
+        let e = secret(
+            "connections.alegra.token",
+            &None,
+            &Some("PUENTE_TEST_ALEGRA_TOKEN_UNSET".into()),
+            "API token",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "connections.alegra.token_env");
+        assert!(e
+            .to_string()
+            .contains("export PUENTE_TEST_ALEGRA_TOKEN_UNSET="));
+        let e = secret("connections.alegra.token", &None, &None, "API token").unwrap_err();
+        assert_eq!(e.problem, "missing");
+    }
+}

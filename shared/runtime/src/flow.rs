@@ -1,0 +1,596 @@
+//! A configured flow (two connections, the entities it syncs, its rules) and the executor that
+//! turns the engine's decisions into vendor writes, links and activity-log entries.
+//!
+//! The path of one pair (architecture.md): decide → make the record exist / write only the
+//! differing fields → store the link with per-field hashes (optimistic version) → log what
+//! happened. A link is only advanced when every write of the pair succeeded, so a failed
+//! write can never make the engine believe a side holds a value it does not.
+
+use crate::summary::{PlanItem, Progress, Summary};
+use chrono::Utc;
+use puente_connectors::{Connector, ConnectorError};
+use puente_core::{decide, synced_state, Decision, Fields, Kind, LinkState, Record, Rules, Side};
+use puente_store::{Action, ActivityEntry, Link, Store, StoreError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A flow between system A and system B (e.g. Clientify ⇄ Alegra).
+pub struct Flow {
+    pub tenant: String,
+    pub name: String,
+    pub a: Arc<dyn Connector>,
+    pub b: Arc<dyn Connector>,
+    pub kinds: Vec<Kind>,
+    pub rules: Rules,
+    pub store: Arc<dyn Store>,
+    /// How long activity-log entries are kept (APC-8 / GDPR).
+    pub log_retention: chrono::Duration,
+}
+
+impl Flow {
+    pub fn conn(&self, side: Side) -> &Arc<dyn Connector> {
+        match side {
+            Side::A => &self.a,
+            Side::B => &self.b,
+        }
+    }
+
+    /// The side a system is on, if it is part of this flow.
+    pub fn side_of(&self, system: &str) -> Option<Side> {
+        if self.a.system() == system {
+            Some(Side::A)
+        } else if self.b.system() == system {
+            Some(Side::B)
+        } else {
+            None
+        }
+    }
+}
+
+/// The link's memory, as the engine sees it.
+pub fn link_state(l: &Link) -> LinkState {
+    LinkState {
+        field_hashes: l.field_hashes.clone(),
+        record_hashes: l.record_hashes.clone(),
+    }
+}
+
+/// Why a pair failed: a vendor said no, or the link could not be stored.
+#[derive(Debug)]
+pub enum PairError {
+    Vendor(ConnectorError),
+    Store(StoreError),
+}
+
+impl std::fmt::Display for PairError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PairError::Vendor(e) => write!(f, "{e}"),
+            PairError::Store(e) => write!(f, "link store: {e}"),
+        }
+    }
+}
+
+impl PairError {
+    /// Worth another try later (queue retry).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PairError::Vendor(e) => e.is_transient(),
+            PairError::Store(StoreError::Conflict(_))
+            | PairError::Store(StoreError::Backend(_)) => true,
+            PairError::Store(_) => false,
+        }
+    }
+}
+
+impl From<ConnectorError> for PairError {
+    fn from(e: ConnectorError) -> Self {
+        PairError::Vendor(e)
+    }
+}
+
+impl From<StoreError> for PairError {
+    fn from(e: StoreError) -> Self {
+        PairError::Store(e)
+    }
+}
+
+/// One run of a flow: holds the summary, the dry-run switch and the batches of links and log
+/// entries that a Full run writes to the store in bulk.
+pub struct Run<'f> {
+    pub flow: &'f Flow,
+    pub run_id: String,
+    pub dry_run: bool,
+    pub summary: Summary,
+    pub progress: &'f dyn Progress,
+    /// Save links in batches (Full) instead of one by one (events).
+    pub(crate) batch_links: bool,
+    pending_links: Vec<Link>,
+    pending_log: Vec<ActivityEntry>,
+}
+
+const BATCH: usize = 200;
+
+impl<'f> Run<'f> {
+    pub fn new(flow: &'f Flow, mode: &str, dry_run: bool, progress: &'f dyn Progress) -> Run<'f> {
+        let run_id = format!(
+            "{}-{}",
+            Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+            std::process::id()
+        );
+        Run {
+            flow,
+            summary: Summary {
+                tenant: flow.tenant.clone(),
+                flow: flow.name.clone(),
+                mode: mode.to_string(),
+                run_id: run_id.clone(),
+                dry_run,
+                ..Summary::default()
+            },
+            run_id,
+            dry_run,
+            progress,
+            batch_links: false,
+            pending_links: Vec::new(),
+            pending_log: Vec::new(),
+        }
+    }
+
+    fn systems(&self) -> (&str, &str) {
+        (self.flow.a.system(), self.flow.b.system())
+    }
+
+    pub(crate) fn log(
+        &mut self,
+        kind: Kind,
+        action: Action,
+        source: (&str, Option<&str>),
+        target: Option<(&str, &str)>,
+        link_id: Option<&str>,
+        fields: Vec<String>,
+        reason: Option<String>,
+    ) {
+        if self.dry_run {
+            return;
+        }
+        let now = Utc::now();
+        tracing::info!(
+            tenant = %self.flow.tenant, flow = %self.flow.name, kind = %kind, %action,
+            system = source.0, record = source.1.unwrap_or("-"),
+            target = target.map(|t| t.0).unwrap_or("-"), target_id = target.map(|t| t.1).unwrap_or("-"),
+            fields = %fields.join(","), reason = reason.as_deref().unwrap_or(""),
+            "record synced"
+        );
+        self.pending_log.push(ActivityEntry {
+            seq: 0,
+            tenant: self.flow.tenant.clone(),
+            at: now,
+            run_id: Some(self.run_id.clone()),
+            flow: self.flow.name.clone(),
+            kind: kind.as_str().to_string(),
+            action,
+            system: source.0.to_string(),
+            external_id: source.1.map(str::to_string),
+            target_system: target.map(|t| t.0.to_string()),
+            target_id: target.map(|t| t.1.to_string()),
+            link_id: link_id.map(str::to_string),
+            fields,
+            reason,
+            expires_at: now + self.flow.log_retention,
+        });
+    }
+
+    fn plan(
+        &mut self,
+        kind: Kind,
+        action: &str,
+        system: &str,
+        id: Option<&str>,
+        fields: Vec<String>,
+        reason: Option<String>,
+    ) {
+        if self.dry_run {
+            self.summary.plan.push(PlanItem {
+                kind: kind.as_str().into(),
+                action: action.into(),
+                system: system.into(),
+                id: id.map(str::to_string),
+                fields,
+                reason,
+            });
+        }
+    }
+
+    /// Writes pending links and log entries to the store.
+    pub async fn flush(&mut self) -> Result<(), StoreError> {
+        if !self.pending_links.is_empty() {
+            let links = std::mem::take(&mut self.pending_links);
+            if let Err(e) = self.flow.store.save_links(&links).await {
+                // One bad link must not sink the batch: save them one by one and report.
+                tracing::warn!(error = %e, "batched link save failed; saving one by one");
+                for l in links {
+                    if let Err(e) = self.flow.store.save_link(&l).await {
+                        let kind: Kind = l.kind.parse().unwrap_or(Kind::Contact);
+                        self.summary.counts(kind.as_str()).failed += 1;
+                        self.log(
+                            kind,
+                            Action::Failed,
+                            ("puente", Some(&l.id)),
+                            None,
+                            Some(&l.id),
+                            vec![],
+                            Some(format!("link not saved: {e}")),
+                        );
+                    }
+                }
+            }
+        }
+        if !self.pending_log.is_empty() {
+            let entries = std::mem::take(&mut self.pending_log);
+            self.flow.store.append(&entries).await?;
+        }
+        Ok(())
+    }
+
+    async fn save_link(&mut self, link: Link) -> Result<Link, StoreError> {
+        if self.batch_links {
+            let mut l = link;
+            self.pending_links.push(l.clone());
+            l.version += 1;
+            if self.pending_links.len() >= BATCH {
+                self.flush().await?;
+            }
+            Ok(l)
+        } else {
+            let saved = self.flow.store.save_link(&link).await?;
+            if self.pending_log.len() >= BATCH {
+                self.flush().await?;
+            }
+            Ok(saved)
+        }
+    }
+
+    fn new_link(
+        &self,
+        kind: Kind,
+        a: &Record,
+        b: &Record,
+        merged: &Fields,
+        prior: Option<&Link>,
+    ) -> Link {
+        let state = synced_state(kind, merged, (&a.system, &a.fields), (&b.system, &b.fields));
+        let mut ids = BTreeMap::new();
+        ids.insert(a.system.clone(), a.id.clone());
+        ids.insert(b.system.clone(), b.id.clone());
+        let key = merged.get("tax_id");
+        Link {
+            tenant: self.flow.tenant.clone(),
+            kind: kind.as_str().to_string(),
+            id: prior
+                .map(|l| l.id.clone())
+                .unwrap_or_else(|| format!("{}:{}", a.system, a.id)),
+            key: (!key.is_empty()).then(|| key.to_string()),
+            ids,
+            field_hashes: state.field_hashes,
+            record_hashes: state.record_hashes,
+            version: prior.map(|l| l.version).unwrap_or(0),
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// Syncs one pair. `a`/`b` are the records on each side (either may be missing), `link`
+    /// the pair's link if it has one. Returns the pair's link afterwards. Failures are counted
+    /// and logged here, and returned so the queue can retry transient ones.
+    pub async fn sync_pair(
+        &mut self,
+        kind: Kind,
+        a: Option<Record>,
+        b: Option<Record>,
+        link: Option<Link>,
+    ) -> Result<Option<Link>, PairError> {
+        let res = self
+            .sync_pair_inner(kind, a.as_ref(), b.as_ref(), link.as_ref())
+            .await;
+        if let Err(e) = &res {
+            let src = a
+                .as_ref()
+                .or(b.as_ref())
+                .map(|r| (r.system.clone(), r.id.clone()));
+            self.summary.counts(kind.as_str()).failed += 1;
+            let (sys, id) = src.unwrap_or_else(|| ("puente".into(), String::new()));
+            self.log(
+                kind,
+                Action::Failed,
+                (&sys, Some(&id)),
+                None,
+                link.as_ref().map(|l| l.id.as_str()),
+                vec![],
+                Some(e.to_string()),
+            );
+        }
+        res
+    }
+
+    async fn sync_pair_inner(
+        &mut self,
+        kind: Kind,
+        a: Option<&Record>,
+        b: Option<&Record>,
+        link: Option<&Link>,
+    ) -> Result<Option<Link>, PairError> {
+        let (sa, sb) = self.systems();
+        let (sa, sb) = (sa.to_string(), sb.to_string());
+        let state = link.map(link_state);
+        match decide(a, b, state.as_ref(), &self.flow.rules) {
+            Decision::Skip(reason) => {
+                let r = a.or(b).expect("decide skips only with a record");
+                self.summary.counts(kind.as_str()).skipped += 1;
+                self.plan(
+                    kind,
+                    "skip",
+                    &r.system,
+                    Some(&r.id),
+                    vec![],
+                    Some(reason.0.clone()),
+                );
+                self.log(
+                    kind,
+                    Action::Skipped,
+                    (&r.system, Some(&r.id)),
+                    None,
+                    link.map(|l| l.id.as_str()),
+                    vec![],
+                    Some(reason.0),
+                );
+                Ok(link.cloned())
+            }
+            Decision::Unchanged => {
+                let (a, b) = (a.expect("pair"), b.expect("pair"));
+                let marks_a = self.flow.a.needs_marks(a, &b.id);
+                let marks_b = self.flow.b.needs_marks(b, &a.id);
+                if !marks_a && !marks_b {
+                    self.summary.counts(kind.as_str()).unchanged += 1;
+                    return Ok(link.cloned());
+                }
+                let merged = a.fields.clone();
+                self.write_pair(kind, a, b, &merged, &Default::default(), link)
+                    .await
+            }
+            Decision::Create { on, fields } => {
+                let src = match on {
+                    Side::A => b.expect("source"),
+                    Side::B => a.expect("source"),
+                };
+                let dst_conn = self.flow.conn(on).clone();
+                let dst_sys = dst_conn.system().to_string();
+                self.summary
+                    .counts(kind.as_str())
+                    .created
+                    .entry(dst_sys.clone())
+                    .and_modify(|n| *n += 1)
+                    .or_insert(1);
+                if self.dry_run {
+                    self.plan(
+                        kind,
+                        "create",
+                        &dst_sys,
+                        None,
+                        fields.names(),
+                        Some(format!("from {} {}", src.system, src.id)),
+                    );
+                    return Ok(None);
+                }
+                let created = self.create_on(&dst_conn, kind, &fields, &src.id).await?;
+                // The source may keep the counterpart's id and marks (Clientify in_alegra, tag).
+                let src_conn = self
+                    .flow
+                    .conn(if on == Side::A { Side::B } else { Side::A })
+                    .clone();
+                let mut src_after = src.clone();
+                let mut marks_err = None;
+                if src_conn.needs_marks(src, &created.id) {
+                    match src_conn
+                        .update(src, &Fields::new(), &[], Some(&created.id))
+                        .await
+                    {
+                        Ok(r) => src_after = r,
+                        // The record exists now: link it anyway; the marks follow next run.
+                        Err(e) => marks_err = Some(e),
+                    }
+                }
+                let (ra, rb) = if on == Side::A {
+                    (&created, &src_after)
+                } else {
+                    (&src_after, &created)
+                };
+                let new = self.new_link(kind, ra, rb, &fields, link);
+                let saved = self.save_link(new).await?;
+                self.log(
+                    kind,
+                    Action::Created,
+                    (&src.system, Some(&src.id)),
+                    Some((&dst_sys, &created.id)),
+                    Some(&saved.id),
+                    fields.names(),
+                    None,
+                );
+                if let Some(e) = marks_err {
+                    tracing::warn!(error = %e, "link marks not written; retried next run");
+                }
+                let _ = (sa, sb);
+                Ok(Some(saved))
+            }
+            Decision::Update(m) => {
+                let (a, b) = (a.expect("pair"), b.expect("pair"));
+                self.write_pair(kind, a, b, &m.merged, &m, link).await
+            }
+        }
+    }
+
+    /// Creates on `conn`; when the create's outcome is unknown (timeout, 5xx), looks the
+    /// record up by its identification before trying once more: never a blind retry.
+    async fn create_on(
+        &mut self,
+        conn: &Arc<dyn Connector>,
+        kind: Kind,
+        fields: &Fields,
+        partner: &str,
+    ) -> Result<Record, ConnectorError> {
+        match conn.create(kind, fields, Some(partner)).await {
+            Err(ConnectorError::Ambiguous { detail, .. }) => {
+                tracing::warn!(system = conn.system(), %detail, "create outcome unknown; looking it up");
+                let tax = puente_core::TaxId::parse(fields.get("tax_id")).map_err(|e| {
+                    ConnectorError::Decode {
+                        system: conn.system().into(),
+                        detail: e.to_string(),
+                    }
+                })?;
+                let found = conn.find_by_tax_id(kind, &tax).await?;
+                match found.into_iter().next() {
+                    Some(r) => Ok(r),
+                    None => conn.create(kind, fields, Some(partner)).await,
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn write_pair(
+        &mut self,
+        kind: Kind,
+        a: &Record,
+        b: &Record,
+        merged: &Fields,
+        m: &puente_core::Merge,
+        link: Option<&Link>,
+    ) -> Result<Option<Link>, PairError> {
+        let write_a = m.writes_a() || self.flow.a.needs_marks(a, &b.id);
+        let write_b = m.writes_b() || self.flow.b.needs_marks(b, &a.id);
+        let counts_a = m.writes_a();
+        let counts_b = m.writes_b();
+        let (sa, sb) = (a.system.clone(), b.system.clone());
+        if self.dry_run {
+            if write_a {
+                self.plan(kind, "update", &sa, Some(&a.id), m.fields_a(), None);
+            }
+            if write_b {
+                self.plan(kind, "update", &sb, Some(&b.id), m.fields_b(), None);
+            }
+            if !write_a && !write_b {
+                self.plan(
+                    kind,
+                    "link",
+                    &sa,
+                    Some(&a.id),
+                    vec![],
+                    Some(format!("to {sb} {} by identification", b.id)),
+                );
+            }
+            self.count_update(kind, counts_a.then_some(&sa), counts_b.then_some(&sb));
+            return Ok(link.cloned());
+        }
+        let a_after = if write_a {
+            self.flow
+                .a
+                .update(a, &m.to_a, &m.clear_a, Some(&b.id))
+                .await?
+        } else {
+            a.clone()
+        };
+        let b_after = if write_b {
+            self.flow
+                .b
+                .update(b, &m.to_b, &m.clear_b, Some(&a.id))
+                .await?
+        } else {
+            b.clone()
+        };
+        let new = self.new_link(kind, &a_after, &b_after, merged, link);
+        let unchanged_link = link.is_some_and(|l| {
+            l.field_hashes == new.field_hashes
+                && l.record_hashes == new.record_hashes
+                && l.ids == new.ids
+                && l.key == new.key
+        });
+        let saved = if unchanged_link {
+            link.cloned().expect("link")
+        } else {
+            self.save_link(new).await?
+        };
+        self.count_update(kind, counts_a.then_some(&sa), counts_b.then_some(&sb));
+        if counts_a {
+            self.log(
+                kind,
+                Action::Updated,
+                (&sb, Some(&b.id)),
+                Some((&sa, &a.id)),
+                Some(&saved.id),
+                m.fields_a(),
+                None,
+            );
+        }
+        if counts_b {
+            self.log(
+                kind,
+                Action::Updated,
+                (&sa, Some(&a.id)),
+                Some((&sb, &b.id)),
+                Some(&saved.id),
+                m.fields_b(),
+                None,
+            );
+        }
+        if !counts_a && !counts_b && link.is_none() {
+            self.log(
+                kind,
+                Action::Unchanged,
+                (&sa, Some(&a.id)),
+                Some((&sb, &b.id)),
+                Some(&saved.id),
+                vec![],
+                Some("linked to the existing record with the same identification".into()),
+            );
+        }
+        Ok(Some(saved))
+    }
+
+    fn count_update(&mut self, kind: Kind, a: Option<&String>, b: Option<&String>) {
+        let c = self.summary.counts(kind.as_str());
+        if a.is_none() && b.is_none() {
+            c.unchanged += 1;
+        }
+        for s in [a, b].into_iter().flatten() {
+            *c.updated.entry(s.clone()).or_default() += 1;
+        }
+    }
+
+    /// Logs a record skipped before it reached the engine (e.g. a duplicate identification).
+    pub(crate) fn skip(&mut self, kind: Kind, r: &Record, reason: String) {
+        self.summary.counts(kind.as_str()).skipped += 1;
+        self.plan(
+            kind,
+            "skip",
+            &r.system,
+            Some(&r.id),
+            vec![],
+            Some(reason.clone()),
+        );
+        self.log(
+            kind,
+            Action::Skipped,
+            (&r.system, Some(&r.id)),
+            None,
+            None,
+            vec![],
+            Some(reason),
+        );
+    }
+
+    /// Records vendor call counts into the summary.
+    pub fn finish_calls(&mut self) {
+        for c in [&self.flow.a, &self.flow.b] {
+            self.summary.calls.insert(c.system().to_string(), c.calls());
+        }
+    }
+}

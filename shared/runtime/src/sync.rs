@@ -1,0 +1,443 @@
+//! Full and Modified runs (ALG-9) and the single-record path used by Modified and webhooks.
+//!
+//! **Full** lists every record on both sides and loads every link in one store call, then
+//! pairs them in memory: link → the counterpart id the record keeps (Clientify `in_alegra`)
+//! → identification → create. No search call per record, no record read twice.
+//!
+//! **Modified** reads, per side, what changed since the checkpoint:
+//! - where the vendor filters by modification time (Clientify `modified[gte]`), from
+//!   `min(checkpoint − overlap, now − 25 h)` — the checkpoint is the last (modified, id) seen,
+//!   the overlap absorbs clock skew and rows committed late with an earlier timestamp, and 25 h
+//!   is ALG-9's floor; re-reading a record already synced costs no write (its hash matches).
+//! - where it cannot (Alegra), every record is listed (30 per call) and only those whose hash
+//!   differs from the link's are processed.
+//! Each changed record then goes through [`Run::sync_record`]: one GET of the counterpart.
+
+use crate::flow::{Flow, PairError, Run};
+use chrono::{DateTime, Duration, Utc};
+use puente_connectors::{Connector, ConnectorError};
+use puente_core::{eligibility, Kind, Record, Side};
+use puente_store::Link;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// ALG-9: Modified covers at least this much.
+pub const MODIFIED_FLOOR_HOURS: i64 = 25;
+/// Overlap with the previous run's checkpoint.
+pub const CHECKPOINT_OVERLAP_MINUTES: i64 = 10;
+
+/// Tie-safe Modified cursor: modification time, then id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Cursor {
+    pub modified: DateTime<Utc>,
+    pub id: String,
+}
+
+impl Cursor {
+    fn of(r: &Record) -> Option<Cursor> {
+        r.modified.map(|m| Cursor {
+            modified: m,
+            id: format!("{:0>20}", r.id),
+        })
+    }
+}
+
+/// Where a Modified read starts, given the stored cursor and the clock.
+pub fn modified_since(cursor: Option<&Cursor>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = now - Duration::hours(MODIFIED_FLOOR_HOURS);
+    match cursor {
+        Some(c) => (c.modified - Duration::minutes(CHECKPOINT_OVERLAP_MINUTES)).min(floor),
+        None => floor,
+    }
+}
+
+fn checkpoint_scope(flow: &Flow, system: &str, kind: Kind) -> String {
+    format!("{}/{}/{}", flow.name, system, kind.as_str())
+}
+
+impl Run<'_> {
+    async fn list_all(
+        &mut self,
+        conn: &Arc<dyn Connector>,
+        kind: Kind,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let label = match since {
+            Some(_) => format!("reading changed {} {}s", conn.system(), kind),
+            None => format!("listing {} {}s", conn.system(), kind),
+        };
+        let mut first = true;
+        loop {
+            let page = conn.list(kind, since, token.as_deref()).await?;
+            if first {
+                self.progress.stage(&label, page.total);
+                first = false;
+            }
+            self.progress.inc(page.records.len() as u64);
+            out.extend(page.records);
+            match page.next {
+                Some(n) => token = Some(n),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Full sync of one entity kind.
+    pub async fn full(&mut self, kind: Kind) -> Result<(), PairError> {
+        let flow = self.flow;
+        let (sa, sb) = (flow.a.system().to_string(), flow.b.system().to_string());
+        let a_recs = self.list_all(&flow.a.clone(), kind, None).await?;
+        let b_recs = self.list_all(&flow.b.clone(), kind, None).await?;
+        let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
+
+        let index = |recs: &[Record]| -> HashMap<String, usize> {
+            recs.iter()
+                .enumerate()
+                .map(|(i, r)| (r.id.clone(), i))
+                .collect()
+        };
+        let (a_by_id, b_by_id) = (index(&a_recs), index(&b_recs));
+        let mut b_by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in b_recs.iter().enumerate() {
+            if let Ok(t) = r.tax_id() {
+                b_by_key.entry(t.to_string()).or_default().push(i);
+            }
+        }
+        let mut a_used = vec![false; a_recs.len()];
+        let mut b_used = vec![false; b_recs.len()];
+        // identification → the record (system, id) that holds it in a pair
+        let mut claimed: HashMap<String, (String, String)> = HashMap::new();
+        let mut pairs: Vec<(Option<usize>, Option<usize>, Option<Link>)> = Vec::new();
+
+        for l in links {
+            let ai = l.ids.get(&sa).and_then(|id| a_by_id.get(id)).copied();
+            let bi = l.ids.get(&sb).and_then(|id| b_by_id.get(id)).copied();
+            if let Some(i) = ai {
+                a_used[i] = true;
+            }
+            if let Some(j) = bi {
+                b_used[j] = true;
+            }
+            if let Some(k) = &l.key {
+                let holder = ai
+                    .map(|i| (sa.clone(), a_recs[i].id.clone()))
+                    .or_else(|| bi.map(|j| (sb.clone(), b_recs[j].id.clone())));
+                if let Some(h) = holder {
+                    claimed.insert(k.clone(), h);
+                }
+            }
+            match (ai, bi) {
+                (Some(_), Some(_)) => pairs.push((ai, bi, Some(l))),
+                (Some(i), None) => {
+                    let why = format!(
+                        "the linked {sb} record {} no longer exists; deletions are not propagated",
+                        l.ids.get(&sb).cloned().unwrap_or_default()
+                    );
+                    self.skip(kind, &a_recs[i], why);
+                }
+                (None, Some(j)) => {
+                    let why = format!(
+                        "the linked {sa} record {} no longer exists; deletions are not propagated",
+                        l.ids.get(&sa).cloned().unwrap_or_default()
+                    );
+                    self.skip(kind, &b_recs[j], why);
+                }
+                (None, None) => {}
+            }
+        }
+
+        let mut pending_skips: Vec<(usize, bool, String)> = Vec::new();
+        for (i, r) in a_recs.iter().enumerate() {
+            if a_used[i] {
+                continue;
+            }
+            a_used[i] = true;
+            // ALG-2 (1): the counterpart id kept in the record itself.
+            if let Some(j) = r.partner_ref.as_ref().and_then(|p| b_by_id.get(p)).copied() {
+                if !b_used[j] {
+                    b_used[j] = true;
+                    if let Ok(t) = r.tax_id() {
+                        claimed.insert(t.to_string(), (sa.clone(), r.id.clone()));
+                    }
+                    pairs.push((Some(i), Some(j), None));
+                    continue;
+                }
+            }
+            // ALG-2 (2): identification.
+            if let Ok(t) = r.tax_id() {
+                let key = t.to_string();
+                if let Some((sys, id)) = claimed.get(&key) {
+                    pending_skips.push((i, true, format!("identification {key} is already synced through {sys} record {id}; duplicate not synced")));
+                    continue;
+                }
+                claimed.insert(key.clone(), (sa.clone(), r.id.clone()));
+                let j = b_by_key
+                    .get(&key)
+                    .and_then(|c| c.iter().copied().find(|&j| !b_used[j]));
+                if let Some(j) = j {
+                    b_used[j] = true;
+                    pairs.push((Some(i), Some(j), None));
+                    continue;
+                }
+            }
+            // ALG-2 (3): create (or skipped by eligibility in the engine).
+            pairs.push((Some(i), None, None));
+        }
+        for (j, r) in b_recs.iter().enumerate() {
+            if b_used[j] {
+                continue;
+            }
+            if let Ok(t) = r.tax_id() {
+                let key = t.to_string();
+                if let Some((sys, id)) = claimed.get(&key) {
+                    pending_skips.push((j, false, format!("identification {key} is already synced through {sys} record {id}; duplicate not synced")));
+                    continue;
+                }
+                claimed.insert(key, (sb.clone(), r.id.clone()));
+            }
+            pairs.push((None, Some(j), None));
+        }
+        for (idx, is_a, why) in pending_skips {
+            let r = if is_a { &a_recs[idx] } else { &b_recs[idx] };
+            self.skip(kind, r, why);
+        }
+
+        self.progress
+            .stage(&format!("syncing {kind}s"), Some(pairs.len() as u64));
+        self.batch_links = true;
+        for (ai, bi, link) in pairs {
+            let a = ai.map(|i| a_recs[i].clone());
+            let b = bi.map(|j| b_recs[j].clone());
+            // A failed pair is logged and counted; the run goes on with the next.
+            let _ = self.sync_pair(kind, a, b, link).await;
+            self.progress.inc(1);
+        }
+        self.flush().await?;
+        self.batch_links = false;
+        Ok(())
+    }
+
+    /// Modified sync of one entity kind.
+    pub async fn modified(&mut self, kind: Kind) -> Result<(), PairError> {
+        let flow = self.flow;
+        let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
+        let mut by_ext: HashMap<(String, String), Link> = HashMap::new();
+        for l in links {
+            for (sys, id) in &l.ids {
+                by_ext.insert((sys.clone(), id.clone()), l.clone());
+            }
+        }
+        for side in [Side::A, Side::B] {
+            let conn = flow.conn(side).clone();
+            let sys = conn.system().to_string();
+            let scope = checkpoint_scope(flow, &sys, kind);
+            let filtered = conn.has_modified_filter(kind);
+            let since = if filtered {
+                let cursor: Option<Cursor> = flow
+                    .store
+                    .checkpoint(&flow.tenant, &scope)
+                    .await?
+                    .and_then(|v| serde_json::from_str(&v).ok());
+                Some(modified_since(cursor.as_ref(), Utc::now()))
+            } else {
+                None
+            };
+            let recs = self.list_all(&conn, kind, since).await?;
+            self.progress.stage(
+                &format!("syncing changed {sys} {kind}s"),
+                Some(recs.len() as u64),
+            );
+            let mut max_cursor: Option<Cursor> = None;
+            for r in recs {
+                let c = Cursor::of(&r);
+                let link = by_ext.get(&(sys.clone(), r.id.clone())).cloned();
+                let other = flow.conn(if side == Side::A { Side::B } else { Side::A });
+                let known = link.as_ref().is_some_and(|l| {
+                    crate::flow::link_state(l).knows(&r)
+                        && !conn.needs_marks(
+                            &r,
+                            l.ids.get(other.system()).map(String::as_str).unwrap_or(""),
+                        )
+                });
+                let ok = if known {
+                    self.summary.counts(kind.as_str()).unchanged += 1;
+                    true
+                } else {
+                    match self.sync_record(kind, r, link).await {
+                        Ok(Some(l)) => {
+                            for (s, id) in &l.ids {
+                                by_ext.insert((s.clone(), id.clone()), l.clone());
+                            }
+                            true
+                        }
+                        Ok(None) => true,
+                        Err(e) => !e.is_transient(),
+                    }
+                };
+                // The cursor only passes records that are done (or failed for good), so a
+                // transient failure is read again next run.
+                if ok {
+                    if let Some(c) = c {
+                        if max_cursor.as_ref().is_none_or(|m| &c > m) {
+                            max_cursor = Some(c);
+                        }
+                    }
+                }
+                self.progress.inc(1);
+            }
+            if filtered && !self.dry_run {
+                if let Some(c) = max_cursor {
+                    let v = serde_json::to_string(&c).expect("cursor serialises");
+                    flow.store.put_checkpoint(&flow.tenant, &scope, &v).await?;
+                }
+            }
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// The single-record path (Modified, webhooks): `r` changed in its system; find its
+    /// counterpart (link → kept id → identification → create) and sync the pair.
+    pub async fn sync_record(
+        &mut self,
+        kind: Kind,
+        r: Record,
+        link: Option<Link>,
+    ) -> Result<Option<Link>, PairError> {
+        let flow = self.flow;
+        let Some(side) = flow.side_of(&r.system) else {
+            return Ok(None);
+        };
+        let other_side = if side == Side::A { Side::B } else { Side::A };
+        let other = flow.conn(other_side).clone();
+        let link = match link {
+            Some(l) => Some(l),
+            None => {
+                flow.store
+                    .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
+                    .await?
+            }
+        };
+        let mut counterpart: Option<Record> = None;
+        if let Some(l) = &link {
+            if crate::flow::link_state(l).knows(&r) {
+                let pid = l.ids.get(other.system()).cloned().unwrap_or_default();
+                if !flow.conn(side).needs_marks(&r, &pid) {
+                    self.summary.counts(kind.as_str()).unchanged += 1;
+                    return Ok(link);
+                }
+            }
+            if let Some(oid) = l.ids.get(other.system()) {
+                match self.fetch(&other, kind, oid).await? {
+                    Some(o) => counterpart = Some(o),
+                    None => {
+                        let why = format!("the linked {} record {oid} no longer exists; deletions are not propagated", other.system());
+                        self.skip(kind, &r, why);
+                        return Ok(link);
+                    }
+                }
+            }
+        } else {
+            // ALG-2 (1): the counterpart id kept in the record.
+            if let Some(p) = &r.partner_ref {
+                if let Some(o) = self.fetch(&other, kind, p).await? {
+                    let taken = flow
+                        .store
+                        .link_by_external(&flow.tenant, kind.as_str(), other.system(), &o.id)
+                        .await?;
+                    if taken.is_none() {
+                        counterpart = Some(o);
+                    }
+                }
+            }
+            if counterpart.is_none() {
+                let key = match eligibility(&r) {
+                    Ok(k) => k,
+                    Err(reason) => {
+                        self.skip(kind, &r, reason.0);
+                        return Ok(None);
+                    }
+                };
+                if let Some(l2) = flow
+                    .store
+                    .link_by_key(&flow.tenant, kind.as_str(), key.as_str())
+                    .await?
+                {
+                    let holder = l2.ids.get(&r.system).cloned().unwrap_or_default();
+                    let why = format!("identification {key} is already synced through {} record {holder}; duplicate not synced", r.system);
+                    self.skip(kind, &r, why);
+                    return Ok(None);
+                }
+                // ALG-2 (2): search the other side by identification.
+                for o in other.find_by_tax_id(kind, &key).await? {
+                    let taken = flow
+                        .store
+                        .link_by_external(&flow.tenant, kind.as_str(), other.system(), &o.id)
+                        .await?;
+                    if taken.is_none() {
+                        counterpart = Some(o);
+                        break;
+                    }
+                }
+            }
+        }
+        let (a, b) = if side == Side::A {
+            (Some(r), counterpart)
+        } else {
+            (counterpart, Some(r))
+        };
+        self.sync_pair(kind, a, b, link).await
+    }
+
+    async fn fetch(
+        &mut self,
+        conn: &Arc<dyn Connector>,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Option<Record>, PairError> {
+        Ok(conn.get(kind, id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn alg9_modified_window_covers_25_hours_and_overlaps_the_checkpoint() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        assert_eq!(modified_since(None, now), now - Duration::hours(25));
+        let recent = Cursor {
+            modified: now - Duration::hours(1),
+            id: "9".into(),
+        };
+        assert_eq!(
+            modified_since(Some(&recent), now),
+            now - Duration::hours(25)
+        );
+        let old = Cursor {
+            modified: now - Duration::hours(72),
+            id: "9".into(),
+        };
+        assert_eq!(
+            modified_since(Some(&old), now),
+            now - Duration::hours(72) - Duration::minutes(10)
+        );
+    }
+
+    #[test]
+    fn alg9_cursor_orders_by_time_then_id() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        let mut r = Record::new("clientify", Kind::Contact, "10", Default::default());
+        r.modified = Some(t);
+        let c10 = Cursor::of(&r).unwrap();
+        r.id = "9".into();
+        let c9 = Cursor::of(&r).unwrap();
+        assert!(c9 < c10, "numeric ids compare as numbers at equal times");
+    }
+}

@@ -1,0 +1,293 @@
+//! Test harness: spawns the whole local app (both vendor sandboxes on loopback, a SQLite store
+//! in a temp file, flows built from a TOML config pointing at the sandboxes) and gives tests
+//! direct access to the vendors' data, as a person using the vendors' UIs would have.
+
+use puente_connectors::RetryPolicy;
+use puente_core::Kind;
+use puente_runtime::{run, App, Config, Mode, NoProgress, Summary};
+use puente_sandbox::{Sandbox, SandboxConfig, Sandboxes};
+use puente_store::sqlite::SqliteStore;
+use puente_store::Store;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const FLOW: &str = "clientify-alegra";
+
+/// Fast retries for tests (the policy's shape is what matters, not the real-world delays).
+pub fn test_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 3,
+        max_rate_limit_retries: 10,
+        min_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(200),
+        max_header_wait: Duration::from_secs(5),
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(2),
+    }
+}
+
+/// A unique temp path for this test's store.
+pub fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join("puente-e2e");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    dir.join(format!("{name}-{}-{n}.sqlite", std::process::id()))
+}
+
+/// The config a user would write for the sandboxes.
+pub fn config_toml(
+    clientify: &str,
+    alegra: &str,
+    cfg: &SandboxConfig,
+    store: &std::path::Path,
+) -> String {
+    format!(
+        r#"
+tenant = "test"
+[store]
+path = "{store}"
+[connections.clientify]
+type = "clientify"
+base_url = "{clientify}"
+api_key = "{ck}"
+page_size = 100
+[connections.alegra]
+type = "alegra"
+base_url = "{alegra}"
+email = "{ae}"
+token = "{at}"
+[[flows]]
+name = "{FLOW}"
+a = "clientify"
+b = "alegra"
+entities = ["contact", "company"]
+prefer_on_tie = "alegra"
+"#,
+        store = store.display(),
+        ck = cfg.clientify_token,
+        ae = cfg.alegra_email,
+        at = cfg.alegra_token,
+    )
+}
+
+pub struct TestEnv {
+    pub sb: Sandboxes,
+    pub app: App,
+    pub cfg: SandboxConfig,
+    pub store_path: PathBuf,
+    http: reqwest::Client,
+}
+
+impl TestEnv {
+    pub async fn start(name: &str, cfg: SandboxConfig) -> TestEnv {
+        let sb = puente_sandbox::start(&cfg, None, None)
+            .await
+            .expect("sandboxes start");
+        let store_path = temp_path(name);
+        let toml = config_toml(
+            &sb.clientify.base_url,
+            &sb.alegra.base_url,
+            &cfg,
+            &store_path,
+        );
+        let config = Config::parse(&toml).expect("test config is valid");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_path).expect("store opens"));
+        let app = App::build(config, store, test_retry()).expect("app builds");
+        TestEnv {
+            sb,
+            app,
+            cfg,
+            store_path,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn flow(&self) -> &puente_runtime::Flow {
+        self.app.flow(FLOW).expect("flow")
+    }
+
+    pub async fn activate(&self) {
+        puente_runtime::activate(self.flow())
+            .await
+            .expect("activation succeeds");
+    }
+
+    pub async fn sync(&self, mode: Mode) -> Summary {
+        let s = run(self.flow(), mode, false, &NoProgress).await;
+        assert!(s.errors.is_empty(), "run errors: {:?}", s.errors);
+        s
+    }
+
+    /// Every Clientify record of `kind`, read straight from the sandbox.
+    pub async fn clientify_all(&self, kind: Kind) -> Vec<Value> {
+        let path = match kind {
+            Kind::Contact => "contacts/",
+            Kind::Company => "companies/",
+        };
+        let mut out = Vec::new();
+        let mut url = Some(format!(
+            "{}/{path}?page_size=250",
+            self.sb.clientify.base_url
+        ));
+        while let Some(u) = url {
+            let v: Value = self
+                .http
+                .get(&u)
+                .header(
+                    "Authorization",
+                    format!("Token {}", self.cfg.clientify_token),
+                )
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            out.extend(v["results"].as_array().unwrap().iter().cloned());
+            url = v["next"].as_str().map(str::to_string);
+        }
+        out
+    }
+
+    /// Every Alegra contact (persons and providers).
+    pub async fn alegra_all(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        loop {
+            let v: Value = self
+                .http
+                .get(format!("{}/contacts", self.sb.alegra.base_url))
+                .query(&[("start", start.to_string()), ("limit", "30".into())])
+                .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let rows = v.as_array().unwrap().clone();
+            let n = rows.len();
+            out.extend(rows);
+            if n < 30 {
+                break;
+            }
+            start += 30;
+        }
+        out
+    }
+
+    pub async fn clientify_put(&self, kind: Kind, id: &str, body: Value) -> Value {
+        let path = match kind {
+            Kind::Contact => "contacts",
+            Kind::Company => "companies",
+        };
+        let r = self
+            .http
+            .put(format!("{}/{path}/{id}/", self.sb.clientify.base_url))
+            .header(
+                "Authorization",
+                format!("Token {}", self.cfg.clientify_token),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "clientify PUT {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn alegra_put(&self, id: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .put(format!("{}/contacts/{id}", self.sb.alegra.base_url))
+            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "alegra PUT {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn clientify_get(&self, kind: Kind, id: &str) -> Value {
+        let path = match kind {
+            Kind::Contact => "contacts",
+            Kind::Company => "companies",
+        };
+        self.http
+            .get(format!("{}/{path}/{id}/", self.sb.clientify.base_url))
+            .header(
+                "Authorization",
+                format!("Token {}", self.cfg.clientify_token),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn alegra_get(&self, id: &str) -> Value {
+        self.http
+            .get(format!("{}/contacts/{id}", self.sb.alegra.base_url))
+            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn link_for(&self, kind: Kind, system: &str, id: &str) -> Option<puente_store::Link> {
+        self.app
+            .store
+            .link_by_external("test", kind.as_str(), system, id)
+            .await
+            .unwrap()
+    }
+}
+
+/// Write calls (POST/PUT/PATCH/DELETE) a sandbox received.
+pub fn writes(sb: &Sandbox) -> u64 {
+    sb.stats()
+        .by_method
+        .iter()
+        .filter(|(m, _)| m.as_str() != "GET")
+        .map(|(_, n)| n)
+        .sum()
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        self.sb.clientify.shutdown();
+        self.sb.alegra.shutdown();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.store_path.display()));
+        }
+    }
+}
+
+/// Whether a raw identification is a valid tax id (the canonical key), normalised.
+pub fn key_of(raw: &str) -> Option<String> {
+    puente_core::TaxId::parse(raw).ok().map(|t| t.to_string())
+}
+
+/// Alegra identification of a contact value.
+pub fn alegra_key(v: &Value) -> Option<String> {
+    key_of(v["identification"].as_str().unwrap_or(""))
+}
+
+pub fn clientify_key(v: &Value) -> Option<String> {
+    key_of(v["taxpayer_identification_number"].as_str().unwrap_or(""))
+}
+
+pub fn alegra_types(v: &Value) -> Vec<String> {
+    puente_connectors::alegra::types_of(v)
+}
