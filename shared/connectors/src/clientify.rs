@@ -597,3 +597,104 @@ mod tests {
         assert_eq!(body["tags"], json!(["vip", "alegra"]));
     }
 }
+
+/// A Clientify webhook delivery, parsed (ALG-11). The vendor's own n8n node accepts three
+/// payload shapes, so all three are read: `{"event", "contact"}`, `{"hook": {"id", "event"},
+/// "contact"}` (django-rest-hooks) and `{"event", "timestamp", "data": {"contact"}}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookDelivery {
+    /// e.g. `contact.saved`
+    pub event: String,
+    /// The entity, when the event is one Puente syncs.
+    pub kind: Option<Kind>,
+    /// The record's id, when the body carries the record.
+    pub id: Option<String>,
+    /// What makes two deliveries of the same change equal: the record's `modified`, else the
+    /// delivery timestamp, else the hook id.
+    pub version: String,
+}
+
+/// Why a webhook body was rejected (answered 400).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookError(pub String);
+
+/// Parses a Clientify webhook body. The record in the body is not trusted beyond its id: the
+/// worker re-reads it from the API.
+pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| WebhookError(format!("body is not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(WebhookError("body is not a JSON object".into()));
+    }
+    let event = v
+        .get("event")
+        .and_then(Value::as_str)
+        .or_else(|| v.pointer("/hook/event").and_then(Value::as_str))
+        .ok_or_else(|| WebhookError("no `event` (nor `hook.event`) in the body".into()))?
+        .to_string();
+    let entity = event.split('.').next().unwrap_or("");
+    let kind = match entity {
+        "contact" => Some(Kind::Contact),
+        "company" => Some(Kind::Company),
+        _ => None,
+    };
+    let record = v
+        .get(entity)
+        .or_else(|| v.get("data").and_then(|d| d.get(entity)))
+        .filter(|r| r.is_object());
+    let id = record.map(id_of).filter(|s| !s.is_empty());
+    if kind.is_some() && id.is_none() {
+        return Err(WebhookError(format!("`{event}` without a {entity} id")));
+    }
+    let version = record
+        .map(|r| s(r, "modified"))
+        .filter(|m| !m.is_empty())
+        .or_else(|| v.get("timestamp").map(|t| t.to_string()))
+        .or_else(|| v.pointer("/hook/id").map(|t| t.to_string()))
+        .unwrap_or_default();
+    Ok(WebhookDelivery {
+        event,
+        kind,
+        id,
+        version,
+    })
+}
+
+#[cfg(test)]
+mod webhook_tests {
+    use super::*;
+
+    #[test]
+    fn alg11_three_payload_shapes_parse_to_the_same_event() {
+        let c = r#"{"id": 5, "modified": "2026-11-22T10:00:00+00:00"}"#;
+        let shapes = [
+            format!(r#"{{"event":"contact.saved","contact":{c}}}"#),
+            format!(r#"{{"hook":{{"id":9823,"event":"contact.saved"}},"contact":{c}}}"#),
+            format!(
+                r#"{{"event":"contact.saved","timestamp":1,"account_id":1,"data":{{"contact":{c},"changes":{{}}}}}}"#
+            ),
+        ];
+        for b in shapes {
+            let d = parse_webhook(b.as_bytes()).unwrap();
+            assert_eq!(d.kind, Some(Kind::Contact));
+            assert_eq!(d.id.as_deref(), Some("5"));
+            assert_eq!(d.version, "2026-11-22T10:00:00+00:00");
+        }
+    }
+
+    #[test]
+    fn alg11_bad_bodies_are_rejected_with_a_reason_and_unknown_events_pass() {
+        assert!(parse_webhook(b"not json")
+            .unwrap_err()
+            .0
+            .contains("not JSON"));
+        assert!(parse_webhook(b"[1]").is_err());
+        assert!(parse_webhook(br#"{"contact":{"id":1}}"#)
+            .unwrap_err()
+            .0
+            .contains("no `event`"));
+        assert!(parse_webhook(br#"{"event":"company.saved","company":{}}"#).is_err());
+        let d = parse_webhook(br#"{"event":"task.saved","task":{"id":3}}"#).unwrap();
+        assert_eq!(d.kind, None);
+    }
+}

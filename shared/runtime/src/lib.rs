@@ -3,6 +3,7 @@
 //! themselves are in `puente-core`.
 
 pub mod config;
+pub mod events;
 pub mod flow;
 pub mod serve;
 pub mod summary;

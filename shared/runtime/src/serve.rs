@@ -1,1 +1,241 @@
-pub fn placeholder() {}
+//! `puente serve`: webhook endpoint, scheduler and workers in one process on the local store.
+//!
+//! Webhooks (ALG-11): `POST /webhooks/{tenant}/{system}/{secret}` — the secret is compared in
+//! constant time, the body parsed and deduplicated, the event stored durably in the queue and
+//! answered 202 before any vendor call. Bad input is a 4xx with a clear message and nothing
+//! enqueued.
+
+use crate::events::{work_once, ChangeEvent};
+use crate::{activate, run, App, Mode, NoProgress};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use puente_core::value_hash;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+/// Largest webhook body accepted (413 above).
+pub const MAX_BODY: usize = 256 * 1024;
+/// How long a delivered event id is remembered for deduplication.
+pub const DEDUP_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: Arc<App>,
+    pub secret: Option<String>,
+    /// Flow name → activation error (inactive flows).
+    pub inactive: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+fn problem(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(json!({"error": msg.into()}))).into_response()
+}
+
+/// The HTTP routes.
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/webhooks/{tenant}/{system}/{secret}", post(webhook))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+async fn health(State(st): State<ServerState>) -> Response {
+    let depth = st.app.store.queue_depth().await.ok();
+    let inactive = st.inactive.lock().expect("inactive lock").clone();
+    let flows: Vec<_> = st
+        .app
+        .flows
+        .iter()
+        .map(|f| {
+            let err = inactive
+                .iter()
+                .find(|(n, _)| n == &f.name)
+                .map(|(_, e)| e.clone());
+            json!({"name": f.name, "active": err.is_none(), "error": err})
+        })
+        .collect();
+    Json(json!({"flows": flows, "queue": depth.map(|(q, d)| json!({"pending": q, "dead": d}))}))
+        .into_response()
+}
+
+async fn webhook(
+    State(st): State<ServerState>,
+    Path((tenant, system, secret)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(expected) = st.secret.as_deref() else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "webhooks are not enabled: set server.webhook_secret in the config",
+        );
+    };
+    // Constant-time on the secret; the tenant is public (it is in the URL) but must match too.
+    let secret_ok: bool = secret.as_bytes().ct_eq(expected.as_bytes()).into();
+    if !secret_ok || tenant != st.app.config.tenant {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "unknown tenant or wrong webhook secret",
+        );
+    }
+    if system != puente_connectors::clientify::SYSTEM {
+        return problem(
+            StatusCode::NOT_FOUND,
+            format!("no webhook receiver for system '{system}'"),
+        );
+    }
+    let d = match puente_connectors::clientify::parse_webhook(&body) {
+        Ok(d) => d,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e.0),
+    };
+    let (Some(kind), Some(id)) = (d.kind, d.id.clone()) else {
+        tracing::info!(%tenant, %system, event = %d.event, "webhook event ignored: not synced by any flow");
+        return (
+            StatusCode::ACCEPTED,
+            Json(json!({"status": "ignored", "event": d.event})),
+        )
+            .into_response();
+    };
+    let event_id = value_hash(&format!("{system}|{}|{id}|{}", kind.as_str(), d.version));
+    let ev = ChangeEvent {
+        tenant: tenant.clone(),
+        system: system.clone(),
+        kind,
+        id: id.clone(),
+        event_id: event_id.clone(),
+    };
+    let store = &st.app.store;
+    match store.first_seen(&tenant, &event_id, DEDUP_TTL).await {
+        Ok(false) => {
+            return (
+                StatusCode::ACCEPTED,
+                Json(json!({"status": "duplicate", "event_id": event_id})),
+            )
+                .into_response();
+        }
+        Ok(true) => {}
+        Err(e) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("store unavailable: {e}"),
+            )
+        }
+    }
+    let body = serde_json::to_string(&ev).expect("event serialises");
+    if let Err(e) = store
+        .send(&ev.group(), &format!("{tenant}/{event_id}"), &body)
+        .await
+    {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("queue unavailable: {e}"),
+        );
+    }
+    tracing::info!(%tenant, %system, kind = %kind, record = %id, %event_id, "webhook event queued");
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"status": "queued", "event_id": event_id})),
+    )
+        .into_response()
+}
+
+/// Options of `serve`.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub listen: String,
+    /// Run a Full sync of each active flow at start (the first activation's import).
+    pub initial_full: bool,
+    /// Overrides each flow's Modified interval (demo mode uses a short one).
+    pub modified_every: Option<Duration>,
+}
+
+/// Activates flows, then serves HTTP, runs the workers and the schedule until `shutdown`.
+pub async fn serve(
+    app: Arc<App>,
+    opts: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let secret = app
+        .config
+        .webhook_secret()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let inactive = Arc::new(std::sync::Mutex::new(Vec::new()));
+    for f in &app.flows {
+        match activate(f).await {
+            Ok(_) => tracing::info!(tenant = %f.tenant, flow = %f.name, "flow active"),
+            Err(e) => {
+                tracing::error!(tenant = %f.tenant, flow = %f.name, error = %e, "flow NOT active: its connections do not work");
+                inactive
+                    .lock()
+                    .expect("inactive lock")
+                    .push((f.name.clone(), e.to_string()));
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&opts.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    if secret.is_some() {
+        for f in &app.flows {
+            tracing::info!(flow = %f.name, "Clientify webhook URL: http://{addr}/webhooks/{}/clientify/<secret>", app.config.tenant);
+        }
+    }
+    let state = ServerState {
+        app: app.clone(),
+        secret,
+        inactive: inactive.clone(),
+    };
+
+    // Workers: take events off the durable queue.
+    let wapp = app.clone();
+    let worker = tokio::spawn(async move {
+        loop {
+            let n = work_once(&wapp, wapp.store.as_ref(), 10, Duration::from_secs(120)).await;
+            if n == 0 {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    });
+    // Scheduler: Full at start (optional), then Modified every interval, Full every full interval.
+    let mut schedulers = Vec::new();
+    for i in 0..app.flows.len() {
+        let sapp = app.clone();
+        let inactive = inactive.clone();
+        let opts = opts.clone();
+        schedulers.push(tokio::spawn(async move {
+            let flow = &sapp.flows[i];
+            if inactive.lock().expect("inactive lock").iter().any(|(n, _)| n == &flow.name) {
+                return;
+            }
+            let cfg = sapp.config.flows.iter().find(|c| c.name == flow.name).expect("flow config");
+            let modified_every = opts.modified_every.unwrap_or(Duration::from_secs(cfg.modified_every_minutes * 60));
+            let full_every = Duration::from_secs(cfg.full_every_hours * 3600);
+            if opts.initial_full {
+                let s = run(flow, Mode::Full, false, &NoProgress).await;
+                tracing::info!(flow = %flow.name, summary = %serde_json::to_string(&s.entities).unwrap_or_default(), "initial full sync done");
+            }
+            let mut last_full = tokio::time::Instant::now();
+            loop {
+                tokio::time::sleep(modified_every).await;
+                let mode = if last_full.elapsed() >= full_every { last_full = tokio::time::Instant::now(); Mode::Full } else { Mode::Modified };
+                let s = run(flow, mode, false, &NoProgress).await;
+                tracing::info!(flow = %flow.name, mode = mode.as_str(), summary = %serde_json::to_string(&s.entities).unwrap_or_default(), errors = ?s.errors, "scheduled sync done");
+                // Retention (APC-8): drop expired activity-log entries.
+                let _ = sapp.store.purge_expired(chrono::Utc::now()).await;
+            }
+        }));
+    }
+    let res = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    worker.abort();
+    for s in schedulers {
+        s.abort();
+    }
+    res
+}

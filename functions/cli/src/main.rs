@@ -1,0 +1,320 @@
+//! `puente`: the local runtime and operator CLI.
+//!
+//! With no `--config`, `serve` and `sync` start the vendor sandboxes with sample data on
+//! loopback and point a config at them, so a newcomer sees real syncs offline.
+
+mod demo;
+mod progress;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use puente_connectors::RetryPolicy;
+use puente_runtime::serve::{serve, ServeOptions};
+use puente_runtime::{run, App, Config, Mode};
+use puente_store::sqlite::SqliteStore;
+use puente_store::{LogQuery, Store};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "puente",
+    version,
+    about = "Two-way business-data sync (Clientify ⇄ Alegra, …)"
+)]
+struct Cli {
+    /// Config file (TOML). Without one, `serve` and `sync` run against the built-in sandboxes.
+    #[arg(long, short, global = true, env = "PUENTE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log output: `text` or `json` (structured, one object per line).
+    #[arg(long, global = true, default_value = "text")]
+    log_format: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Webhook endpoint, scheduler and workers in one process on SQLite.
+    Serve {
+        /// Listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Do not run a Full sync at start.
+        #[arg(long)]
+        no_initial_sync: bool,
+    },
+    /// One run of a flow.
+    Sync {
+        #[arg(long, default_value = "clientify-alegra")]
+        flow: String,
+        /// `full` or `modified`.
+        #[arg(long, default_value = "full")]
+        mode: Mode,
+        /// Write nothing; show the plan.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start the vendor sandboxes alone and print their URLs and credentials.
+    Sandbox {
+        #[arg(long, default_value_t = 8081)]
+        clientify_port: u16,
+        #[arg(long, default_value_t = 8082)]
+        alegra_port: u16,
+        #[arg(long, default_value_t = 200)]
+        contacts: usize,
+        #[arg(long, default_value_t = 40)]
+        companies: usize,
+        /// Write a config pointing at the sandboxes to this file.
+        #[arg(long, default_value = "puente.sandbox.toml")]
+        write_config: PathBuf,
+    },
+    /// The activity log, newest first.
+    Log {
+        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774).
+        #[arg(long)]
+        record: Option<String>,
+        /// Only this action (created, updated, unchanged, skipped, failed).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The links of a record, as SYSTEM:ID.
+    Links {
+        record: String,
+        /// Entity kind: contact or company.
+        #[arg(long, default_value = "contact")]
+        kind: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_tracing(format: &str, default: &str) -> Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        "json" => b.json().init(),
+        "text" => b.init(),
+        other => bail!("--log-format '{other}': use text or json"),
+    }
+    Ok(())
+}
+
+fn load_config(path: &Option<PathBuf>) -> Result<Option<Config>> {
+    match path {
+        None => Ok(None),
+        Some(p) => Config::load(p)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{e}")),
+    }
+}
+
+fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
+    let s = SqliteStore::open(&cfg.store.path).map_err(|e| anyhow::anyhow!("store: {e}"))?;
+    Ok(Arc::new(s))
+}
+
+fn build_app(cfg: Config) -> Result<App> {
+    let store = open_store(&cfg)?;
+    App::build(cfg, store, RetryPolicy::default()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn split_record(r: &str) -> Result<(String, String)> {
+    match r.split_once(':') {
+        Some((s, id)) if !s.is_empty() && !id.is_empty() => Ok((s.to_string(), id.to_string())),
+        _ => bail!("'{r}' is not SYSTEM:ID (e.g. alegra:774 or clientify:12)"),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = real_main(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn real_main(cli: Cli) -> Result<()> {
+    let cfg = load_config(&cli.config)?;
+    match cli.cmd {
+        Cmd::Serve {
+            listen,
+            no_initial_sync,
+        } => {
+            init_tracing(&cli.log_format, "info")?;
+            let (cfg, modified_every, _sandboxes) = match cfg {
+                Some(c) => (c, None, None),
+                None => {
+                    let (c, sb) = demo::start_demo().await?;
+                    (c, Some(std::time::Duration::from_secs(30)), Some(sb))
+                }
+            };
+            let listen = listen.unwrap_or_else(|| cfg.server.listen.clone());
+            let app = Arc::new(build_app(cfg)?);
+            let opts = ServeOptions {
+                listen,
+                initial_full: !no_initial_sync,
+                modified_every,
+            };
+            serve(app, opts, async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await
+            .context("server")?;
+        }
+        Cmd::Sync {
+            flow,
+            mode,
+            dry_run,
+            json,
+        } => {
+            init_tracing(&cli.log_format, "warn")?;
+            let (cfg, _sandboxes) = match cfg {
+                Some(c) => (c, None),
+                None => {
+                    let (c, sb) = demo::start_demo().await?;
+                    eprintln!(
+                        "no --config: syncing the built-in sandboxes (sample data, store {})",
+                        c.store.path.display()
+                    );
+                    (c, Some(sb))
+                }
+            };
+            let app = build_app(cfg)?;
+            let f = app.flow(&flow).map_err(|e| anyhow::anyhow!(e))?;
+            let created = puente_runtime::activate(f)
+                .await
+                .map_err(|e| anyhow::anyhow!("flow '{flow}' cannot start: {e}"))?;
+            for c in created {
+                eprintln!("setup: created {c}");
+            }
+            let bar = progress::Bar::new(!json && std::io::stderr().is_terminal());
+            let s = run(f, mode, dry_run, &bar).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!("{}", s.render());
+            }
+            if !s.errors.is_empty() {
+                std::process::exit(2);
+            }
+        }
+        Cmd::Sandbox {
+            clientify_port,
+            alegra_port,
+            contacts,
+            companies,
+            write_config,
+        } => {
+            init_tracing(&cli.log_format, "info")?;
+            demo::run_sandbox(
+                clientify_port,
+                alegra_port,
+                contacts,
+                companies,
+                &write_config,
+            )
+            .await?;
+        }
+        Cmd::Log {
+            record,
+            action,
+            limit,
+            json,
+        } => {
+            let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
+            let store = open_store(&cfg)?;
+            let mut q = LogQuery {
+                tenant: cfg.tenant.clone(),
+                limit,
+                ..LogQuery::default()
+            };
+            if let Some(r) = record {
+                let (s, id) = split_record(&r)?;
+                q.system = Some(s);
+                q.external_id = Some(id);
+            }
+            if let Some(a) = action {
+                q.action = Some(a.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "--action '{a}': use created, updated, unchanged, skipped or failed"
+                    )
+                })?);
+            }
+            let entries = store.query(&q).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else if entries.is_empty() {
+                println!(
+                    "no activity-log entries (store {})",
+                    cfg.store.path.display()
+                );
+            } else {
+                for e in entries {
+                    println!(
+                        "{} {:<9} {:<7} {}:{}{}{}{}",
+                        e.at.format("%Y-%m-%d %H:%M:%S"),
+                        e.action.to_string(),
+                        e.kind,
+                        e.system,
+                        e.external_id.as_deref().unwrap_or("-"),
+                        match (&e.target_system, &e.target_id) {
+                            (Some(s), Some(i)) => format!(" → {s}:{i}"),
+                            _ => String::new(),
+                        },
+                        if e.fields.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", e.fields.join(", "))
+                        },
+                        e.reason
+                            .as_deref()
+                            .map(|r| format!(" — {r}"))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        Cmd::Links { record, kind, json } => {
+            let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
+            let kind: puente_core::Kind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let store = open_store(&cfg)?;
+            let (s, id) = split_record(&record)?;
+            match store
+                .link_by_external(&cfg.tenant, kind.as_str(), &s, &id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                None => println!("{s}:{id} ({kind}) has no link"),
+                Some(l) if json => println!("{}", serde_json::to_string_pretty(&l)?),
+                Some(l) => {
+                    println!(
+                        "link {} ({}), version {}, key {}",
+                        l.id,
+                        l.kind,
+                        l.version,
+                        l.key.as_deref().unwrap_or("-")
+                    );
+                    for (sys, eid) in &l.ids {
+                        println!("  {sys}:{eid}");
+                    }
+                    println!("  last synced {}", l.updated_at.format("%Y-%m-%d %H:%M:%S"));
+                }
+            }
+        }
+    }
+    Ok(())
+}

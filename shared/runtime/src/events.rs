@@ -1,0 +1,128 @@
+//! Change events: what webhooks (and, later, polls) put on the queue and workers take off it.
+
+use crate::flow::{PairError, Run};
+use crate::summary::NoProgress;
+use crate::App;
+use puente_core::Kind;
+use puente_store::{QueueMessage, Store};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// One change to sync: `system`'s `kind` record `id` changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub tenant: String,
+    pub system: String,
+    pub kind: Kind,
+    pub id: String,
+    /// Deduplication id (same change delivered twice → one event).
+    pub event_id: String,
+}
+
+impl ChangeEvent {
+    /// FIFO group: changes to one record are processed in order, different records in parallel.
+    pub fn group(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.tenant,
+            self.system,
+            self.kind.as_str(),
+            self.id
+        )
+    }
+}
+
+/// What happened to a queue message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    Done,
+    RetryLater(String),
+}
+
+/// Syncs one event through every flow that includes its system and entity. The record is
+/// re-read from the vendor (the webhook body is not trusted).
+pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
+    let mut retry = None;
+    for flow in app
+        .flows
+        .iter()
+        .filter(|f| f.side_of(&ev.system).is_some() && f.kinds.contains(&ev.kind))
+    {
+        let conn = if flow.a.system() == ev.system {
+            flow.a.clone()
+        } else {
+            flow.b.clone()
+        };
+        let mut run = Run::new(flow, "event", false, &NoProgress);
+        let res: Result<(), PairError> = async {
+            match conn.get(ev.kind, &ev.id).await? {
+                Some(r) => {
+                    run.sync_record(ev.kind, r, None).await?;
+                }
+                None => tracing::info!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id,
+                    "record no longer exists; deletions are not propagated"),
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = run.flush().await {
+            retry = Some(format!("activity log: {e}"));
+        }
+        if let Err(e) = res {
+            if e.is_transient() {
+                retry = Some(e.to_string());
+            }
+        }
+    }
+    match retry {
+        Some(why) => Handled::RetryLater(why),
+        None => Handled::Done,
+    }
+}
+
+/// Backoff for the n-th receive of a message that failed transiently.
+pub fn retry_delay(receive_count: u32) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(receive_count.min(8))).min(Duration::from_secs(300))
+}
+
+/// Takes up to `max` messages off the queue and handles them. Returns how many it took.
+pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Duration) -> usize {
+    let msgs: Vec<QueueMessage> = match store.receive(max, visibility).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "queue receive failed");
+            return 0;
+        }
+    };
+    let n = msgs.len();
+    for m in msgs {
+        let ev: ChangeEvent = match serde_json::from_str(&m.body) {
+            Ok(ev) => ev,
+            Err(e) => {
+                // A body we cannot read will never succeed: let it reach the dead letters.
+                let _ = store
+                    .retry_later(
+                        &m.receipt,
+                        Duration::ZERO,
+                        &format!("unreadable event: {e}"),
+                    )
+                    .await;
+                continue;
+            }
+        };
+        match handle(app, &ev).await {
+            Handled::Done => {
+                if let Err(e) = store.ack(&m.receipt).await {
+                    tracing::warn!(error = %e, "ack failed; the event will be processed again (idempotent)");
+                }
+            }
+            Handled::RetryLater(why) => {
+                tracing::warn!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id, error = %why, "will retry");
+                let _ = store
+                    .retry_later(&m.receipt, retry_delay(m.receive_count), &why)
+                    .await;
+            }
+        }
+    }
+    n
+}
