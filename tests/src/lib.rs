@@ -51,6 +51,8 @@ pub fn config_toml(
 tenant = "test"
 [store]
 path = "{store}"
+[server]
+webhook_secret = "s3cret-hook"
 [connections.clientify]
 type = "clientify"
 base_url = "{clientify}"

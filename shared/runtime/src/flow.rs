@@ -111,6 +111,15 @@ pub struct Run<'f> {
 
 const BATCH: usize = 200;
 
+/// The records an activity-log entry is about.
+pub(crate) struct Refs<'a> {
+    /// (system, id) of the record the change came from.
+    pub source: (&'a str, Option<&'a str>),
+    /// (system, id) of the record written, if any.
+    pub target: Option<(&'a str, &'a str)>,
+    pub link: Option<&'a str>,
+}
+
 impl<'f> Run<'f> {
     pub fn new(flow: &'f Flow, mode: &str, dry_run: bool, progress: &'f dyn Progress) -> Run<'f> {
         let run_id = format!(
@@ -143,14 +152,16 @@ impl<'f> Run<'f> {
 
     pub(crate) fn log(
         &mut self,
-        kind: Kind,
-        action: Action,
-        source: (&str, Option<&str>),
-        target: Option<(&str, &str)>,
-        link_id: Option<&str>,
+        (kind, action): (Kind, Action),
+        refs: Refs<'_>,
         fields: Vec<String>,
         reason: Option<String>,
     ) {
+        let Refs {
+            source,
+            target,
+            link: link_id,
+        } = refs;
         if self.dry_run {
             return;
         }
@@ -214,11 +225,12 @@ impl<'f> Run<'f> {
                         let kind: Kind = l.kind.parse().unwrap_or(Kind::Contact);
                         self.summary.counts(kind.as_str()).failed += 1;
                         self.log(
-                            kind,
-                            Action::Failed,
-                            ("puente", Some(&l.id)),
-                            None,
-                            Some(&l.id),
+                            (kind, Action::Failed),
+                            Refs {
+                                source: ("puente", Some(&l.id)),
+                                target: None,
+                                link: Some(&l.id),
+                            },
                             vec![],
                             Some(format!("link not saved: {e}")),
                         );
@@ -300,11 +312,12 @@ impl<'f> Run<'f> {
             self.summary.counts(kind.as_str()).failed += 1;
             let (sys, id) = src.unwrap_or_else(|| ("puente".into(), String::new()));
             self.log(
-                kind,
-                Action::Failed,
-                (&sys, Some(&id)),
-                None,
-                link.as_ref().map(|l| l.id.as_str()),
+                (kind, Action::Failed),
+                Refs {
+                    source: (&sys, Some(&id)),
+                    target: None,
+                    link: link.as_ref().map(|l| l.id.as_str()),
+                },
                 vec![],
                 Some(e.to_string()),
             );
@@ -335,11 +348,12 @@ impl<'f> Run<'f> {
                     Some(reason.0.clone()),
                 );
                 self.log(
-                    kind,
-                    Action::Skipped,
-                    (&r.system, Some(&r.id)),
-                    None,
-                    link.map(|l| l.id.as_str()),
+                    (kind, Action::Skipped),
+                    Refs {
+                        source: (&r.system, Some(&r.id)),
+                        target: None,
+                        link: link.map(|l| l.id.as_str()),
+                    },
                     vec![],
                     Some(reason.0),
                 );
@@ -407,11 +421,12 @@ impl<'f> Run<'f> {
                 let new = self.new_link(kind, ra, rb, &fields, link);
                 let saved = self.save_link(new).await?;
                 self.log(
-                    kind,
-                    Action::Created,
-                    (&src.system, Some(&src.id)),
-                    Some((&dst_sys, &created.id)),
-                    Some(&saved.id),
+                    (kind, Action::Created),
+                    Refs {
+                        source: (&src.system, Some(&src.id)),
+                        target: Some((&dst_sys, &created.id)),
+                        link: Some(&saved.id),
+                    },
                     fields.names(),
                     None,
                 );
@@ -521,33 +536,36 @@ impl<'f> Run<'f> {
         self.count_update(kind, counts_a.then_some(&sa), counts_b.then_some(&sb));
         if counts_a {
             self.log(
-                kind,
-                Action::Updated,
-                (&sb, Some(&b.id)),
-                Some((&sa, &a.id)),
-                Some(&saved.id),
+                (kind, Action::Updated),
+                Refs {
+                    source: (&sb, Some(&b.id)),
+                    target: Some((&sa, &a.id)),
+                    link: Some(&saved.id),
+                },
                 m.fields_a(),
                 None,
             );
         }
         if counts_b {
             self.log(
-                kind,
-                Action::Updated,
-                (&sa, Some(&a.id)),
-                Some((&sb, &b.id)),
-                Some(&saved.id),
+                (kind, Action::Updated),
+                Refs {
+                    source: (&sa, Some(&a.id)),
+                    target: Some((&sb, &b.id)),
+                    link: Some(&saved.id),
+                },
                 m.fields_b(),
                 None,
             );
         }
         if !counts_a && !counts_b && link.is_none() {
             self.log(
-                kind,
-                Action::Unchanged,
-                (&sa, Some(&a.id)),
-                Some((&sb, &b.id)),
-                Some(&saved.id),
+                (kind, Action::Unchanged),
+                Refs {
+                    source: (&sa, Some(&a.id)),
+                    target: Some((&sb, &b.id)),
+                    link: Some(&saved.id),
+                },
                 vec![],
                 Some("linked to the existing record with the same identification".into()),
             );
@@ -577,11 +595,12 @@ impl<'f> Run<'f> {
             Some(reason.clone()),
         );
         self.log(
-            kind,
-            Action::Skipped,
-            (&r.system, Some(&r.id)),
-            None,
-            None,
+            (kind, Action::Skipped),
+            Refs {
+                source: (&r.system, Some(&r.id)),
+                target: None,
+                link: None,
+            },
             vec![],
             Some(reason),
         );

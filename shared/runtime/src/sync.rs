@@ -11,6 +11,7 @@
 //!   is ALG-9's floor; re-reading a record already synced costs no write (its hash matches).
 //! - where it cannot (Alegra), every record is listed (30 per call) and only those whose hash
 //!   differs from the link's are processed.
+//!
 //! Each changed record then goes through [`Run::sync_record`]: one GET of the counterpart.
 
 use crate::flow::{Flow, PairError, Run};
