@@ -438,3 +438,41 @@ async fn alg2_new_record_in_clientify_with_untidy_nif_matches_existing_alegra_co
     assert_eq!(l.ids["alegra"], a["id"].as_str().unwrap());
     assert_eq!(l.key.as_deref(), Some("39740191D"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg9_dry_run_writes_nothing_and_plans_what_the_real_run_does() {
+    let env = TestEnv::start("dry-run", small(15)).await;
+    env.activate().await;
+    env.sb.clientify.reset_stats();
+    env.sb.alegra.reset_stats();
+    let plan = puente_runtime::run(env.flow(), Mode::Full, true, &puente_runtime::NoProgress).await;
+    assert!(plan.dry_run && plan.errors.is_empty());
+    assert_eq!(
+        writes(&env.sb.clientify) + writes(&env.sb.alegra),
+        0,
+        "a dry run writes nothing"
+    );
+    assert!(
+        env.app
+            .store
+            .links("test", "contact")
+            .await
+            .unwrap()
+            .is_empty(),
+        "and stores no link"
+    );
+    let planned_creates = plan.plan.iter().filter(|p| p.action == "create").count() as u64;
+    assert!(planned_creates > 0);
+    assert!(plan.plan.iter().any(|p| p.action == "skip"
+        && p.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no identification")));
+    let real = env.sync(Mode::Full).await;
+    let real_creates: u64 = real.entities.values().map(|c| c.created_total()).sum();
+    assert_eq!(planned_creates, real_creates);
+    assert_eq!(
+        plan.entities, real.entities,
+        "the plan's counts are the run's counts"
+    );
+}

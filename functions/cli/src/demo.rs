@@ -63,9 +63,17 @@ fn sample() -> SandboxConfig {
 /// Starts the sandboxes on free loopback ports and returns a config for them with a fresh store.
 pub async fn start_demo() -> Result<(Config, Sandboxes)> {
     let cfg = sample();
-    let sb = puente_sandbox::start(&cfg, None, None)
-        .await
-        .context("starting the sandboxes")?;
+    // Fixed ports when free, so the printed curl commands work; any free port otherwise.
+    let fixed = (
+        SocketAddr::from(([127, 0, 0, 1], 8081)),
+        SocketAddr::from(([127, 0, 0, 1], 8082)),
+    );
+    let sb = match puente_sandbox::start(&cfg, Some(fixed.0), Some(fixed.1)).await {
+        Ok(sb) => sb,
+        Err(_) => puente_sandbox::start(&cfg, None, None)
+            .await
+            .context("starting the sandboxes")?,
+    };
     let store = demo_store_path();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", store.display()));
@@ -73,6 +81,17 @@ pub async fn start_demo() -> Result<(Config, Sandboxes)> {
     let toml = demo_toml(&sb, &cfg, &store, "127.0.0.1:8080");
     let config = Config::parse(&toml).map_err(|e| anyhow::anyhow!("demo config: {e}"))?;
     tracing::info!(clientify = %sb.clientify.base_url, alegra = %sb.alegra.base_url, "sandboxes started with sample data (no --config given)");
+    eprintln!(
+        "\nDemo: edit a contact in the Alegra sandbox and watch the next Modified sync (every 30 s) carry it to Clientify:\n  \
+         curl -u {ae}:{at} -X PUT {au}/contacts/1 -H 'Content-Type: application/json' -d '{{\"address\":{{\"city\":\"Ourense\"}}}}'\n  \
+         puente log --record alegra:1\n\
+         Clientify sandbox: {cu} (Authorization: Token {ck}); call counts at /_sandbox/stats\n",
+        ae = cfg.alegra_email,
+        at = cfg.alegra_token,
+        au = sb.alegra.base_url,
+        cu = sb.clientify.base_url,
+        ck = cfg.clientify_token,
+    );
     Ok((config, sb))
 }
 

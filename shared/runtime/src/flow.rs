@@ -166,7 +166,7 @@ impl<'f> Run<'f> {
             return;
         }
         let now = Utc::now();
-        tracing::info!(
+        tracing::debug!(
             tenant = %self.flow.tenant, flow = %self.flow.name, kind = %kind, %action,
             system = source.0, record = source.1.unwrap_or("-"),
             target = target.map(|t| t.0).unwrap_or("-"), target_id = target.map(|t| t.1).unwrap_or("-"),

@@ -177,11 +177,16 @@ impl App {
     }
 }
 
+/// ALG-12: checks that both connections answer with their credentials; writes nothing.
+pub async fn check(flow: &Flow) -> Result<(), ConnectorError> {
+    flow.a.check().await?;
+    flow.b.check().await
+}
+
 /// ALG-12 and ALG-13: checks both connections, then creates what the flow needs (custom
 /// fields). A flow is active only when this succeeds. Returns what was created.
 pub async fn activate(flow: &Flow) -> Result<Vec<String>, ConnectorError> {
-    flow.a.check().await?;
-    flow.b.check().await?;
+    check(flow).await?;
     let mut created = flow.a.prepare().await?;
     created.extend(flow.b.prepare().await?);
     for c in &created {
