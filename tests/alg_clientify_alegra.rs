@@ -279,6 +279,12 @@ async fn alg9_alg10_edit_in_alegra_then_modified_writes_once_and_echo_writes_not
     );
     assert_eq!(cstats.by_route.get("PUT /v1/contacts/{id}/"), Some(&1));
     assert_eq!(writes(&env.sb.alegra), 0, "nothing written back to Alegra");
+    let astats = env.sb.alegra.stats();
+    assert_eq!(
+        astats.by_route.get("GET /api/v1/contacts/{id}"),
+        None,
+        "Alegra was listed whole: no record read twice ({astats:?})"
+    );
     assert_eq!(s.entities["contact"].updated.get("clientify"), Some(&1));
     let c = env.clientify_get(Kind::Contact, &cid).await;
     assert_eq!(c["addresses"][0]["city"], "Ourense");

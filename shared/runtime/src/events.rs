@@ -57,7 +57,7 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
         let res: Result<(), PairError> = async {
             match conn.get(ev.kind, &ev.id).await? {
                 Some(r) => {
-                    run.sync_record(ev.kind, r, None).await?;
+                    run.sync_record(ev.kind, r, None, None).await?;
                 }
                 None => tracing::info!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id,
                     "record no longer exists; deletions are not propagated"),

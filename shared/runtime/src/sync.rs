@@ -44,6 +44,53 @@ impl Cursor {
     }
 }
 
+/// One side's records read in this run, indexed for pairing.
+pub struct Listing {
+    pub by_id: HashMap<String, Record>,
+    by_key: HashMap<String, Vec<String>>,
+    linked: std::collections::HashSet<String>,
+    /// Every record of the kind was listed (not only the recently modified ones).
+    pub complete: bool,
+}
+
+impl Listing {
+    fn new(
+        system: &str,
+        complete: bool,
+        recs: &[Record],
+        links: &HashMap<(String, String), Link>,
+    ) -> Listing {
+        let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+        for r in recs {
+            if let Ok(t) = r.tax_id() {
+                by_key.entry(t.to_string()).or_default().push(r.id.clone());
+            }
+        }
+        Listing {
+            by_id: recs.iter().map(|r| (r.id.clone(), r.clone())).collect(),
+            by_key,
+            linked: recs
+                .iter()
+                .filter(|r| links.contains_key(&(system.to_string(), r.id.clone())))
+                .map(|r| r.id.clone())
+                .collect(),
+            complete,
+        }
+    }
+
+    fn unlinked_with_key(&self, key: &str) -> Vec<Record> {
+        self.by_key
+            .get(key)
+            .map(|ids| {
+                ids.iter()
+                    .filter(|id| !self.linked.contains(*id))
+                    .filter_map(|id| self.by_id.get(id).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// Where a Modified read starts, given the stored cursor and the clock.
 pub fn modified_since(cursor: Option<&Cursor>, now: DateTime<Utc>) -> DateTime<Utc> {
     let floor = now - Duration::hours(MODIFIED_FLOOR_HOURS);
@@ -222,7 +269,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Modified sync of one entity kind.
+    /// Modified sync of one entity kind. Both sides are read first, so a changed record's
+    /// counterpart usually comes from the other side's listing instead of a GET (Alegra is
+    /// always listed whole, having no modified filter).
     pub async fn modified(&mut self, kind: Kind) -> Result<(), PairError> {
         let flow = self.flow;
         let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
@@ -232,15 +281,15 @@ impl Run<'_> {
                 by_ext.insert((sys.clone(), id.clone()), l.clone());
             }
         }
+        let mut listings: Vec<(Side, String, bool, Vec<Record>)> = Vec::new();
         for side in [Side::A, Side::B] {
             let conn = flow.conn(side).clone();
             let sys = conn.system().to_string();
-            let scope = checkpoint_scope(flow, &sys, kind);
             let filtered = conn.has_modified_filter(kind);
             let since = if filtered {
                 let cursor: Option<Cursor> = flow
                     .store
-                    .checkpoint(&flow.tenant, &scope)
+                    .checkpoint(&flow.tenant, &checkpoint_scope(flow, &sys, kind))
                     .await?
                     .and_then(|v| serde_json::from_str(&v).ok());
                 Some(modified_since(cursor.as_ref(), Utc::now()))
@@ -248,35 +297,57 @@ impl Run<'_> {
                 None
             };
             let recs = self.list_all(&conn, kind, since).await?;
+            listings.push((side, sys, !filtered, recs));
+        }
+        let index: Vec<Listing> = listings
+            .iter()
+            .map(|(_, sys, complete, recs)| Listing::new(sys, *complete, recs, &by_ext))
+            .collect();
+        let mut done: std::collections::HashSet<(String, String)> = Default::default();
+        for (li, (side, sys, _, recs)) in listings.iter().enumerate() {
+            let conn = flow.conn(*side).clone();
+            let other_sys = flow
+                .conn(if *side == Side::A { Side::B } else { Side::A })
+                .system()
+                .to_string();
+            let other_listing = &index[1 - li];
             self.progress.stage(
                 &format!("syncing changed {sys} {kind}s"),
                 Some(recs.len() as u64),
             );
             let mut max_cursor: Option<Cursor> = None;
             for r in recs {
-                let c = Cursor::of(&r);
-                let link = by_ext.get(&(sys.clone(), r.id.clone())).cloned();
-                let other = flow.conn(if side == Side::A { Side::B } else { Side::A });
-                let known = link.as_ref().is_some_and(|l| {
-                    crate::flow::link_state(l).knows(&r)
-                        && !conn.needs_marks(
-                            &r,
-                            l.ids.get(other.system()).map(String::as_str).unwrap_or(""),
-                        )
-                });
-                let ok = if known {
-                    self.summary.counts(kind.as_str()).unchanged += 1;
-                    true
+                self.progress.inc(1);
+                let c = Cursor::of(r);
+                let ok = if done.contains(&(sys.clone(), r.id.clone())) {
+                    true // its pair was synced from the other side in this run
                 } else {
-                    match self.sync_record(kind, r, link).await {
-                        Ok(Some(l)) => {
-                            for (s, id) in &l.ids {
-                                by_ext.insert((s.clone(), id.clone()), l.clone());
+                    let link = by_ext.get(&(sys.clone(), r.id.clone())).cloned();
+                    let known = link.as_ref().is_some_and(|l| {
+                        crate::flow::link_state(l).knows(r)
+                            && !conn.needs_marks(
+                                r,
+                                l.ids.get(&other_sys).map(String::as_str).unwrap_or(""),
+                            )
+                    });
+                    if known {
+                        self.summary.counts(kind.as_str()).unchanged += 1;
+                        true
+                    } else {
+                        match self
+                            .sync_record(kind, r.clone(), link, Some(other_listing))
+                            .await
+                        {
+                            Ok(Some(l)) => {
+                                for (s, id) in &l.ids {
+                                    by_ext.insert((s.clone(), id.clone()), l.clone());
+                                    done.insert((s.clone(), id.clone()));
+                                }
+                                true
                             }
-                            true
+                            Ok(None) => true,
+                            Err(e) => !e.is_transient(),
                         }
-                        Ok(None) => true,
-                        Err(e) => !e.is_transient(),
                     }
                 };
                 // The cursor only passes records that are done (or failed for good), so a
@@ -288,12 +359,13 @@ impl Run<'_> {
                         }
                     }
                 }
-                self.progress.inc(1);
             }
-            if filtered && !self.dry_run {
+            if conn.has_modified_filter(kind) && !self.dry_run {
                 if let Some(c) = max_cursor {
                     let v = serde_json::to_string(&c).expect("cursor serialises");
-                    flow.store.put_checkpoint(&flow.tenant, &scope, &v).await?;
+                    flow.store
+                        .put_checkpoint(&flow.tenant, &checkpoint_scope(flow, sys, kind), &v)
+                        .await?;
                 }
             }
             self.flush().await?;
@@ -302,12 +374,15 @@ impl Run<'_> {
     }
 
     /// The single-record path (Modified, webhooks): `r` changed in its system; find its
-    /// counterpart (link → kept id → identification → create) and sync the pair.
+    /// counterpart (link → kept id → identification → create) and sync the pair. `other` is
+    /// the other side's listing from this run, if any: records found there are not read again,
+    /// and a complete listing makes a search call unnecessary.
     pub async fn sync_record(
         &mut self,
         kind: Kind,
         r: Record,
         link: Option<Link>,
+        other_listing: Option<&Listing>,
     ) -> Result<Option<Link>, PairError> {
         let flow = self.flow;
         let Some(side) = flow.side_of(&r.system) else {
@@ -323,6 +398,7 @@ impl Run<'_> {
                     .await?
             }
         };
+        let listed = |id: &str| other_listing.and_then(|l| l.by_id.get(id)).cloned();
         let mut counterpart: Option<Record> = None;
         if let Some(l) = &link {
             if crate::flow::link_state(l).knows(&r) {
@@ -333,7 +409,12 @@ impl Run<'_> {
                 }
             }
             if let Some(oid) = l.ids.get(other.system()) {
-                match self.fetch(&other, kind, oid).await? {
+                let found = match listed(oid) {
+                    Some(o) => Some(o),
+                    None if other_listing.is_some_and(|x| x.complete) => None,
+                    None => self.fetch(&other, kind, oid).await?,
+                };
+                match found {
                     Some(o) => counterpart = Some(o),
                     None => {
                         let why = format!("the linked {} record {oid} no longer exists; deletions are not propagated", other.system());
@@ -343,9 +424,15 @@ impl Run<'_> {
                 }
             }
         } else {
+            let complete = other_listing.is_some_and(|x| x.complete);
             // ALG-2 (1): the counterpart id kept in the record.
             if let Some(p) = &r.partner_ref {
-                if let Some(o) = self.fetch(&other, kind, p).await? {
+                let o = match listed(p) {
+                    Some(o) => Some(o),
+                    None if complete => None,
+                    None => self.fetch(&other, kind, p).await?,
+                };
+                if let Some(o) = o {
                     let taken = flow
                         .store
                         .link_by_external(&flow.tenant, kind.as_str(), other.system(), &o.id)
@@ -373,8 +460,12 @@ impl Run<'_> {
                     self.skip(kind, &r, why);
                     return Ok(None);
                 }
-                // ALG-2 (2): search the other side by identification.
-                for o in other.find_by_tax_id(kind, &key).await? {
+                // ALG-2 (2): the other side by identification: from a complete listing, or one search.
+                let candidates = match other_listing.filter(|l| l.complete) {
+                    Some(l) => l.unlinked_with_key(key.as_str()),
+                    None => other.find_by_tax_id(kind, &key).await?,
+                };
+                for o in candidates {
                     let taken = flow
                         .store
                         .link_by_external(&flow.tenant, kind.as_str(), other.system(), &o.id)
