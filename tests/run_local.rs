@@ -124,14 +124,15 @@ async fn alg11_run5_webhook_is_queued_then_worker_writes_to_alegra() {
     );
 
     // The worker re-reads the contact from Clientify and writes the change to Alegra once.
-    let n = work_once(
+    let done = work_once(
         &env.app,
         env.app.store.as_ref(),
         10,
         Duration::from_secs(30),
     )
     .await;
-    assert_eq!(n, 1);
+    assert_eq!(done.taken, 1);
+    assert_eq!(done.latencies.len(), 1, "one event completed");
     assert_eq!(
         env.app.store.queue_depth().await.unwrap().0,
         0,

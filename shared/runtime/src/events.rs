@@ -17,6 +17,8 @@ pub struct ChangeEvent {
     pub id: String,
     /// Deduplication id (same change delivered twice → one event).
     pub event_id: String,
+    /// When Puente received the change (webhook-to-write latency is measured from here).
+    pub observed_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl ChangeEvent {
@@ -85,16 +87,25 @@ pub fn retry_delay(receive_count: u32) -> Duration {
     Duration::from_secs(2u64.saturating_pow(receive_count.min(8))).min(Duration::from_secs(300))
 }
 
-/// Takes up to `max` messages off the queue and handles them. Returns how many it took.
-pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Duration) -> usize {
+/// What one pass of a worker did.
+#[derive(Debug, Default)]
+pub struct WorkDone {
+    /// Messages taken off the queue.
+    pub taken: usize,
+    /// For each event completed: time from its receipt by Puente to the end of its sync.
+    pub latencies: Vec<Duration>,
+}
+
+/// Takes up to `max` messages off the queue and handles them.
+pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Duration) -> WorkDone {
     let msgs: Vec<QueueMessage> = match store.receive(max, visibility).await {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error = %e, "queue receive failed");
-            return 0;
+            return WorkDone::default();
         }
     };
-    let n = msgs.len();
+    let mut done = WorkDone { taken: msgs.len(), latencies: Vec::new() };
     for m in msgs {
         let ev: ChangeEvent = match serde_json::from_str(&m.body) {
             Ok(ev) => ev,
@@ -112,6 +123,7 @@ pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Dur
         };
         match handle(app, &ev).await {
             Handled::Done => {
+                done.latencies.push((chrono::Utc::now() - ev.observed_at).to_std().unwrap_or_default());
                 if let Err(e) = store.ack(&m.receipt).await {
                     tracing::warn!(error = %e, "ack failed; the event will be processed again (idempotent)");
                 }
@@ -124,5 +136,5 @@ pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Dur
             }
         }
     }
-    n
+    done
 }

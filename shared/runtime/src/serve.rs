@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
+/// Concurrent queue workers in `serve`.
+pub const WORKERS: usize = 4;
 /// Largest webhook body accepted (413 above).
 pub const MAX_BODY: usize = 256 * 1024;
 /// How long a delivered event id is remembered for deduplication.
@@ -108,6 +110,7 @@ async fn webhook(
         kind,
         id: id.clone(),
         event_id: event_id.clone(),
+        observed_at: chrono::Utc::now(),
     };
     let store = &st.app.store;
     match store.first_seen(&tenant, &event_id, DEDUP_TTL).await {
@@ -191,16 +194,20 @@ pub async fn serve(
         inactive: inactive.clone(),
     };
 
-    // Workers: take events off the durable queue.
-    let wapp = app.clone();
-    let worker = tokio::spawn(async move {
-        loop {
-            let n = work_once(&wapp, wapp.store.as_ref(), 10, Duration::from_secs(120)).await;
-            if n == 0 {
-                tokio::time::sleep(Duration::from_millis(300)).await;
+    // Workers: take events off the durable queue. FIFO groups keep one record's changes in
+    // order while different records proceed in parallel.
+    let mut workers = Vec::new();
+    for _ in 0..WORKERS {
+        let wapp = app.clone();
+        workers.push(tokio::spawn(async move {
+            loop {
+                let done = work_once(&wapp, wapp.store.as_ref(), 10, Duration::from_secs(120)).await;
+                if done.taken == 0 {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
             }
-        }
-    });
+        }));
+    }
     // Scheduler: Full at start (optional), then Modified every interval, Full every full interval.
     let mut schedulers = Vec::new();
     for i in 0..app.flows.len() {
@@ -233,7 +240,9 @@ pub async fn serve(
     let res = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    worker.abort();
+    for w in workers {
+        w.abort();
+    }
     for s in schedulers {
         s.abort();
     }
