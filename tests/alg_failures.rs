@@ -204,3 +204,64 @@ fn alg12_malformed_config_names_the_key() {
     };
     assert_eq!(e.key, "connections.alegra.token");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg12_call_budget_stops_the_run_cleanly_and_the_next_run_finishes_it() {
+    let c = cfg(26);
+    let sb = puente_sandbox::start(&c, None, None).await.unwrap();
+    let store_path = temp_path("budget");
+    let toml = config_toml(&sb.clientify.base_url, &sb.alegra.base_url, &c, &store_path)
+        .replace("email = ", "call_budget = 12\nemail = ");
+    let store: Arc<dyn Store> = Arc::new(puente_store::SqliteStore::open(&store_path).unwrap());
+    let app = App::build(Config::parse(&toml).unwrap(), store, test_retry()).unwrap();
+    let flow = app.flow(FLOW).unwrap();
+    puente_runtime::activate(flow).await.unwrap();
+    let s = run(flow, Mode::Full, false, &NoProgress).await;
+    assert!(
+        s.calls["alegra"].total <= 12,
+        "budget respected across the run: {:?}",
+        s.calls["alegra"]
+    );
+    let failed = app
+        .store
+        .query(&puente_store::LogQuery {
+            tenant: "test".into(),
+            action: Some(puente_store::Action::Failed),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!failed.is_empty());
+    assert!(
+        failed.iter().all(|e| e
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("call budget of 12 calls")),
+        "{:?}",
+        failed[0]
+    );
+    assert!(
+        s.errors
+            .iter()
+            .any(|e| e.contains("alegra: the call budget of 12 calls for this run is spent")),
+        "{:?}",
+        s.errors
+    );
+    // Without a budget the next run completes the work, without duplicates.
+    let app2 = App::build(
+        Config::parse(&toml.replace("call_budget = 12\n", "")).unwrap(),
+        app.store.clone(),
+        test_retry(),
+    )
+    .unwrap();
+    let s2 = run(app2.flow(FLOW).unwrap(), Mode::Full, false, &NoProgress).await;
+    assert!(s2.errors.is_empty(), "{:?}", s2.errors);
+    let s3 = run(app2.flow(FLOW).unwrap(), Mode::Full, false, &NoProgress).await;
+    assert_eq!(
+        s3.entities["contact"].created_total() + s3.entities["contact"].updated_total(),
+        0,
+        "converged"
+    );
+}

@@ -2,8 +2,9 @@
 //!
 //! Run them all with [`store_conformance_tests!`](crate::store_conformance_tests), which
 //! expands to one `#[tokio::test]` per function. Each function gets a fresh, empty store
-//! built with the default `max_receives` (5). Functions that test expiry sleep for a few
-//! hundred milliseconds, so they suit any backend whose clock is the wall clock.
+//! built with the default `max_receives` (5) and the [`Timing`] to use. Functions that
+//! test expiry sleep for a few hundred milliseconds with [`Timing::LOCAL`] (a few seconds
+//! with [`Timing::WHOLE_SECONDS`]), so they suit any backend whose clock is the wall clock.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,18 +16,85 @@ use crate::ports::Store;
 
 const T: &str = "acme";
 
-/// The ttl/visibility of things a test expects to expire; generous enough that a loaded
-/// CI machine does not see them expire before the next call.
-const SHORT: Duration = Duration::from_millis(300);
-/// A sleep that is surely past `SHORT`.
-const PAST_SHORT: u64 = 450;
+/// How long the suite waits on time-based behaviour, so that a backend with coarse clocks
+/// or lazy background work (SQS: visibility timeouts in whole seconds, moves to the
+/// dead-letter queue done on a later receive) runs the same checks, only slower.
+///
+/// [`Timing::LOCAL`] (the default) suits backends that keep time to the millisecond and
+/// apply every effect within the call (memory, SQLite); [`Timing::WHOLE_SECONDS`] suits SQS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// The ttl or visibility of things a test expects to expire; generous enough that a
+    /// loaded CI machine does not see them expire before the next call.
+    pub short: Duration,
+    /// A sleep that is surely past `short`.
+    pub past_short: Duration,
+    /// The visibility of messages a test abandons at once, to see them come back.
+    pub blip: Duration,
+    /// A sleep that is surely past `blip`.
+    pub past_blip: Duration,
+    /// How long an effect the backend applies in the background may take to show (a
+    /// message moving to the dead letters, an approximate queue depth). Checks of such
+    /// effects are retried until they hold or this has passed; zero means the effect must
+    /// show at once, and each such check is made exactly once.
+    pub settle: Duration,
+}
+
+impl Timing {
+    /// Millisecond clocks, every effect applied within the call (memory, SQLite).
+    pub const LOCAL: Timing = Timing {
+        short: Duration::from_millis(300),
+        past_short: Duration::from_millis(450),
+        blip: Duration::from_millis(1),
+        past_blip: Duration::from_millis(10),
+        settle: Duration::ZERO,
+    };
+
+    /// Timeouts in whole seconds and dead-letter moves made lazily (SQS).
+    pub const WHOLE_SECONDS: Timing = Timing {
+        short: Duration::from_secs(1),
+        past_short: Duration::from_millis(1500),
+        blip: Duration::from_secs(1),
+        past_blip: Duration::from_millis(1300),
+        settle: Duration::from_secs(10),
+    };
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing::LOCAL
+    }
+}
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-async fn sleep_ms(n: u64) {
-    tokio::time::sleep(ms(n)).await;
+async fn sleep(d: Duration) {
+    tokio::time::sleep(d).await;
+}
+
+/// Runs `check` until `done` accepts its result or `t.settle` has passed, and returns the
+/// last result for the caller to assert on. With a zero `settle` it runs exactly once.
+async fn settled<R, F, Fut>(t: &Timing, mut check: F, done: impl Fn(&R) -> bool) -> R
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    let deadline = tokio::time::Instant::now() + t.settle;
+    loop {
+        let r = check().await;
+        if done(&r) || tokio::time::Instant::now() >= deadline {
+            return r;
+        }
+        sleep(ms(100).min(t.settle)).await;
+    }
+}
+
+/// The queue depth equals `want`, once background effects have settled.
+async fn assert_depth<S: Store + ?Sized>(s: &S, t: &Timing, want: (u64, u64)) {
+    let got = settled(t, || s.queue_depth(), |r| r.as_ref() == Ok(&want)).await;
+    assert_eq!(got.unwrap(), want, "queue depth (messages, dead letters)");
 }
 
 /// A link with the given external ids (`"alegra:774"` style) and key. Its timestamp has
@@ -116,7 +184,7 @@ fn in_a_day() -> DateTime<Utc> {
 
 /// A saved link comes back identical (version 1) by id, by each external id, by key and
 /// in the kind's listing, and is invisible to other tenants and kinds.
-pub async fn links_roundtrip<S: Store + ?Sized>(s: &S) {
+pub async fn links_roundtrip<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let l = link(
         "alegra:774",
         &["alegra:774", "clientify:12"],
@@ -177,7 +245,7 @@ pub async fn links_roundtrip<S: Store + ?Sized>(s: &S) {
 }
 
 /// `links` returns every link of the (tenant, kind), ordered by id, and nothing else.
-pub async fn links_list_by_tenant_and_kind<S: Store + ?Sized>(s: &S) {
+pub async fn links_list_by_tenant_and_kind<S: Store + ?Sized>(s: &S, _t: &Timing) {
     for id in ["c", "a", "b"] {
         s.save_link(&link(id, &[&format!("alegra:{id}")], None))
             .await
@@ -204,7 +272,7 @@ pub async fn links_list_by_tenant_and_kind<S: Store + ?Sized>(s: &S) {
 
 /// Writes carry the version they read: a stale or invented version is a Conflict and
 /// changes nothing; the right version bumps it.
-pub async fn link_version_conflict<S: Store + ?Sized>(s: &S) {
+pub async fn link_version_conflict<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let l = link("alegra:1", &["alegra:1"], None);
     let v1 = s.save_link(&l).await.unwrap();
 
@@ -251,7 +319,7 @@ pub async fn link_version_conflict<S: Store + ?Sized>(s: &S) {
 }
 
 /// An external id belongs to one link per (tenant, kind); the error names the pair.
-pub async fn link_duplicate_external_id<S: Store + ?Sized>(s: &S) {
+pub async fn link_duplicate_external_id<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let first = s
         .save_link(&link("L1", &["alegra:774", "clientify:12"], None))
         .await
@@ -284,7 +352,7 @@ pub async fn link_duplicate_external_id<S: Store + ?Sized>(s: &S) {
 
 /// Dropping or changing an external id frees it for another link, and the old id no
 /// longer finds the link.
-pub async fn link_ids_follow_updates<S: Store + ?Sized>(s: &S) {
+pub async fn link_ids_follow_updates<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let v1 = s
         .save_link(&link("L1", &["alegra:1", "clientify:1"], None))
         .await
@@ -325,7 +393,7 @@ pub async fn link_ids_follow_updates<S: Store + ?Sized>(s: &S) {
 }
 
 /// Natural keys are unique per (tenant, kind), follow updates and can be removed.
-pub async fn link_by_key<S: Store + ?Sized>(s: &S) {
+pub async fn link_by_key<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let v1 = s
         .save_link(&link("L1", &["alegra:1"], Some("B1")))
         .await
@@ -375,7 +443,7 @@ pub async fn link_by_key<S: Store + ?Sized>(s: &S) {
 
 /// A batch is stored whole or not at all, whether it fails on a version, an external id
 /// already taken, or a clash between two links of the batch itself.
-pub async fn save_links_batch_all_or_nothing<S: Store + ?Sized>(s: &S) {
+pub async fn save_links_batch_all_or_nothing<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let existing = s
         .save_link(&link("E", &["alegra:e"], Some("KE")))
         .await
@@ -454,7 +522,7 @@ pub async fn save_links_batch_all_or_nothing<S: Store + ?Sized>(s: &S) {
 // ---------------------------------------------------------------- checkpoints
 
 /// Checkpoints are absent until put, then return the last value put, per tenant and scope.
-pub async fn checkpoint_roundtrip<S: Store + ?Sized>(s: &S) {
+pub async fn checkpoint_roundtrip<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let scope = "clientify-alegra/clientify/contact";
     assert_eq!(s.checkpoint(T, scope).await.unwrap(), None);
     s.put_checkpoint(T, scope, r#"{"since":"2025-01-01T00:00:00Z"}"#)
@@ -483,27 +551,27 @@ pub async fn checkpoint_roundtrip<S: Store + ?Sized>(s: &S) {
 // ---------------------------------------------------------------- leases
 
 /// Only one owner holds a lease; it frees itself when its ttl runs out.
-pub async fn lease_exclusive_and_expiry<S: Store + ?Sized>(s: &S) {
-    assert!(s.acquire_lease(T, "flow-1", "a", SHORT).await.unwrap());
-    assert!(!s.acquire_lease(T, "flow-1", "b", SHORT).await.unwrap());
+pub async fn lease_exclusive_and_expiry<S: Store + ?Sized>(s: &S, t: &Timing) {
+    assert!(s.acquire_lease(T, "flow-1", "a", t.short).await.unwrap());
+    assert!(!s.acquire_lease(T, "flow-1", "b", t.short).await.unwrap());
     // Other names and tenants are independent.
-    assert!(s.acquire_lease(T, "flow-2", "b", SHORT).await.unwrap());
+    assert!(s.acquire_lease(T, "flow-2", "b", t.short).await.unwrap());
     assert!(s
-        .acquire_lease("other", "flow-1", "b", SHORT)
+        .acquire_lease("other", "flow-1", "b", t.short)
         .await
         .unwrap());
 
-    sleep_ms(PAST_SHORT).await;
+    sleep(t.past_short).await;
     assert!(s.acquire_lease(T, "flow-1", "b", ms(10_000)).await.unwrap());
-    assert!(!s.acquire_lease(T, "flow-1", "a", SHORT).await.unwrap());
+    assert!(!s.acquire_lease(T, "flow-1", "a", t.short).await.unwrap());
 }
 
 /// The holder renews by acquiring again; release works only for the holder.
-pub async fn lease_renew_same_owner<S: Store + ?Sized>(s: &S) {
+pub async fn lease_renew_same_owner<S: Store + ?Sized>(s: &S, _t: &Timing) {
     assert!(s.acquire_lease(T, "flow", "a", ms(1000)).await.unwrap());
-    sleep_ms(600).await;
+    sleep(ms(600)).await;
     assert!(s.acquire_lease(T, "flow", "a", ms(1000)).await.unwrap());
-    sleep_ms(600).await;
+    sleep(ms(600)).await;
     // 1.2 s after the first acquire, but only 0.6 s after the renewal: still held.
     assert!(!s.acquire_lease(T, "flow", "b", ms(1000)).await.unwrap());
 
@@ -518,14 +586,14 @@ pub async fn lease_renew_same_owner<S: Store + ?Sized>(s: &S) {
 // ---------------------------------------------------------------- dedup
 
 /// An event id is new once per tenant within its ttl, and new again after it.
-pub async fn dedup_first_seen_and_ttl<S: Store + ?Sized>(s: &S) {
-    assert!(s.first_seen(T, "evt-1", SHORT).await.unwrap());
-    assert!(!s.first_seen(T, "evt-1", SHORT).await.unwrap());
-    assert!(!s.first_seen(T, "evt-1", SHORT).await.unwrap());
-    assert!(s.first_seen(T, "evt-2", SHORT).await.unwrap());
-    assert!(s.first_seen("other", "evt-1", SHORT).await.unwrap());
+pub async fn dedup_first_seen_and_ttl<S: Store + ?Sized>(s: &S, t: &Timing) {
+    assert!(s.first_seen(T, "evt-1", t.short).await.unwrap());
+    assert!(!s.first_seen(T, "evt-1", t.short).await.unwrap());
+    assert!(!s.first_seen(T, "evt-1", t.short).await.unwrap());
+    assert!(s.first_seen(T, "evt-2", t.short).await.unwrap());
+    assert!(s.first_seen("other", "evt-1", t.short).await.unwrap());
 
-    sleep_ms(PAST_SHORT).await;
+    sleep(t.past_short).await;
     assert!(s.first_seen(T, "evt-1", ms(10_000)).await.unwrap());
     assert!(!s.first_seen(T, "evt-1", ms(10_000)).await.unwrap());
 }
@@ -534,7 +602,7 @@ pub async fn dedup_first_seen_and_ttl<S: Store + ?Sized>(s: &S) {
 
 /// Entries come back newest first with store-assigned increasing seqs, every field intact;
 /// each filter narrows, filters combine, `before_seq` pages and `limit` caps.
-pub async fn log_newest_first_and_filters<S: Store + ?Sized>(s: &S) {
+pub async fn log_newest_first_and_filters<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let mut e1 = entry(T, "clientify", "12", Action::Created, in_a_day());
     e1.run_id = Some("run-1".into());
     e1.link_id = Some("L12".into());
@@ -664,9 +732,9 @@ pub async fn log_newest_first_and_filters<S: Store + ?Sized>(s: &S) {
 }
 
 /// Expired entries are never returned, and purging deletes exactly those.
-pub async fn log_retention_purge<S: Store + ?Sized>(s: &S) {
+pub async fn log_retention_purge<S: Store + ?Sized>(s: &S, t: &Timing) {
     let past = Utc::now() - TimeDelta::seconds(1);
-    let soon = Utc::now() + TimeDelta::from_std(SHORT).unwrap();
+    let soon = Utc::now() + TimeDelta::from_std(t.short).unwrap();
     s.append(&[
         entry(T, "clientify", "1", Action::Created, past),
         entry(T, "clientify", "2", Action::Created, soon),
@@ -691,7 +759,7 @@ pub async fn log_retention_purge<S: Store + ?Sized>(s: &S) {
     };
     assert!(s.query(&q).await.unwrap().is_empty());
 
-    sleep_ms(PAST_SHORT).await;
+    sleep(t.past_short).await;
     assert_eq!(ids(s.query(&LogQuery::new(T, 10)).await.unwrap()), ["3"]);
 
     assert_eq!(s.purge_expired(Utc::now()).await.unwrap(), 3);
@@ -712,13 +780,13 @@ pub async fn log_retention_purge<S: Store + ?Sized>(s: &S) {
 const VIS: Duration = Duration::from_secs(30);
 
 /// Oldest first, one message per group in flight, the next of a group only after ack.
-pub async fn queue_fifo_per_group<S: Store + ?Sized>(s: &S) {
+pub async fn queue_fifo_per_group<S: Store + ?Sized>(s: &S, t: &Timing) {
     assert!(s.send("g-a", "d1", "a1").await.unwrap());
     assert!(s.send("g-b", "d2", "b1").await.unwrap());
     assert!(s.send("g-a", "d3", "a2").await.unwrap());
     assert!(s.send("g-a", "d4", "a3").await.unwrap());
     assert!(s.send("g-c", "d5", "c1").await.unwrap());
-    assert_eq!(s.queue_depth().await.unwrap(), (5, 0));
+    assert_depth(s, t, (5, 0)).await;
 
     let got = s.receive(10, VIS).await.unwrap();
     let bodies: Vec<&str> = got.iter().map(|m| m.body.as_str()).collect();
@@ -732,7 +800,7 @@ pub async fn queue_fifo_per_group<S: Store + ?Sized>(s: &S) {
 
     // a2 waits while a1 is in flight; in-flight messages still count in the depth.
     assert!(s.receive(10, VIS).await.unwrap().is_empty());
-    assert_eq!(s.queue_depth().await.unwrap(), (5, 0));
+    assert_depth(s, t, (5, 0)).await;
 
     s.ack(&got[1].receipt).await.unwrap(); // b1: its group is empty now
     assert!(s.receive(10, VIS).await.unwrap().is_empty());
@@ -750,11 +818,11 @@ pub async fn queue_fifo_per_group<S: Store + ?Sized>(s: &S) {
         ["a3"]
     );
     s.ack(&last[0].receipt).await.unwrap();
-    assert_eq!(s.queue_depth().await.unwrap(), (0, 0));
+    assert_depth(s, t, (0, 0)).await;
 }
 
 /// `max` caps a receive; the rest stays for the next one, oldest first.
-pub async fn queue_receive_respects_max<S: Store + ?Sized>(s: &S) {
+pub async fn queue_receive_respects_max<S: Store + ?Sized>(s: &S, t: &Timing) {
     for i in 0..5 {
         s.send(&format!("g{i}"), &format!("d{i}"), &format!("m{i}"))
             .await
@@ -776,19 +844,19 @@ pub async fn queue_receive_respects_max<S: Store + ?Sized>(s: &S) {
         third.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
         ["m4"]
     );
-    assert_eq!(s.queue_depth().await.unwrap(), (5, 0));
+    assert_depth(s, t, (5, 0)).await;
 }
 
 /// A message not acked within its visibility timeout is delivered again (a crashed
 /// worker loses nothing), with a new receipt; the old receipt is then stale.
-pub async fn queue_visibility_timeout_redelivers<S: Store + ?Sized>(s: &S) {
+pub async fn queue_visibility_timeout_redelivers<S: Store + ?Sized>(s: &S, t: &Timing) {
     s.send("g", "d1", "hello").await.unwrap();
     s.send("g", "d2", "after").await.unwrap();
-    let first = s.receive(10, SHORT).await.unwrap();
+    let first = s.receive(10, t.short).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert!(s.receive(10, SHORT).await.unwrap().is_empty());
+    assert!(s.receive(10, t.short).await.unwrap().is_empty());
 
-    sleep_ms(PAST_SHORT).await;
+    sleep(t.past_short).await;
     let again = s.receive(10, VIS).await.unwrap();
     assert_eq!(again.len(), 1, "only the head of the group, again");
     assert_eq!(again[0].id, first[0].id);
@@ -805,7 +873,7 @@ pub async fn queue_visibility_timeout_redelivers<S: Store + ?Sized>(s: &S) {
 }
 
 /// The same dedup id within the window enqueues once; other ids are independent.
-pub async fn queue_dedup<S: Store + ?Sized>(s: &S) {
+pub async fn queue_dedup<S: Store + ?Sized>(s: &S, t: &Timing) {
     assert!(s.send("g", "acme/evt-1", "one").await.unwrap());
     assert!(!s.send("g", "acme/evt-1", "one again").await.unwrap());
     assert!(!s
@@ -813,7 +881,7 @@ pub async fn queue_dedup<S: Store + ?Sized>(s: &S) {
         .await
         .unwrap());
     assert!(s.send("g", "acme/evt-2", "two").await.unwrap());
-    assert_eq!(s.queue_depth().await.unwrap(), (2, 0));
+    assert_depth(s, t, (2, 0)).await;
 
     // Still a duplicate after the first copy was consumed.
     let got = s.receive(10, VIS).await.unwrap();
@@ -829,19 +897,19 @@ pub async fn queue_dedup<S: Store + ?Sized>(s: &S) {
 
 /// `retry_later` hides the message for the delay, keeps its group blocked meanwhile
 /// (order survives retries), spends the receipt, and the message comes back first.
-pub async fn queue_retry_later_delays_in_order<S: Store + ?Sized>(s: &S) {
+pub async fn queue_retry_later_delays_in_order<S: Store + ?Sized>(s: &S, t: &Timing) {
     s.send("g", "d1", "first").await.unwrap();
     s.send("g", "d2", "second").await.unwrap();
     let got = s.receive(10, VIS).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body, "first");
-    s.retry_later(&got[0].receipt, SHORT, "429 Too Many Requests")
+    s.retry_later(&got[0].receipt, t.short, "429 Too Many Requests")
         .await
         .unwrap();
     assert_not_found(expect_err(s.ack(&got[0].receipt).await));
     assert!(s.receive(10, VIS).await.unwrap().is_empty());
 
-    sleep_ms(PAST_SHORT).await;
+    sleep(t.past_short).await;
     let again = s.receive(10, VIS).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].body, "first");
@@ -858,7 +926,7 @@ pub async fn queue_retry_later_delays_in_order<S: Store + ?Sized>(s: &S) {
 
 /// After `max_receives` (5) deliveries the message goes to the dead letters with its last
 /// error, unblocking its group; replay puts it back with a fresh count.
-pub async fn queue_dead_letter_after_max_receives_and_replay<S: Store + ?Sized>(s: &S) {
+pub async fn queue_dead_letter_after_max_receives_and_replay<S: Store + ?Sized>(s: &S, t: &Timing) {
     s.send("g", "d1", "poison").await.unwrap();
     s.send("g", "d2", "fine").await.unwrap();
     let mut id = String::new();
@@ -875,12 +943,24 @@ pub async fn queue_dead_letter_after_max_receives_and_replay<S: Store + ?Sized>(
     assert!(s.dead_letters(10).await.unwrap().is_empty());
 
     // The sixth receive dead-letters it and delivers the next of the group instead.
-    let got = s.receive(10, VIS).await.unwrap();
+    let got = settled(
+        t,
+        || s.receive(10, VIS),
+        |r| r.as_ref().map_or(true, |v| !v.is_empty()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
         ["fine"]
     );
-    let dead = s.dead_letters(10).await.unwrap();
+    let dead = settled(
+        t,
+        || s.dead_letters(10),
+        |r| r.as_ref().map_or(true, |v| !v.is_empty()),
+    )
+    .await
+    .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].id, id);
     assert_eq!(dead[0].group, "g");
@@ -888,19 +968,19 @@ pub async fn queue_dead_letter_after_max_receives_and_replay<S: Store + ?Sized>(
     assert_eq!(dead[0].receive_count, 5);
     assert_eq!(dead[0].last_error.as_deref(), Some("boom 5"));
     assert!(dead[0].failed_at <= Utc::now());
-    assert_eq!(s.queue_depth().await.unwrap(), (1, 1));
+    assert_depth(s, t, (1, 1)).await;
     s.ack(&got[0].receipt).await.unwrap();
 
     s.replay_dead_letter(&id).await.unwrap();
     assert!(s.dead_letters(10).await.unwrap().is_empty());
-    assert_eq!(s.queue_depth().await.unwrap(), (1, 0));
+    assert_depth(s, t, (1, 0)).await;
     let back = s.receive(10, VIS).await.unwrap();
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].id, id);
     assert_eq!(back[0].body, "poison");
     assert_eq!(back[0].receive_count, 1);
     s.ack(&back[0].receipt).await.unwrap();
-    assert_eq!(s.queue_depth().await.unwrap(), (0, 0));
+    assert_depth(s, t, (0, 0)).await;
 
     assert_not_found(expect_err(s.replay_dead_letter(&id).await));
     assert_not_found(expect_err(s.replay_dead_letter("no-such-id").await));
@@ -908,16 +988,22 @@ pub async fn queue_dead_letter_after_max_receives_and_replay<S: Store + ?Sized>(
 
 /// A message abandoned (never acked, visibility expiring) also dead-letters; the dead
 /// letters list is oldest first and honours its limit.
-pub async fn queue_dead_letters_listing<S: Store + ?Sized>(s: &S) {
+pub async fn queue_dead_letters_listing<S: Store + ?Sized>(s: &S, t: &Timing) {
     s.send("g1", "d1", "one").await.unwrap();
     s.send("g2", "d2", "two").await.unwrap();
     for _ in 0..5 {
-        let got = s.receive(10, ms(1)).await.unwrap();
+        let got = s.receive(10, t.blip).await.unwrap();
         assert_eq!(got.len(), 2);
-        sleep_ms(10).await;
+        sleep(t.past_blip).await;
     }
     assert!(s.receive(10, VIS).await.unwrap().is_empty());
-    let dead = s.dead_letters(10).await.unwrap();
+    let dead = settled(
+        t,
+        || s.dead_letters(10),
+        |r| r.as_ref().map_or(true, |v| v.len() >= 2),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         dead.iter().map(|d| d.body.as_str()).collect::<Vec<_>>(),
         ["one", "two"]
@@ -926,11 +1012,11 @@ pub async fn queue_dead_letters_listing<S: Store + ?Sized>(s: &S) {
         .iter()
         .all(|d| d.last_error.is_none() && d.receive_count == 5));
     assert_eq!(s.dead_letters(1).await.unwrap().len(), 1);
-    assert_eq!(s.queue_depth().await.unwrap(), (0, 2));
+    assert_depth(s, t, (0, 2)).await;
 }
 
 /// Unknown, spent and superseded receipts are NotFound for ack and retry_later.
-pub async fn queue_ack_stale_receipt<S: Store + ?Sized>(s: &S) {
+pub async fn queue_ack_stale_receipt<S: Store + ?Sized>(s: &S, t: &Timing) {
     assert_not_found(expect_err(s.ack("no-such-receipt").await));
     assert_not_found(expect_err(
         s.retry_later("no-such-receipt", Duration::ZERO, "x").await,
@@ -943,7 +1029,7 @@ pub async fn queue_ack_stale_receipt<S: Store + ?Sized>(s: &S) {
     assert_not_found(expect_err(
         s.retry_later(&got[0].receipt, Duration::ZERO, "x").await,
     ));
-    assert_eq!(s.queue_depth().await.unwrap(), (0, 0));
+    assert_depth(s, t, (0, 0)).await;
 }
 
 /// Expands to one `#[tokio::test]` per conformance function in
@@ -952,8 +1038,9 @@ pub async fn queue_ack_stale_receipt<S: Store + ?Sized>(s: &S) {
 /// `$make` is anything callable with no arguments that returns a future of a fresh, empty
 /// store with the default `max_receives` (an `async fn` path, or `|| async { ... }`). The
 /// optional `$teardown` gets the store by value after the test passed and returns a
-/// future (delete a temp file, drop a table). The calling crate needs `tokio` with the
-/// `macros` and `rt` features.
+/// future (delete a temp file, drop a table). The optional `$timing` is a
+/// [`Timing`](crate::conformance::Timing) expression (default [`Timing::LOCAL`]). The
+/// calling crate needs `tokio` with the `macros` and `rt` features.
 ///
 /// ```no_run
 /// puente_store::store_conformance_tests!(|| async { puente_store::MemoryStore::new() });
@@ -964,7 +1051,10 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!($make, |_store| async {});
     };
     ($make:expr, $teardown:expr) => {
-        $crate::store_conformance_tests!(@tests ($make) ($teardown)
+        $crate::store_conformance_tests!($make, $teardown, $crate::conformance::Timing::LOCAL);
+    };
+    ($make:expr, $teardown:expr, $timing:expr) => {
+        $crate::store_conformance_tests!(@tests ($make) ($teardown) ($timing)
             links_roundtrip
             links_list_by_tenant_and_kind
             link_version_conflict
@@ -988,12 +1078,13 @@ macro_rules! store_conformance_tests {
             queue_ack_stale_receipt
         );
     };
-    (@tests ($make:expr) ($teardown:expr) $($name:ident)*) => {
+    (@tests ($make:expr) ($teardown:expr) ($timing:expr) $($name:ident)*) => {
         $(
             #[tokio::test]
             async fn $name() {
+                let timing: $crate::conformance::Timing = $timing;
                 let store = ($make)().await;
-                $crate::conformance::$name(&store).await;
+                $crate::conformance::$name(&store, &timing).await;
                 ($teardown)(store).await;
             }
         )*

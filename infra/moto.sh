@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A local AWS emulator (moto_server: DynamoDB, SQS, EventBridge, Scheduler, Logs) for the
+# tests of the AWS store adapter (shared/store-aws). No Docker, no AWS account needed.
+#
+#   bash infra/moto.sh install   # .venv-aws/ at the repo root, pinned moto (idempotent)
+#   eval "$(bash infra/moto.sh start)"   # exports AWS_ENDPOINT_URL=http://127.0.0.1:PORT
+#   AWS_ENDPOINT_URL=... cargo test -p puente-store-aws
+#   bash infra/moto.sh stop
+#
+# `start` writes target/moto.port and target/moto.pid (and logs to target/moto.log);
+# `stop` kills that pid. State is in memory only: a restart starts empty.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv-aws"
+PY="$VENV/bin/python"
+STATE="$ROOT/target"
+PORT_FILE="$STATE/moto.port"
+PID_FILE="$STATE/moto.pid"
+LOG_FILE="$STATE/moto.log"
+# Lean install: the `server` extra pulls every service's deps (317 MB); Flask and
+# flask-cors are all moto_server needs on top of the services' own extras.
+PACKAGES=('moto[dynamodb,sqs,events,scheduler,logs]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5')
+
+log() { echo "moto.sh: $*" >&2; }
+
+installed() {
+    [[ -x "$PY" ]] && "$PY" -c 'import moto, flask, flask_cors; assert moto.__version__ == "5.2.5"' 2>/dev/null
+}
+
+cmd_install() {
+    if installed; then
+        log "moto 5.2.5 already installed in $VENV"
+        return 0
+    fi
+    if [[ ! -x "$PY" ]]; then
+        log "creating $VENV"
+        python3 -m venv "$VENV"
+    fi
+    log "installing ${PACKAGES[*]}"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}"
+    installed || { log "install finished but moto does not import"; exit 1; }
+    log "installed"
+}
+
+# The pid from the file, if that process is alive and still our moto_server (a stale file's
+# pid may have been reused by an unrelated process, which must not be killed).
+running_pid() {
+    [[ -f "$PID_FILE" ]] || return 1
+    local pid cmd
+    pid="$(cat "$PID_FILE")"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ "$cmd" == *moto_server* ]] || return 1
+    echo "$pid"
+}
+
+answers() {
+    "$PY" - "$1" <<'EOF' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/moto-api/", timeout=1).read()
+EOF
+}
+
+cmd_start() {
+    installed || { log "moto is not installed: run 'bash infra/moto.sh install' first"; exit 1; }
+    mkdir -p "$STATE"
+    local pid port
+    if pid="$(running_pid)" && [[ -f "$PORT_FILE" ]] && answers "$(cat "$PORT_FILE")"; then
+        port="$(cat "$PORT_FILE")"
+        log "already running (pid $pid, port $port)"
+        echo "AWS_ENDPOINT_URL=http://127.0.0.1:$port"
+        return 0
+    fi
+    port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+    # setsid: the server must not die with the shell that started it (eval "$(... start)").
+    setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 < /dev/null &
+    pid=$!
+    echo "$pid" >"$PID_FILE"
+    local deadline=$((SECONDS + 20))
+    until answers "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "moto_server exited; see $LOG_FILE:"
+            tail -n 20 "$LOG_FILE" >&2 || true
+            rm -f "$PID_FILE"
+            exit 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "moto_server did not answer on port $port within 20 s; see $LOG_FILE"
+            kill "$pid" 2>/dev/null || true
+            rm -f "$PID_FILE"
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "$port" >"$PORT_FILE"
+    log "started (pid $pid, port $port, log $LOG_FILE)"
+    echo "AWS_ENDPOINT_URL=http://127.0.0.1:$port"
+}
+
+cmd_stop() {
+    local pid
+    if pid="$(running_pid)"; then
+        kill "$pid"
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        log "stopped (pid $pid)"
+    else
+        log "not running"
+    fi
+    rm -f "$PID_FILE" "$PORT_FILE"
+}
+
+case "${1:-}" in
+    install) cmd_install ;;
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    *)
+        echo "usage: $0 install|start|stop" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,251 @@
+//! The conformance suite against DynamoDB + SQS on moto, each test on its own table and
+//! queues, plus what only the AWS adapter shows: table setup, link batches larger than a
+//! transaction, SQS-unsafe ids, the queue without its ledger.
+//!
+//! Needs a running emulator: `bash infra/moto.sh install && eval "$(bash infra/moto.sh
+//! start)"`, then `cargo test -p puente-store-aws`, then `bash infra/moto.sh stop`.
+//! Without `AWS_ENDPOINT_URL` every test fails and says so (a skipped check would pass
+//! silently).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::TimeToLiveStatus;
+use puente_store::conformance::Timing;
+use puente_store::{LinkStore, OpCounter, Queue, StoreError};
+use puente_store_aws::{AwsStore, DynamoStore, SqsQueue};
+
+fn endpoint() -> String {
+    match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "AWS_ENDPOINT_URL is not set, and these tests need a local AWS emulator: from the \
+             repo root run `bash infra/moto.sh install && eval \"$(bash infra/moto.sh start)\"`, \
+             then `cargo test -p puente-store-aws`, and `bash infra/moto.sh stop` when done"
+        ),
+    }
+}
+
+/// moto keeps state per region and does not check signatures: any static keys do.
+async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .endpoint_url(endpoint())
+        .load()
+        .await
+}
+
+/// A table and queue name prefix unique per process and call (moto is shared).
+fn unique(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "puente-{tag}-{}-{:x}-{}",
+        std::process::id(),
+        nanos % (1 << 40),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn make_named(tag: &str) -> AwsStore {
+    let config = sdk_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let name = unique(tag);
+    DynamoStore::create_table(&ddb, &name)
+        .await
+        .expect("create table");
+    let queue = SqsQueue::create(sqs, &name, 5)
+        .await
+        .expect("create queues");
+    AwsStore::new(DynamoStore::new(ddb, &name), queue)
+}
+
+async fn make() -> AwsStore {
+    make_named("conf").await
+}
+
+async fn teardown(store: AwsStore) {
+    let (dynamo, sqs) = store.into_parts();
+    sqs.delete_queues().await.expect("delete queues");
+    DynamoStore::delete_table(dynamo.client(), dynamo.table())
+        .await
+        .expect("delete table");
+}
+
+puente_store::store_conformance_tests!(make, teardown, Timing::WHOLE_SECONDS);
+
+fn link(i: usize) -> puente_store::Link {
+    let mut l = puente_store::Link::new("acme", "contact", format!("L{i:03}"));
+    l.ids = BTreeMap::from([
+        ("alegra".to_string(), format!("a{i}")),
+        ("clientify".to_string(), format!("c{i}")),
+    ]);
+    l.key = Some(format!("K{i}"));
+    l
+}
+
+#[tokio::test]
+async fn create_table_is_idempotent_and_enables_ttl() {
+    let store = make_named("setup").await;
+    let client = store.dynamo().client().clone();
+    let table = store.dynamo().table().to_string();
+    DynamoStore::create_table(&client, &table)
+        .await
+        .expect("second create_table is a no-op");
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .time_to_live_description
+        .unwrap();
+    assert_eq!(ttl.attribute_name.as_deref(), Some("ttl"));
+    assert_eq!(ttl.time_to_live_status, Some(TimeToLiveStatus::Enabled));
+    // Creating the queues again reuses them.
+    let again = SqsQueue::create(
+        aws_sdk_sqs::Client::new(&sdk_config().await),
+        &table,
+        store.sqs().max_receives(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.url(), store.sqs().url());
+    teardown(store).await;
+}
+
+/// 40 new links with two external ids and a key are 160 writes: two transactions. A
+/// batch that fails in its second transaction leaves nothing of the first behind.
+#[tokio::test]
+async fn save_links_larger_than_one_transaction() {
+    let store = make_named("big").await;
+    let batch: Vec<_> = (0..40).map(link).collect();
+    let saved = store.save_links(&batch).await.unwrap();
+    assert_eq!(saved.len(), 40);
+    assert_eq!(store.links("acme", "contact").await.unwrap(), saved);
+    assert_eq!(
+        store
+            .link_by_external("acme", "contact", "clientify", "c39")
+            .await
+            .unwrap(),
+        Some(saved[39].clone())
+    );
+
+    // Every link moves its alegra id; the last one is too large for DynamoDB (400 KB),
+    // so the second transaction fails after the first committed: it must be undone.
+    let mut update: Vec<_> = saved.clone();
+    for l in &mut update {
+        let id = l.ids["alegra"].clone();
+        l.ids.insert("alegra".into(), format!("{id}-new"));
+    }
+    update[39]
+        .field_hashes
+        .insert("huge".into(), "x".repeat(450 * 1024));
+    match store.save_links(&update).await {
+        Err(StoreError::Backend(msg)) => eprintln!("oversized batch: {msg}"),
+        other => panic!("expected a Backend error for an oversized item, got {other:?}"),
+    }
+    assert_eq!(store.links("acme", "contact").await.unwrap(), saved);
+    for i in [0, 20, 39] {
+        assert_eq!(
+            store
+                .link_by_external("acme", "contact", "alegra", &format!("a{i}"))
+                .await
+                .unwrap(),
+            Some(saved[i].clone()),
+            "old id a{i} still finds its link"
+        );
+        assert_eq!(
+            store
+                .link_by_external("acme", "contact", "alegra", &format!("a{i}-new"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    // A large batch whose last link claims an id held outside the batch fails before
+    // writing anything.
+    let mut clash: Vec<_> = (100..140).map(link).collect();
+    clash[39].ids.insert("alegra".into(), "a0".into());
+    match store.save_links(&clash).await {
+        Err(StoreError::Duplicate(what)) => assert!(what.contains("alegra:a0"), "{what}"),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    assert_eq!(store.links("acme", "contact").await.unwrap().len(), 40);
+    assert_eq!(
+        store
+            .link_by_external("acme", "contact", "clientify", "c100")
+            .await
+            .unwrap(),
+        None
+    );
+    teardown(store).await;
+}
+
+/// Groups and dedup ids SQS would reject (spaces, non-ASCII, over 128 characters) are
+/// hashed on the wire and come back as given.
+#[tokio::test]
+async fn unsafe_group_and_dedup_ids() {
+    let store = make_named("ids").await;
+    let group = format!("acme contact/ñandú {}", "x".repeat(200));
+    let dedup = format!("acme/evt with space {}", "y".repeat(200));
+    assert!(store.send(&group, &dedup, "b1").await.unwrap());
+    assert!(!store.send(&group, &dedup, "b1 again").await.unwrap());
+    assert!(store.send(&group, "acme/evt-2", "b2").await.unwrap());
+    let got = store.receive(10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(got.len(), 1, "one per group in flight");
+    assert_eq!(got[0].group, group);
+    assert_eq!(got[0].body, "b1");
+    store.ack(&got[0].receipt).await.unwrap();
+    let got = store.receive(10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(got[0].body, "b2");
+    store.ack(&got[0].receipt).await.unwrap();
+    teardown(store).await;
+}
+
+/// On SQS alone (no ledger) the queue still works; duplicates are dropped by SQS
+/// (though `send` cannot tell), and operations are counted.
+#[tokio::test]
+async fn queue_without_ledger_and_op_counts() {
+    let config = sdk_config().await;
+    let name = unique("bare");
+    let q = SqsQueue::create(aws_sdk_sqs::Client::new(&config), &name, 3)
+        .await
+        .unwrap();
+    assert!(q.send("g", "d1", "one").await.unwrap());
+    assert!(q.send("g", "d1", "one again").await.unwrap());
+    let got = q.receive(10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body, "one");
+    assert_eq!(got[0].receive_count, 1);
+    q.ack(&got[0].receipt).await.unwrap();
+    assert!(q
+        .receive(10, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(q.queue_depth().await.unwrap(), (0, 0));
+    let counts = OpCounter::op_counts(&q);
+    assert_eq!((counts.reads, counts.writes), (1, 5));
+    q.delete_queues().await.unwrap();
+
+    let store = make_named("ops").await;
+    store.save_links(&[link(1), link(2)]).await.unwrap();
+    store.links("acme", "contact").await.unwrap();
+    store.send("g", "d", "b").await.unwrap();
+    let counts = store.op_counts();
+    assert_eq!(
+        (counts.reads, counts.writes, counts.batched_writes),
+        (1, 2, 1)
+    );
+    teardown(store).await;
+}
