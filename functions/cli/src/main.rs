@@ -196,11 +196,18 @@ async fn real_main(cli: Cli) -> Result<()> {
             };
             let app = build_app(cfg)?;
             let f = app.flow(&flow).map_err(|e| anyhow::anyhow!(e))?;
-            let created = puente_runtime::activate(f)
-                .await
-                .map_err(|e| anyhow::anyhow!("flow '{flow}' cannot start: {e}"))?;
-            for c in created {
-                eprintln!("setup: created {c}");
+            if dry_run {
+                // A dry run writes nothing, not even the setup: only the credentials are checked.
+                puente_runtime::check(f)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("flow '{flow}' cannot start: {e}"))?;
+            } else {
+                let created = puente_runtime::activate(f)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("flow '{flow}' cannot start: {e}"))?;
+                for c in created {
+                    eprintln!("setup: created {c}");
+                }
             }
             let bar = progress::Bar::new(!json && std::io::stderr().is_terminal());
             let s = run(f, mode, dry_run, &bar).await;
