@@ -66,7 +66,11 @@ struct Phase {
 impl Phase {
     fn ratio(a: u64, b: u64) -> String {
         if b == 0 {
-            if a == 0 { "1.00".into() } else { "∞".into() }
+            if a == 0 {
+                "1.00".into()
+            } else {
+                "∞".into()
+            }
         } else {
             format!("{:.2}", a as f64 / b as f64)
         }
@@ -76,7 +80,11 @@ impl Phase {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -103,7 +111,13 @@ impl Bench {
         self.reset();
         let ops0 = self.store.op_counts();
         let t = Instant::now();
-        let s = run(self.app.flow("bench").expect("flow"), mode, false, &NoProgress).await;
+        let s = run(
+            self.app.flow("bench").expect("flow"),
+            mode,
+            false,
+            &NoProgress,
+        )
+        .await;
         let secs = t.elapsed().as_secs_f64();
         let ops: OpCounts = self.store.op_counts() - ops0;
         let (cs, as_) = (self.sb.clientify.stats(), self.sb.alegra.stats());
@@ -128,27 +142,19 @@ impl Bench {
     }
 
     async fn edit_clientify(&self, id: &str, body: Value) {
-        let r = self
-            .http
-            .put(format!("{}/contacts/{id}/", self.sb.clientify.base_url))
-            .header("Authorization", format!("Token {}", self.cfg.clientify_token))
-            .json(&body)
-            .send()
-            .await
-            .expect("clientify edit");
-        assert!(r.status().is_success());
+        puente_e2e::clientify_put(
+            &self.http,
+            &self.sb.clientify,
+            &self.cfg,
+            Kind::Contact,
+            id,
+            body,
+        )
+        .await;
     }
 
     async fn edit_alegra(&self, id: &str, body: Value) {
-        let r = self
-            .http
-            .put(format!("{}/contacts/{id}", self.sb.alegra.base_url))
-            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
-            .json(&body)
-            .send()
-            .await
-            .expect("alegra edit");
-        assert!(r.status().is_success());
+        puente_e2e::alegra_put(&self.http, &self.sb.alegra, &self.cfg, id, body).await;
     }
 }
 
@@ -177,7 +183,10 @@ async fn main() -> Result<()> {
         alegra_rate_limit: 0,
         ..SandboxConfig::default()
     };
-    eprintln!("seeding {} contacts per side ({} shared)…", args.contacts, args.shared);
+    eprintln!(
+        "seeding {} contacts per side ({} shared)…",
+        args.contacts, args.shared
+    );
     let sb = puente_sandbox::start(&cfg, None, None).await?;
     let rss_base = peak_rss_mb();
     let dir = std::env::temp_dir().join(format!("puente-bench-{}", std::process::id()));
@@ -197,10 +206,20 @@ async fn main() -> Result<()> {
     );
     let store = Arc::new(SqliteStore::open(&store_path)?);
     let dyn_store: Arc<dyn Store> = store.clone();
-    let app = App::build(Config::parse(&toml).map_err(|e| anyhow::anyhow!("{e}"))?, dyn_store, test_retry())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::build(
+        Config::parse(&toml).map_err(|e| anyhow::anyhow!("{e}"))?,
+        dyn_store,
+        test_retry(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     puente_runtime::activate(app.flow("bench").expect("flow")).await?;
-    let b = Bench { sb, app, store, cfg, http: reqwest::Client::new() };
+    let b = Bench {
+        sb,
+        app,
+        store,
+        cfg,
+        http: reqwest::Client::new(),
+    };
     let mut phases = Vec::new();
 
     // 1. Full sync.
@@ -210,14 +229,21 @@ async fn main() -> Result<()> {
     let n_c = b.sb.world.clientify_contacts.len() as u64;
     let n_a = b.sb.world.alegra_contacts.len() as u64;
     let created_in_alegra = c.created.get("alegra").copied().unwrap_or(0);
-    p.ideal_calls = list_calls(n_c, CLIENTIFY_PAGE) + list_calls(n_a, ALEGRA_PAGE) + c.created_total() + c.updated_total() + created_in_alegra;
+    p.ideal_calls = list_calls(n_c, CLIENTIFY_PAGE)
+        + list_calls(n_a, ALEGRA_PAGE)
+        + c.created_total()
+        + c.updated_total()
+        + created_in_alegra;
     p.ideal_writes = c.created_total() + c.updated_total() + created_in_alegra;
     p.notes.push(format!(
         "created {:?}, updated {:?}, unchanged {}, skipped {}; ideal writes = one per record created or changed, plus one `in_alegra` write per Clientify record that gets an Alegra id (ALG-2 keeps it there); marks written to already-equal shared records are the excess",
         c.created, c.updated, c.unchanged, c.skipped
     ));
     let alegra_calls: u64 = p.calls["alegra"].values().sum();
-    p.notes.push(format!("at Alegra's 150 calls/min this run needs {:.1} min of Alegra's limit", alegra_calls as f64 / 150.0));
+    p.notes.push(format!(
+        "at Alegra's 150 calls/min this run needs {:.1} min of Alegra's limit",
+        alegra_calls as f64 / 150.0
+    ));
     p.notes.push(format!("peak RSS {:.0} MB for the whole process, {:.0} MB of it before the sync (both sandboxes and their data live in this process)", peak_rss_mb(), rss_base));
     phases.push(p);
 
@@ -234,12 +260,22 @@ async fn main() -> Result<()> {
     // 3. Modified with 1 % of the linked records changed, half on each side.
     eprintln!("3/5 modified sync with {}% changed…", args.changed_percent);
     let links = b.app.store.links("bench", "contact").await?;
-    let changed = ((links.len() as f64) * args.changed_percent / 100.0).round().max(2.0) as usize;
+    let changed = ((links.len() as f64) * args.changed_percent / 100.0)
+        .round()
+        .max(2.0) as usize;
     for (i, l) in links.iter().take(changed).enumerate() {
         if i % 2 == 0 {
-            b.edit_alegra(&l.ids["alegra"], json!({"address": {"city": format!("Ciudad {i}")}})).await;
+            b.edit_alegra(
+                &l.ids["alegra"],
+                json!({"address": {"city": format!("Ciudad {i}")}}),
+            )
+            .await;
         } else {
-            b.edit_clientify(&l.ids["clientify"], json!({"last_name": format!("Cambiado {i}")})).await;
+            b.edit_clientify(
+                &l.ids["clientify"],
+                json!({"last_name": format!("Cambiado {i}")}),
+            )
+            .await;
         }
     }
     let (mut p, s) = b.measure("modified (1% changed)", Mode::Modified).await;
@@ -248,7 +284,13 @@ async fn main() -> Result<()> {
         let v: Value = b
             .http
             .get(format!("{}/contacts/", b.sb.clientify.base_url))
-            .query(&[("page_size", "1"), ("modified[gte]", &(chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339())])
+            .query(&[
+                ("page_size", "1"),
+                (
+                    "modified[gte]",
+                    &(chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339(),
+                ),
+            ])
             .header("Authorization", format!("Token {}", b.cfg.clientify_token))
             .send()
             .await?
@@ -269,11 +311,24 @@ async fn main() -> Result<()> {
     phases.push(p);
 
     // 4. Webhook → vendor write latency.
-    eprintln!("4/5 webhook latency ({} one at a time, burst of {})…", args.serial, args.burst);
-    let app = Arc::new(App::build(b.app.config.clone(), b.app.store.clone(), test_retry()).map_err(|e| anyhow::anyhow!("{e}"))?);
-    let state = ServerState { app: app.clone(), secret: Some("bench-secret".into()), inactive: Default::default() };
+    eprintln!(
+        "4/5 webhook latency ({} one at a time, burst of {})…",
+        args.serial, args.burst
+    );
+    let app = Arc::new(
+        App::build(b.app.config.clone(), b.app.store.clone(), test_retry())
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let state = ServerState {
+        app: app.clone(),
+        secret: Some("bench-secret".into()),
+        inactive: Default::default(),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let hook = format!("http://{}/webhooks/bench/clientify/bench-secret", listener.local_addr()?);
+    let hook = format!(
+        "http://{}/webhooks/bench/clientify/bench-secret",
+        listener.local_addr()?
+    );
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
     let lat: Arc<Mutex<Vec<Duration>>> = Default::default();
     for _ in 0..puente_runtime::serve::WORKERS {
@@ -288,7 +343,11 @@ async fn main() -> Result<()> {
             }
         });
     }
-    let ids: Vec<String> = links.iter().skip(changed).map(|l| l.ids["clientify"].clone()).collect();
+    let ids: Vec<String> = links
+        .iter()
+        .skip(changed)
+        .map(|l| l.ids["clientify"].clone())
+        .collect();
     let wait_for = |n: usize, lat: Arc<Mutex<Vec<Duration>>>| async move {
         let deadline = Instant::now() + Duration::from_secs(600);
         while lat.lock().expect("lat").len() < n && Instant::now() < deadline {
@@ -297,16 +356,23 @@ async fn main() -> Result<()> {
     };
     b.reset();
     for (i, id) in ids.iter().take(args.serial).enumerate() {
-        b.edit_clientify(id, json!({"first_name": format!("Webhook {i}")})).await;
+        b.edit_clientify(id, json!({"first_name": format!("Webhook {i}")}))
+            .await;
         let r = b.http.post(&hook).json(&json!({"event": "contact.saved", "contact": {"id": id.parse::<u64>()?, "modified": format!("serial-{i}")}})).send().await?;
         ensure!(r.status() == 202, "webhook answered {}", r.status());
         wait_for(i + 1, lat.clone()).await;
     }
     let mut serial: Vec<Duration> = std::mem::take(&mut *lat.lock().expect("lat"));
     let serial_writes = writes(&b.sb.alegra);
-    let burst_ids: Vec<String> = ids.iter().skip(args.serial).take(args.burst).cloned().collect();
+    let burst_ids: Vec<String> = ids
+        .iter()
+        .skip(args.serial)
+        .take(args.burst)
+        .cloned()
+        .collect();
     for (i, id) in burst_ids.iter().enumerate() {
-        b.edit_clientify(id, json!({"first_name": format!("Burst {i}")})).await;
+        b.edit_clientify(id, json!({"first_name": format!("Burst {i}")}))
+            .await;
     }
     b.reset();
     let t = Instant::now();
@@ -314,7 +380,13 @@ async fn main() -> Result<()> {
     for (i, id) in burst_ids.iter().enumerate() {
         let (http, hook) = (b.http.clone(), hook.clone());
         let body = json!({"event": "contact.saved", "contact": {"id": id.parse::<u64>()?, "modified": format!("burst-{i}")}});
-        sends.push(tokio::spawn(async move { http.post(&hook).json(&body).send().await.map(|r| r.status().as_u16()) }));
+        sends.push(tokio::spawn(async move {
+            http.post(&hook)
+                .json(&body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
     }
     for s in sends {
         ensure!(s.await?? == 202, "webhook not accepted");
@@ -359,20 +431,54 @@ async fn main() -> Result<()> {
 
     // Report.
     println!("\nPuente benchmark: {} contacts per side, {} shared, sandboxes on loopback, no added latency\n", args.contacts, args.shared);
-    println!("{:<24} {:>8} {:>10} {:>9} {:>9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>9}", "phase", "seconds", "records/s", "calls", "ideal", "ratio", "writes", "ideal", "ratio", "store rd", "store wr");
+    println!(
+        "{:<24} {:>8} {:>10} {:>9} {:>9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>9}",
+        "phase",
+        "seconds",
+        "records/s",
+        "calls",
+        "ideal",
+        "ratio",
+        "writes",
+        "ideal",
+        "ratio",
+        "store rd",
+        "store wr"
+    );
     for p in &phases {
         println!(
             "{:<24} {:>8.2} {:>10.0} {:>9} {:>9} {:>6} {:>7} {:>7} {:>6} {:>9} {:>9}",
-            p.name, p.seconds, p.records_per_s, p.calls_total, p.ideal_calls, Phase::ratio(p.calls_total, p.ideal_calls),
-            p.writes, p.ideal_writes, Phase::ratio(p.writes, p.ideal_writes), p.store_reads, p.store_writes
+            p.name,
+            p.seconds,
+            p.records_per_s,
+            p.calls_total,
+            p.ideal_calls,
+            Phase::ratio(p.calls_total, p.ideal_calls),
+            p.writes,
+            p.ideal_writes,
+            Phase::ratio(p.writes, p.ideal_writes),
+            p.store_reads,
+            p.store_writes
         );
     }
     for p in &phases {
-        let per: Vec<String> = p.calls.iter().map(|(sys, m)| {
-            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k} {:.3}", *v as f64 / p.records.max(1) as f64)).collect();
-            format!("{sys}: {}", parts.join(", "))
-        }).collect();
-        println!("\n{}: calls per record — {}; store ops per record {:.3}", p.name, per.join("; "), (p.store_reads + p.store_writes) as f64 / p.records.max(1) as f64);
+        let per: Vec<String> = p
+            .calls
+            .iter()
+            .map(|(sys, m)| {
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{k} {:.3}", *v as f64 / p.records.max(1) as f64))
+                    .collect();
+                format!("{sys}: {}", parts.join(", "))
+            })
+            .collect();
+        println!(
+            "\n{}: calls per record — {}; store ops per record {:.3}",
+            p.name,
+            per.join("; "),
+            (p.store_reads + p.store_writes) as f64 / p.records.max(1) as f64
+        );
         for n in &p.notes {
             println!("  - {n}");
         }

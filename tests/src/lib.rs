@@ -184,36 +184,11 @@ impl TestEnv {
     }
 
     pub async fn clientify_put(&self, kind: Kind, id: &str, body: Value) -> Value {
-        let path = match kind {
-            Kind::Contact => "contacts",
-            Kind::Company => "companies",
-        };
-        let r = self
-            .http
-            .put(format!("{}/{path}/{id}/", self.sb.clientify.base_url))
-            .header(
-                "Authorization",
-                format!("Token {}", self.cfg.clientify_token),
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "clientify PUT {}", r.status());
-        r.json().await.unwrap()
+        clientify_put(&self.http, &self.sb.clientify, &self.cfg, kind, id, body).await
     }
 
     pub async fn alegra_put(&self, id: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .put(format!("{}/contacts/{id}", self.sb.alegra.base_url))
-            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "alegra PUT {}", r.status());
-        r.json().await.unwrap()
+        alegra_put(&self.http, &self.sb.alegra, &self.cfg, id, body).await
     }
 
     pub async fn clientify_get(&self, kind: Kind, id: &str) -> Value {
@@ -254,6 +229,49 @@ impl TestEnv {
             .await
             .unwrap()
     }
+}
+
+/// Edits a Clientify record as a user would (a partial PUT); panics on a non-2xx answer.
+pub async fn clientify_put(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    cfg: &SandboxConfig,
+    kind: Kind,
+    id: &str,
+    body: Value,
+) -> Value {
+    let path = match kind {
+        Kind::Contact => "contacts",
+        Kind::Company => "companies",
+    };
+    let r = http
+        .put(format!("{}/{path}/{id}/", sb.base_url))
+        .header("Authorization", format!("Token {}", cfg.clientify_token))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "clientify PUT {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// Edits an Alegra contact as a user would; panics on a non-2xx answer.
+pub async fn alegra_put(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    cfg: &SandboxConfig,
+    id: &str,
+    body: Value,
+) -> Value {
+    let r = http
+        .put(format!("{}/contacts/{id}", sb.base_url))
+        .basic_auth(&cfg.alegra_email, Some(&cfg.alegra_token))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "alegra PUT {}", r.status());
+    r.json().await.unwrap()
 }
 
 /// Write calls (POST/PUT/PATCH/DELETE) a sandbox received.

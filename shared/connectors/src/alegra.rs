@@ -385,15 +385,7 @@ impl Connector for Alegra {
         clear: &[String],
         _partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let mut target = current.fields.clone();
-        for (k, v) in set.iter() {
-            target.set(k, v);
-        }
-        for k in clear {
-            target.set(k, "");
-        }
-        let mut changed = set.names();
-        changed.extend(clear.iter().cloned());
+        let (target, changed) = current.fields.apply(set, clear);
         let mut body = body_for(current.kind, &target, &changed, Some(current));
         // A company written through the contact resource stays a provider (ALG-6).
         if current.kind == Kind::Company {

@@ -500,15 +500,7 @@ impl Connector for Clientify {
         clear: &[String],
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let mut target = current.fields.clone();
-        for (k, v) in set.iter() {
-            target.set(k, v);
-        }
-        for k in clear {
-            target.set(k, "");
-        }
-        let mut changed = set.names();
-        changed.extend(clear.iter().cloned());
+        let (target, changed) = current.fields.apply(set, clear);
         let mut body = body_for(current.kind, &target, &changed, Some(current));
         Self::add_marks(&mut body, Some(current), partner_id);
         if body.as_object().is_some_and(|o| o.is_empty()) {
@@ -588,10 +580,13 @@ mod tests {
         let mut body = body_for(Kind::Contact, &target, &["city".into()], Some(&cur));
         Clientify::add_marks(&mut body, Some(&cur), Some("774"));
         let o = body.as_object().unwrap();
+        // Only the address changed; the marks add the tag and, this lead having no contact
+        // type, "Cliente potencial" (ALG-4).
         assert_eq!(
             o.keys().cloned().collect::<Vec<_>>(),
-            vec!["addresses", "tags"]
+            vec!["addresses", "contact_type", "tags"]
         );
+        assert_eq!(body["contact_type"], "Cliente potencial");
         assert_eq!(body["addresses"][0]["city"], "Ourense");
         assert_eq!(body["addresses"][0]["id"], 3, "keeps the sub-resource id");
         assert_eq!(body["tags"], json!(["vip", "alegra"]));

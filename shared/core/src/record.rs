@@ -130,6 +130,21 @@ impl Fields {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// These fields with `set` applied and `clear` removed, and the names of every field
+    /// touched (what a connector's partial update must write).
+    pub fn apply(&self, set: &Fields, clear: &[String]) -> (Fields, Vec<String>) {
+        let mut out = self.clone();
+        for (k, v) in set.iter() {
+            out.set(k, v);
+        }
+        for k in clear {
+            out.set(k, "");
+        }
+        let mut touched = set.names();
+        touched.extend(clear.iter().cloned());
+        (out, touched)
+    }
+
     /// Field names present (non-empty).
     pub fn names(&self) -> Vec<String> {
         self.0.keys().cloned().collect()

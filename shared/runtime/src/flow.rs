@@ -534,29 +534,20 @@ impl<'f> Run<'f> {
             self.save_link(new).await?
         };
         self.count_update(kind, counts_a.then_some(&sa), counts_b.then_some(&sb));
-        if counts_a {
-            self.log(
-                (kind, Action::Updated),
-                Refs {
-                    source: (&sb, Some(&b.id)),
-                    target: Some((&sa, &a.id)),
+        // One entry per side written: the change came from the other side.
+        let sides = [
+            (counts_a, (&sb, &b.id), (&sa, &a.id), m.fields_a()),
+            (counts_b, (&sa, &a.id), (&sb, &b.id), m.fields_b()),
+        ];
+        for (written, from, to, fields) in sides {
+            if written {
+                let refs = Refs {
+                    source: (from.0, Some(from.1)),
+                    target: Some((to.0, to.1)),
                     link: Some(&saved.id),
-                },
-                m.fields_a(),
-                None,
-            );
-        }
-        if counts_b {
-            self.log(
-                (kind, Action::Updated),
-                Refs {
-                    source: (&sa, Some(&a.id)),
-                    target: Some((&sb, &b.id)),
-                    link: Some(&saved.id),
-                },
-                m.fields_b(),
-                None,
-            );
+                };
+                self.log((kind, Action::Updated), refs, fields, None);
+            }
         }
         if !counts_a && !counts_b && link.is_none() {
             self.log(

@@ -2,11 +2,7 @@
 //! timestamps and error mapping.
 
 use std::borrow::Cow;
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -148,29 +144,8 @@ pub(crate) fn whole_secs(d: Duration) -> i32 {
     secs.min(43_200) as i32
 }
 
-/// A unique, hard-to-guess token for message ids: process-random seed, wall clock and a
-/// counter, so ids stay unique across processes and restarts.
-pub(crate) fn token(prefix: &str) -> String {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let seed = *SEED.get_or_init(|| {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default(),
-        );
-        h.write_u32(std::process::id());
-        h.finish()
-    });
-    let c = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(seed);
-    h.write_u64(c);
-    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-    format!("{prefix}-{nanos:x}-{c:x}-{:016x}", h.finish() ^ seed)
-}
+/// Message ids: the same generator as the local stores.
+pub(crate) use puente_store::util::token;
 
 /// A stable 128-bit FNV-1a hash in hex (the same in every process and build, unlike
 /// std's hashers), for ids that must be shortened or made safe.

@@ -17,7 +17,7 @@ pub mod model;
 pub mod ports;
 pub mod sqlite;
 pub mod stats;
-mod util;
+pub mod util;
 
 pub use memory::MemoryStore;
 pub use model::{

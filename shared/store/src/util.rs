@@ -32,7 +32,7 @@ pub(crate) fn deadline(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
 
 /// A unique, hard-to-guess token for message ids and receipts: process-random seed,
 /// wall clock and a counter, so ids stay unique across restarts of a durable store.
-pub(crate) fn token(prefix: &str) -> String {
+pub fn token(prefix: &str) -> String {
     static SEED: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let seed = *SEED.get_or_init(|| {
