@@ -105,7 +105,10 @@ pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Dur
             return WorkDone::default();
         }
     };
-    let mut done = WorkDone { taken: msgs.len(), latencies: Vec::new() };
+    let mut done = WorkDone {
+        taken: msgs.len(),
+        latencies: Vec::new(),
+    };
     for m in msgs {
         let ev: ChangeEvent = match serde_json::from_str(&m.body) {
             Ok(ev) => ev,
@@ -123,7 +126,11 @@ pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Dur
         };
         match handle(app, &ev).await {
             Handled::Done => {
-                done.latencies.push((chrono::Utc::now() - ev.observed_at).to_std().unwrap_or_default());
+                done.latencies.push(
+                    (chrono::Utc::now() - ev.observed_at)
+                        .to_std()
+                        .unwrap_or_default(),
+                );
                 if let Err(e) = store.ack(&m.receipt).await {
                     tracing::warn!(error = %e, "ack failed; the event will be processed again (idempotent)");
                 }

@@ -201,7 +201,8 @@ pub async fn serve(
         let wapp = app.clone();
         workers.push(tokio::spawn(async move {
             loop {
-                let done = work_once(&wapp, wapp.store.as_ref(), 10, Duration::from_secs(120)).await;
+                let done =
+                    work_once(&wapp, wapp.store.as_ref(), 10, Duration::from_secs(120)).await;
                 if done.taken == 0 {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
