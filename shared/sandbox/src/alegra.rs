@@ -475,7 +475,9 @@ async fn list(State(app): State<App>, Query(q): Q) -> Response {
     let typ = nonempty("type");
     let query = nonempty("query").map(str::to_lowercase);
 
-    let mut rows: Vec<Obj> = lock(&app.inner.data)
+    // Filter and sort references under the lock; only the page is copied.
+    let data = lock(&app.inner.data);
+    let mut rows: Vec<&Obj> = data
         .rows
         .values()
         .filter(|o| {
@@ -500,33 +502,29 @@ async fn list(State(app): State<App>, Query(q): Q) -> Response {
                         .any(|f| f.to_lowercase().contains(x))
                 })
         })
-        .cloned()
         .collect();
 
     let desc = qget(&q, "order_direction").is_some_and(|d| d.eq_ignore_ascii_case("desc"));
     let field = qget(&q, "order_field").unwrap_or("id");
-    rows.sort_by(|a, b| {
-        let c = match field {
-            "name" => s(a.get("name"))
-                .to_lowercase()
-                .cmp(&s(b.get("name")).to_lowercase()),
-            "created_at" | "updated_at" => s(a.get(field)).cmp(s(b.get(field))),
-            _ => std::cmp::Ordering::Equal,
+    let sort_key = |o: &&Obj| -> String {
+        match field {
+            "name" => s(o.get("name")).to_lowercase(),
+            "created_at" | "updated_at" => s(o.get(field)).to_string(),
+            _ => String::new(),
         }
-        .then_with(|| numeric_id(a).cmp(&numeric_id(b)));
-        if desc {
-            c.reverse()
-        } else {
-            c
-        }
-    });
+    };
+    rows.sort_by_cached_key(|o| (sort_key(o), numeric_id(o)));
+    if desc {
+        rows.reverse();
+    }
     let total = rows.len();
     let page: Vec<Value> = rows
         .into_iter()
         .skip(start)
         .take(limit)
-        .map(Value::Object)
+        .map(|o| Value::Object(o.clone()))
         .collect();
+    drop(data);
     let metadata = qget(&q, "metadata").is_some_and(|m| m.eq_ignore_ascii_case("true") || m == "1");
     if metadata {
         json(

@@ -686,7 +686,7 @@ fn matches(o: &Obj, kind: Kind, f: &Filters) -> bool {
 
 /// DRF `OrderingFilter` on `id`, `created`, `modified` (optionally `-`),
 /// comma lists; invalid terms are dropped; default `id` [C/I: §1.2].
-fn order(rows: &mut [Obj], q: &[(String, String)]) {
+fn order(rows: &mut [&Obj], q: &[(String, String)]) {
     let terms: Vec<(&str, bool)> = qget(q, "ordering")
         .unwrap_or("")
         .split(',')
@@ -698,27 +698,27 @@ fn order(rows: &mut [Obj], q: &[(String, String)]) {
                 .then_some((f, desc))
         })
         .collect();
-    let mut keyed: Vec<(u64, DateTime<Utc>, DateTime<Utc>, Obj)> = rows
-        .iter()
-        .map(|o| (obj_id(o), ts(o, "created"), ts(o, "modified"), o.clone()))
-        .collect();
-    keyed.sort_by(|a, b| {
-        for (f, desc) in &terms {
-            let c = match *f {
-                "created" => a.1.cmp(&b.1),
-                "modified" => a.2.cmp(&b.2),
-                _ => a.0.cmp(&b.0),
-            };
-            let c = if *desc { c.reverse() } else { c };
-            if c.is_ne() {
-                return c;
-            }
-        }
-        a.0.cmp(&b.0)
+    // One key per row (timestamps parsed once), then the id as the final tie-breaker.
+    rows.sort_by_cached_key(|o| {
+        let id = obj_id(o) as i128;
+        let mut key: Vec<i128> = terms
+            .iter()
+            .map(|(f, desc)| {
+                let v = match *f {
+                    "created" => ts(o, "created").timestamp_micros() as i128,
+                    "modified" => ts(o, "modified").timestamp_micros() as i128,
+                    _ => id,
+                };
+                if *desc {
+                    -v
+                } else {
+                    v
+                }
+            })
+            .collect();
+        key.push(id);
+        key
     });
-    for (slot, k) in rows.iter_mut().zip(keyed) {
-        *slot = k.3;
-    }
 }
 
 // ------------------------------------------------------------- writes
@@ -1112,25 +1112,27 @@ async fn list(
         Ok(f) => f,
         Err(e) => return bad_request(e),
     };
-    let mut rows: Vec<Obj> = {
+    let base = abs_base(&headers, &app.common);
+    // Filter and sort references under the lock; only the page is copied and rendered.
+    let (p, results) = {
         let mut d = lock(&app.inner.data);
-        d.table(kind)
+        let mut rows: Vec<&Obj> = d
+            .table(kind)
             .rows
             .values()
             .filter(|o| matches(o, kind, &filters))
-            .cloned()
-            .collect()
+            .collect();
+        order(&mut rows, &q);
+        let p = match paginate(rows.len(), &q, &format!("{base}{}", uri.path())) {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+        let results: Vec<Value> = rows[p.range.clone()]
+            .iter()
+            .map(|o| sparse(render(o, kind, &base), &q))
+            .collect();
+        (p, results)
     };
-    order(&mut rows, &q);
-    let base = abs_base(&headers, &app.common);
-    let p = match paginate(rows.len(), &q, &format!("{base}{}", uri.path())) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let results = rows[p.range.clone()]
-        .iter()
-        .map(|o| sparse(render(o, kind, &base), &q))
-        .collect();
     envelope(&p, results)
 }
 
