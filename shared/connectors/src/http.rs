@@ -8,6 +8,8 @@
 //!   not, because it may have been applied: it fails as [`ConnectorError::Ambiguous`] and the
 //!   runtime looks the record up by its natural key before trying again.
 //! - A refused connection sent nothing, so it is retried for every method.
+//! - [`Http::post_idempotent`] is a POST the caller vouches for (RPC reads, e.g. Odoo's
+//!   `search_read`): it follows the GET rules.
 //! - When a response says no requests remain in the window (`X-Rate-Limit-Remaining: 0`), the
 //!   next call waits for the reset instead of provoking a 429.
 
@@ -28,6 +30,8 @@ pub enum Auth {
     Token(String),
     /// HTTP Basic `user:password` (Alegra: email + API token).
     Basic(String, String),
+    /// No HTTP-level credentials: they travel in the body (Odoo RPC).
+    None,
 }
 
 impl std::fmt::Debug for Auth {
@@ -36,6 +40,7 @@ impl std::fmt::Debug for Auth {
         match self {
             Auth::Token(_) => f.write_str("Token(***)"),
             Auth::Basic(u, _) => write!(f, "Basic({u}:***)"),
+            Auth::None => f.write_str("None"),
         }
     }
 }
@@ -198,6 +203,18 @@ impl Http {
         self.send(Method::PUT, path, &[], Some(body)).await
     }
 
+    /// A POST the caller knows is safe to repeat (a read, or a write that sets absolute
+    /// values): retried on 5xx, timeouts and resets like a GET instead of failing as
+    /// [`ConnectorError::Ambiguous`]. RPC protocols (Odoo) send every call as a POST.
+    pub async fn post_idempotent(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Answer, ConnectorError> {
+        self.send_as(Method::POST, path, &[], Some(body), true)
+            .await
+    }
+
     /// Sends with the retry rules in the module doc. Non-2xx answers become errors, except
     /// that a 404 is returned as `NotFound` so callers can decide what absence means.
     pub async fn send(
@@ -207,8 +224,20 @@ impl Http {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Answer, ConnectorError> {
-        let url = self.url(path);
         let idempotent = method != Method::POST;
+        self.send_as(method, path, query, body, idempotent).await
+    }
+
+    /// [`Http::send`] with the caller's word on whether a repeat is harmless.
+    async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Answer, ConnectorError> {
+        let url = self.url(path);
         let mut backoff = ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
             .with_max_delay(self.policy.max_delay)
@@ -235,6 +264,7 @@ impl Http {
             req = match &self.auth {
                 Auth::Token(t) => req.header(AUTHORIZATION, format!("Token {t}")),
                 Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+                Auth::None => req,
             };
             if let Some(b) = body {
                 req = req

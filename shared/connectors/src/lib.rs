@@ -6,6 +6,7 @@ pub mod alegra;
 pub mod clientify;
 pub mod error;
 pub mod http;
+pub mod odoo;
 mod time;
 
 pub use error::ConnectorError;

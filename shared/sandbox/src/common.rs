@@ -121,6 +121,17 @@ impl Common {
         *s.by_route.entry(key).or_default() += 1;
     }
 
+    /// Counts one vendor-level call carried inside a request (Odoo's
+    /// `object.execute_kw` and friends) under `key` in `by_route`. The HTTP
+    /// request itself is already counted by [`count_requests`]; `total` and
+    /// `by_method` stay per HTTP request.
+    pub(crate) fn record_call(&self, key: &str) {
+        *lock(&self.stats)
+            .by_route
+            .entry(key.to_string())
+            .or_default() += 1;
+    }
+
     fn record_limited(&self) {
         lock(&self.stats).rate_limited += 1;
     }

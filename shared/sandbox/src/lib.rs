@@ -2,7 +2,9 @@
 //! HTTP servers on loopback, faithful to
 //! `shared/spec/vendor-apis/clientify-alegra.md` (auth, paging, filters,
 //! error bodies, status codes, timestamps, rate limits), seeded with
-//! deterministic Spanish business data.
+//! deterministic Spanish business data. [`odoo`] adds an Odoo 16/17/18
+//! external API (JSON-RPC and XML-RPC) faithful to
+//! `shared/spec/vendor-apis/odoo.md`, started with [`start_odoo`].
 //!
 //! Every server also answers (no auth, not counted in stats)
 //! `GET /_sandbox/stats`, `POST /_sandbox/stats/reset` and
@@ -11,6 +13,7 @@
 mod alegra;
 mod clientify;
 mod common;
+pub mod odoo;
 pub mod taxid;
 mod world;
 
@@ -25,6 +28,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use common::Stats;
+pub use odoo::{OdooConfig, OdooSeed};
 pub use world::World;
 
 use common::{lock, Common, Slash};
@@ -93,7 +97,8 @@ struct Stopper {
 /// One running sandbox server.
 #[derive(Clone)]
 pub struct Sandbox {
-    /// Clientify: `http://127.0.0.1:PORT/v1`; Alegra: `http://127.0.0.1:PORT/api/v1`.
+    /// Clientify: `http://127.0.0.1:PORT/v1`; Alegra: `http://127.0.0.1:PORT/api/v1`;
+    /// Odoo: `http://127.0.0.1:PORT`.
     pub base_url: String,
     /// `http://127.0.0.1:PORT`.
     pub root_url: String,
@@ -183,6 +188,19 @@ pub async fn start_alegra(
     let common = Arc::new(Common::new(root.clone(), Slash::Never));
     let vendor = alegra::router(common.clone(), cfg, contacts)?;
     serve(listener, root, "/api/v1", common, vendor)
+}
+
+/// Starts an Odoo sandbox (JSON-RPC and XML-RPC external API of the
+/// configured version) seeded with `seed`; `base_url` is the server root.
+pub async fn start_odoo(
+    cfg: &OdooConfig,
+    addr: Option<SocketAddr>,
+    seed: OdooSeed,
+) -> io::Result<Sandbox> {
+    let (listener, root) = bind(addr)?;
+    let common = Arc::new(Common::new(root.clone(), Slash::Never));
+    let vendor = odoo::router(common.clone(), cfg, seed)?;
+    serve(listener, root, "", common, vendor)
 }
 
 fn bind(addr: Option<SocketAddr>) -> io::Result<(std::net::TcpListener, String)> {
