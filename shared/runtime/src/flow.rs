@@ -146,10 +146,6 @@ impl<'f> Run<'f> {
         }
     }
 
-    fn systems(&self) -> (&str, &str) {
-        (self.flow.a.system(), self.flow.b.system())
-    }
-
     pub(crate) fn log(
         &mut self,
         (kind, action): (Kind, Action),
@@ -332,8 +328,6 @@ impl<'f> Run<'f> {
         b: Option<&Record>,
         link: Option<&Link>,
     ) -> Result<Option<Link>, PairError> {
-        let (sa, sb) = self.systems();
-        let (sa, sb) = (sa.to_string(), sb.to_string());
         let state = link.map(link_state);
         match decide(a, b, state.as_ref(), &self.flow.rules) {
             Decision::Skip(reason) => {
@@ -433,7 +427,6 @@ impl<'f> Run<'f> {
                 if let Some(e) = marks_err {
                     tracing::warn!(error = %e, "link marks not written; retried next run");
                 }
-                let _ = (sa, sb);
                 Ok(Some(saved))
             }
             Decision::Update(m) => {
