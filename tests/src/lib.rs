@@ -87,6 +87,12 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn start(name: &str, cfg: SandboxConfig) -> TestEnv {
+        TestEnv::start_with_policy(name, cfg, test_retry()).await
+    }
+
+    /// [`TestEnv::start`] with the connectors' retry policy given (fault tests raise the retry
+    /// counts or shorten the timeout).
+    pub async fn start_with_policy(name: &str, cfg: SandboxConfig, policy: RetryPolicy) -> TestEnv {
         let sb = puente_sandbox::start(&cfg, None, None)
             .await
             .expect("sandboxes start");
@@ -99,7 +105,7 @@ impl TestEnv {
         );
         let config = Config::parse(&toml).expect("test config is valid");
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_path).expect("store opens"));
-        let app = App::build(config, store, test_retry()).expect("app builds");
+        let app = App::build(config, store, policy).expect("app builds");
         TestEnv {
             sb,
             app,
@@ -292,6 +298,34 @@ impl Drop for TestEnv {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.store_path.display()));
         }
     }
+}
+
+/// Tax ids (canonical) that more than one Alegra contact carries.
+pub fn alegra_duplicate_keys(contacts: &[Value]) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for c in contacts {
+        if let Some(k) = alegra_key(c) {
+            *seen.entry(k).or_default() += 1;
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// Tax ids (canonical) that more than one Clientify record carries.
+pub fn clientify_duplicate_keys(records: &[Value]) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for c in records {
+        if let Some(k) = clientify_key(c) {
+            *seen.entry(k).or_default() += 1;
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 /// Whether a raw identification is a valid tax id (the canonical key), normalised.

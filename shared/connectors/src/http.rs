@@ -271,7 +271,17 @@ impl Http {
                     .header(CONTENT_TYPE, "application/json")
                     .body(serde_json::to_vec(b).expect("JSON values serialise"));
             }
-            let delay = match req.send().await {
+            // The body is part of the answer: one that breaks off mid-way is treated like a
+            // broken connection (a POST may have been applied: Ambiguous; reads retry).
+            let answer = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    resp.bytes().await.map(|b| (status, headers, b))
+                }
+                Err(e) => Err(e),
+            };
+            let delay = match answer {
                 Err(e) => {
                     let sent_nothing = e.is_connect() && !e.is_timeout();
                     if !idempotent && !sent_nothing {
@@ -290,11 +300,8 @@ impl Http {
                     transient_retries += 1;
                     backoff.next().unwrap_or(self.policy.max_delay)
                 }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
+                Ok((status, headers, bytes)) => {
                     self.note_rate_headers(&headers);
-                    let bytes = resp.bytes().await.unwrap_or_default();
                     if status.is_success() {
                         let body = if bytes.is_empty() {
                             Value::Null
@@ -510,6 +517,62 @@ mod tests {
             "first_name: This field is required."
         );
         assert_eq!(error_message(b""), "(empty body)");
+    }
+
+    /// A server that answers 200 with a body cut short, counting the requests it got.
+    async fn truncating_server() -> (String, Arc<AtomicU64>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicU64::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                h.fetch_add(1, Ordering::Relaxed);
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\": \"1\"")
+                    .await;
+                drop(sock);
+            }
+        });
+        (format!("http://{addr}"), hits)
+    }
+
+    fn fast_policy() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 2,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn alg12_a_create_whose_answer_breaks_off_is_ambiguous_and_not_retried() {
+        let (url, hits) = truncating_server().await;
+        let http = Http::new("alegra", &url, Auth::Token("t".into()), fast_policy());
+        let err = http
+            .post("contacts", &serde_json::json!({"name": "x"}))
+            .await
+            .err()
+            .expect("error");
+        assert!(matches!(err, ConnectorError::Ambiguous { .. }), "{err:?}");
+        assert_eq!(
+            hits.load(Ordering::Relaxed),
+            1,
+            "a POST that may have been applied is sent once"
+        );
+    }
+
+    #[tokio::test]
+    async fn alg12_a_read_whose_answer_breaks_off_is_retried() {
+        let (url, hits) = truncating_server().await;
+        let http = Http::new("alegra", &url, Auth::Token("t".into()), fast_policy());
+        let err = http.get("contacts", &[]).await.err().expect("error");
+        assert!(matches!(err, ConnectorError::Unreachable { .. }), "{err:?}");
+        assert_eq!(hits.load(Ordering::Relaxed), 3, "first try and two retries");
     }
 
     #[test]

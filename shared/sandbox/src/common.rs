@@ -14,6 +14,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::faults::{FaultState, Faults, Vendor};
+
 /// Request counters of one sandbox (also served at `GET /_sandbox/stats`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
@@ -25,6 +27,10 @@ pub struct Stats {
     pub by_route: BTreeMap<String, u64>,
     /// Requests answered with 429.
     pub rate_limited: u64,
+    /// Injected faults by kind (`error_5xx`, `burst_429`, `reset`, `timeout`,
+    /// `lost_response`); faulted requests are counted above too.
+    #[serde(default)]
+    pub faults: BTreeMap<String, u64>,
 }
 
 /// How a vendor spells its paths, for canonical stats keys.
@@ -50,6 +56,9 @@ pub(crate) struct Common {
     /// `http://127.0.0.1:PORT`, used when a request has no `Host` header.
     pub root_url: String,
     slash: Slash,
+    /// Whose error shapes injected faults imitate.
+    pub(crate) vendor: Vendor,
+    pub(crate) faults: Mutex<FaultState>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking handler must not take the
@@ -59,7 +68,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Common {
-    pub(crate) fn new(root_url: String, slash: Slash) -> Self {
+    pub(crate) fn new(root_url: String, slash: Slash, vendor: Vendor, faults: Faults) -> Self {
         Common {
             clock: Mutex::new(Clock {
                 offset: TimeDelta::zero(),
@@ -68,6 +77,8 @@ impl Common {
             stats: Mutex::new(Stats::default()),
             root_url,
             slash,
+            vendor,
+            faults: Mutex::new(FaultState::new(faults)),
         }
     }
 
@@ -129,6 +140,13 @@ impl Common {
         *lock(&self.stats)
             .by_route
             .entry(key.to_string())
+            .or_default() += 1;
+    }
+
+    pub(crate) fn record_fault(&self, kind: &str) {
+        *lock(&self.stats)
+            .faults
+            .entry(kind.to_string())
             .or_default() += 1;
     }
 
@@ -197,7 +215,8 @@ struct AdvanceQuery {
 
 /// Sandbox-only control routes (not vendor facts; no auth, not counted):
 /// `GET /_sandbox/stats` → [`Stats`] JSON, `POST /_sandbox/stats/reset` →
-/// 204, `POST /_sandbox/clock/advance?seconds=N` → 200 `{"now": …}`.
+/// 204, `POST /_sandbox/clock/advance?seconds=N` → 200 `{"now": …}`,
+/// `GET`/`POST /_sandbox/faults` → the [`Faults`] in force / set them (JSON).
 pub(crate) fn control_router(common: Arc<Common>) -> Router {
     Router::new()
         .route(
@@ -210,6 +229,15 @@ pub(crate) fn control_router(common: Arc<Common>) -> Router {
                 c.reset_stats();
                 StatusCode::NO_CONTENT
             }),
+        )
+        .route(
+            "/_sandbox/faults",
+            get(|State(c): State<Arc<Common>>| async move { Json(c.faults()) }).post(
+                |State(c): State<Arc<Common>>, Json(f): Json<Faults>| async move {
+                    c.set_faults(f.clone());
+                    Json(f)
+                },
+            ),
         )
         .route(
             "/_sandbox/clock/advance",
@@ -331,7 +359,12 @@ mod tests {
 
     #[test]
     fn stamps_are_strictly_increasing() {
-        let c = Common::new(String::new(), Slash::Never);
+        let c = Common::new(
+            String::new(),
+            Slash::Never,
+            Vendor::Alegra,
+            Faults::default(),
+        );
         let mut prev = c.stamp();
         for _ in 0..1000 {
             let t = c.stamp();

@@ -8,11 +8,13 @@
 //!
 //! Every server also answers (no auth, not counted in stats)
 //! `GET /_sandbox/stats`, `POST /_sandbox/stats/reset` and
-//! `POST /_sandbox/clock/advance?seconds=N`.
+//! `POST /_sandbox/clock/advance?seconds=N`, and `GET`/`POST /_sandbox/faults`
+//! (seeded fault injection, see [`Faults`]).
 
 mod alegra;
 mod clientify;
 mod common;
+mod faults;
 pub mod odoo;
 pub mod taxid;
 mod world;
@@ -28,10 +30,12 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use common::Stats;
+pub use faults::Faults;
 pub use odoo::{OdooConfig, OdooSeed};
 pub use world::World;
 
 use common::{lock, Common, Slash};
+use faults::Vendor;
 
 /// Knobs of both sandboxes.
 #[derive(Clone, Debug)]
@@ -60,6 +64,8 @@ pub struct SandboxConfig {
     pub alegra_email: String,
     /// Accepted Basic password.
     pub alegra_token: String,
+    /// Faults both sandboxes inject from the start (default: none).
+    pub faults: Faults,
 }
 
 impl Default for SandboxConfig {
@@ -77,6 +83,7 @@ impl Default for SandboxConfig {
             clientify_token: "clientify-sandbox-token".into(),
             alegra_email: "sandbox@puente.local".into(),
             alegra_token: "alegra-sandbox-token".into(),
+            faults: Faults::default(),
         }
     }
 }
@@ -110,6 +117,17 @@ impl Sandbox {
     /// Request counters (same data as `GET /_sandbox/stats`).
     pub fn stats(&self) -> Stats {
         self.common.stats()
+    }
+
+    /// Replaces the injected faults (restarting their seeded draws); same as
+    /// `POST /_sandbox/faults`.
+    pub fn set_faults(&self, faults: Faults) {
+        self.common.set_faults(faults)
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.common.faults()
     }
 
     /// Zeroes the counters.
@@ -173,7 +191,12 @@ pub async fn start_clientify(
     companies: Vec<Value>,
 ) -> io::Result<Sandbox> {
     let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(root.clone(), Slash::Always));
+    let common = Arc::new(Common::new(
+        root.clone(),
+        Slash::Always,
+        Vendor::Clientify,
+        cfg.faults.clone(),
+    ));
     let vendor = clientify::router(common.clone(), cfg, contacts, companies)?;
     serve(listener, root, "/v1", common, vendor)
 }
@@ -185,7 +208,12 @@ pub async fn start_alegra(
     contacts: Vec<Value>,
 ) -> io::Result<Sandbox> {
     let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(root.clone(), Slash::Never));
+    let common = Arc::new(Common::new(
+        root.clone(),
+        Slash::Never,
+        Vendor::Alegra,
+        cfg.faults.clone(),
+    ));
     let vendor = alegra::router(common.clone(), cfg, contacts)?;
     serve(listener, root, "/api/v1", common, vendor)
 }
@@ -198,7 +226,12 @@ pub async fn start_odoo(
     seed: OdooSeed,
 ) -> io::Result<Sandbox> {
     let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(root.clone(), Slash::Never));
+    let common = Arc::new(Common::new(
+        root.clone(),
+        Slash::Never,
+        Vendor::Odoo,
+        Faults::default(),
+    ));
     let vendor = odoo::router(common.clone(), cfg, seed)?;
     serve(listener, root, "", common, vendor)
 }
@@ -226,13 +259,18 @@ fn serve(
 ) -> io::Result<Sandbox> {
     let dup = listener.try_clone()?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    let app =
-        vendor
-            .merge(common::control_router(common.clone()))
-            .layer(middleware::from_fn_with_state(
-                common.clone(),
-                common::count_requests,
-            ));
+    // Outermost the stats counter (faulted requests count too), then the
+    // fault injector, then the vendor's routes.
+    let app = vendor
+        .merge(common::control_router(common.clone()))
+        .layer(middleware::from_fn_with_state(
+            common.clone(),
+            faults::inject,
+        ))
+        .layer(middleware::from_fn_with_state(
+            common.clone(),
+            common::count_requests,
+        ));
     let (tx, mut rx) = watch::channel(false);
     tokio::spawn(async move {
         let stop = async move {
