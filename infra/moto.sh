@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A local AWS emulator (moto_server: DynamoDB, SQS, EventBridge, Scheduler, Logs) for the
-# tests of the AWS store adapter (shared/store-aws). No Docker, no AWS account needed.
+# tests of the AWS store adapter (shared/store-aws) and the Lambda handlers (shared/lambda),
+# plus cfn-lint for template.yaml. No Docker, no AWS account needed.
 #
-#   bash infra/moto.sh install   # .venv-aws/ at the repo root, pinned moto (idempotent)
+#   bash infra/moto.sh install   # .venv-aws/ at the repo root, pinned moto + cfn-lint (idempotent)
 #   eval "$(bash infra/moto.sh start)"   # exports AWS_ENDPOINT_URL=http://127.0.0.1:PORT
 #   AWS_ENDPOINT_URL=... cargo test -p puente-store-aws
 #   bash infra/moto.sh stop
@@ -20,17 +21,19 @@ PID_FILE="$STATE/moto.pid"
 LOG_FILE="$STATE/moto.log"
 # Lean install: the `server` extra pulls every service's deps (317 MB); Flask and
 # flask-cors are all moto_server needs on top of the services' own extras.
-PACKAGES=('moto[dynamodb,sqs,events,scheduler,logs]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5')
+# cfn-lint checks template.yaml (infra/test.sh runs `.venv-aws/bin/cfn-lint template.yaml`).
+PACKAGES=('moto[dynamodb,sqs,events,scheduler,logs]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5' 'cfn-lint==1.58.0')
 
 log() { echo "moto.sh: $*" >&2; }
 
 installed() {
-    [[ -x "$PY" ]] && "$PY" -c 'import moto, flask, flask_cors; assert moto.__version__ == "5.2.5"' 2>/dev/null
+    [[ -x "$PY" ]] && "$PY" -c 'import moto, flask, flask_cors; assert moto.__version__ == "5.2.5"' 2>/dev/null \
+        && [[ "$("$VENV/bin/cfn-lint" --version 2>/dev/null)" == *" 1.58.0"* ]]
 }
 
 cmd_install() {
     if installed; then
-        log "moto 5.2.5 already installed in $VENV"
+        log "moto 5.2.5 and cfn-lint 1.58.0 already installed in $VENV"
         return 0
     fi
     if [[ ! -x "$PY" ]]; then
@@ -39,7 +42,7 @@ cmd_install() {
     fi
     log "installing ${PACKAGES[*]}"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}"
-    installed || { log "install finished but moto does not import"; exit 1; }
+    installed || { log "install finished but moto does not import or cfn-lint is not 1.58.0"; exit 1; }
     log "installed"
 }
 
@@ -63,7 +66,7 @@ EOF
 }
 
 cmd_start() {
-    installed || { log "moto is not installed: run 'bash infra/moto.sh install' first"; exit 1; }
+    installed || { log "moto/cfn-lint not installed: run 'bash infra/moto.sh install' first"; exit 1; }
     mkdir -p "$STATE"
     local pid port
     if pid="$(running_pid)" && [[ -f "$PORT_FILE" ]] && answers "$(cat "$PORT_FILE")"; then

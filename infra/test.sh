@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: formatting, lints, and the whole workspace's tests (unit, store conformance,
-# sandboxes, end-to-end against the sandboxes). Installs and starts what the tests need by
+# sandboxes, end-to-end against the sandboxes, the Lambda handlers on moto) and cfn-lint on
+# template.yaml. Installs and starts what the tests need by
 # itself (the local AWS emulator for the AWS adapters), and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +27,9 @@ fi
 
 step "cargo test --workspace"
 cargo test --workspace
+
+# The SAM template (RUN-4): cfn-lint from the same venv (infra/moto.sh install pins it).
+if [ -f template.yaml ]; then
+  step "cfn-lint template.yaml"
+  .venv-aws/bin/cfn-lint template.yaml
+fi

@@ -34,10 +34,6 @@ pub struct ServerState {
     pub inactive: Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
-fn problem(status: StatusCode, msg: impl Into<String>) -> Response {
-    (status, Json(json!({"error": msg.into()}))).into_response()
-}
-
 /// The HTTP routes.
 pub fn router(state: ServerState) -> Router {
     Router::new()
@@ -71,80 +67,91 @@ async fn webhook(
     Path((tenant, system, secret)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Response {
-    let Some(expected) = st.secret.as_deref() else {
-        return problem(
-            StatusCode::NOT_FOUND,
+    let (status, v) = accept_webhook(
+        &st.app,
+        st.secret.as_deref(),
+        &tenant,
+        &system,
+        &secret,
+        &body,
+    )
+    .await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(v)).into_response()
+}
+
+fn rejected(status: u16, msg: impl Into<String>) -> (u16, serde_json::Value) {
+    (status, json!({"error": msg.into()}))
+}
+
+/// Accepts one webhook delivery (ALG-11): the HTTP status and JSON body to answer with.
+/// Shared by the local server's route and the AWS Lambda (`puente-lambda`), so both behave
+/// the same: `expected_secret` is the configured webhook secret (`None`: webhooks are off,
+/// 404); `given_secret` the one in the URL, compared in constant time; a body over
+/// [`MAX_BODY`] is 413 (checked first, as axum's body limit does); a body that does not parse is 400; an accepted event is deduplicated
+/// and sent to the store's queue before the 202, with no vendor call. Nothing is enqueued
+/// for a rejection.
+pub async fn accept_webhook(
+    app: &App,
+    expected_secret: Option<&str>,
+    tenant: &str,
+    system: &str,
+    given_secret: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    // First, as the local server's body limit rejects before anything else is looked at.
+    if body.len() > MAX_BODY {
+        return rejected(
+            413,
+            format!("body too large: {} bytes; at most {MAX_BODY}", body.len()),
+        );
+    }
+    let Some(expected) = expected_secret else {
+        return rejected(
+            404,
             "webhooks are not enabled: set server.webhook_secret in the config",
         );
     };
     // Constant-time on the secret; the tenant is public (it is in the URL) but must match too.
-    let secret_ok: bool = secret.as_bytes().ct_eq(expected.as_bytes()).into();
-    if !secret_ok || tenant != st.app.config.tenant {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "unknown tenant or wrong webhook secret",
-        );
+    let secret_ok: bool = given_secret.as_bytes().ct_eq(expected.as_bytes()).into();
+    if !secret_ok || tenant != app.config.tenant {
+        return rejected(401, "unknown tenant or wrong webhook secret");
     }
     if system != puente_connectors::clientify::SYSTEM {
-        return problem(
-            StatusCode::NOT_FOUND,
-            format!("no webhook receiver for system '{system}'"),
-        );
+        return rejected(404, format!("no webhook receiver for system '{system}'"));
     }
-    let d = match puente_connectors::clientify::parse_webhook(&body) {
+    let d = match puente_connectors::clientify::parse_webhook(body) {
         Ok(d) => d,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, e.0),
+        Err(e) => return rejected(400, e.0),
     };
     let (Some(kind), Some(id)) = (d.kind, d.id.clone()) else {
         tracing::info!(%tenant, %system, event = %d.event, "webhook event ignored: not synced by any flow");
-        return (
-            StatusCode::ACCEPTED,
-            Json(json!({"status": "ignored", "event": d.event})),
-        )
-            .into_response();
+        return (202, json!({"status": "ignored", "event": d.event}));
     };
     let event_id = value_hash(&format!("{system}|{}|{id}|{}", kind.as_str(), d.version));
     let ev = ChangeEvent {
-        tenant: tenant.clone(),
-        system: system.clone(),
+        tenant: tenant.to_string(),
+        system: system.to_string(),
         kind,
         id: id.clone(),
         event_id: event_id.clone(),
         observed_at: chrono::Utc::now(),
     };
-    let store = &st.app.store;
-    match store.first_seen(&tenant, &event_id, DEDUP_TTL).await {
-        Ok(false) => {
-            return (
-                StatusCode::ACCEPTED,
-                Json(json!({"status": "duplicate", "event_id": event_id})),
-            )
-                .into_response();
-        }
+    let store = &app.store;
+    match store.first_seen(tenant, &event_id, DEDUP_TTL).await {
+        Ok(false) => return (202, json!({"status": "duplicate", "event_id": event_id})),
         Ok(true) => {}
-        Err(e) => {
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("store unavailable: {e}"),
-            )
-        }
+        Err(e) => return rejected(503, format!("store unavailable: {e}")),
     }
     let body = serde_json::to_string(&ev).expect("event serialises");
     if let Err(e) = store
         .send(&ev.group(), &format!("{tenant}/{event_id}"), &body)
         .await
     {
-        return problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("queue unavailable: {e}"),
-        );
+        return rejected(503, format!("queue unavailable: {e}"));
     }
     tracing::info!(%tenant, %system, kind = %kind, record = %id, %event_id, "webhook event queued");
-    (
-        StatusCode::ACCEPTED,
-        Json(json!({"status": "queued", "event_id": event_id})),
-    )
-        .into_response()
+    (202, json!({"status": "queued", "event_id": event_id}))
 }
 
 /// Options of `serve`.

@@ -1,0 +1,18 @@
+//! RUN-1: `POST /webhooks/{tenant}/{system}/{secret}` on API Gateway HTTP API → check, parse,
+//! enqueue on SQS, answer 202. Logic: `puente_lambda::webhook`.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use puente_lambda::apigw::ApiGatewayV2httpRequest;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    // Once per container: configuration, AWS clients, connectors.
+    let ctx = &*Box::leak(Box::new(puente_lambda::Ctx::from_env().await?));
+    lambda_runtime::run(service_fn(
+        move |ev: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            Ok::<_, Error>(puente_lambda::webhook(ctx, ev.payload).await)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,17 @@
+//! RUN-3: SQS FIFO batch → match, merge, write, link, log; transient failures are returned
+//! as `batchItemFailures` (the function's SQS event uses `ReportBatchItemFailures`).
+//! Logic: `puente_lambda::worker`.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use puente_lambda::sqs::SqsEvent;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    // Once per container: configuration, AWS clients, connectors.
+    let ctx = &*Box::leak(Box::new(puente_lambda::Ctx::from_env().await?));
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(puente_lambda::worker(ctx, ev.payload).await)
+    }))
+    .await
+}
