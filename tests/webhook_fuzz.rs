@@ -406,7 +406,6 @@ async fn alg11_bodies_over_256_kib_are_refused_with_413() {
 /// Ignored until `serve::router` maps them (a `fallback`, a `method_not_allowed_fallback`,
 /// and `Result<Path<…>, PathRejection>` / `Result<Bytes, BytesRejection>` extractors).
 #[tokio::test]
-#[ignore = "known gap in serve::router: framework rejections are not JSON"]
 async fn alg11_framework_rejections_are_json_too() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let st = state("a", SECRET_A, store.clone());

@@ -8,6 +8,7 @@
 use crate::events::{work_once, ChangeEvent};
 use crate::{activate, run, App, Mode, NoProgress};
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -39,8 +40,29 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/webhooks/{tenant}/{system}/{secret}", post(webhook))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Every rejection is a JSON `{"error": ...}`, including those made before a handler runs.
+fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, Json(json!({"error": msg.into()}))).into_response()
+}
+
+async fn not_found() -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; webhooks are POST /webhooks/{tenant}/{system}/{secret}",
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed; webhooks are delivered with POST",
+    )
 }
 
 async fn health(State(st): State<ServerState>) -> Response {
@@ -64,9 +86,17 @@ async fn health(State(st): State<ServerState>) -> Response {
 
 async fn webhook(
     State(st): State<ServerState>,
-    Path((tenant, system, secret)): Path<(String, String, String)>,
-    body: Bytes,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let Path((tenant, system, secret)) = match path {
+        Ok(p) => p,
+        Err(e) => return json_error(e.status(), e.body_text()),
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return json_error(e.status(), e.body_text()),
+    };
     let (status, v) = accept_webhook(
         &st.app,
         st.secret.as_deref(),
