@@ -6,8 +6,6 @@
 //! start)"`, then `cargo test -p puente-lambda`, then `bash infra/moto.sh stop`. Without
 //! `AWS_ENDPOINT_URL` every test fails and says so (a skipped check would pass silently).
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use puente_core::Kind;
 use puente_e2e::{config_toml, test_retry, writes, FLOW};
@@ -19,43 +17,16 @@ use puente_sandbox::{SandboxConfig, Sandboxes};
 use puente_store::{Action, LogQuery, Store};
 use puente_store_aws::{DynamoStore, SqsQueue};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-const SECRET: &str = "s3cret-hook";
-
-fn endpoint() -> String {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => panic!(
-            "AWS_ENDPOINT_URL is not set, and these tests need a local AWS emulator: from the \
-             repo root run `bash infra/moto.sh install && eval \"$(bash infra/moto.sh start)\"`, \
-             then `cargo test -p puente-lambda`, and `bash infra/moto.sh stop` when done"
-        ),
-    }
-}
 
 async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(endpoint())
-        .load()
-        .await
+    puente_store_aws::testkit::sdk_config("puente-lambda").await
 }
 
 fn unique(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "puente-fn-{tag}-{}-{:x}-{}",
-        std::process::id(),
-        nanos % (1 << 40),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    puente_store_aws::testkit::unique("puente-fn", tag)
 }
+
+const SECRET: &str = "s3cret-hook";
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -10,6 +10,7 @@
 mod common;
 pub mod dynamo;
 pub mod sqs;
+pub mod testkit;
 
 use std::time::Duration;
 

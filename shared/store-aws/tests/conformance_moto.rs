@@ -8,50 +8,19 @@
 //! silently).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::TimeToLiveStatus;
 use puente_store::conformance::Timing;
 use puente_store::{LinkStore, OpCounter, Queue, StoreError};
 use puente_store_aws::{AwsStore, DynamoStore, SqsQueue};
 
-fn endpoint() -> String {
-    match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => panic!(
-            "AWS_ENDPOINT_URL is not set, and these tests need a local AWS emulator: from the \
-             repo root run `bash infra/moto.sh install && eval \"$(bash infra/moto.sh start)\"`, \
-             then `cargo test -p puente-store-aws`, and `bash infra/moto.sh stop` when done"
-        ),
-    }
-}
-
-/// moto keeps state per region and does not check signatures: any static keys do.
 async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(endpoint())
-        .load()
-        .await
+    puente_store_aws::testkit::sdk_config("puente-store-aws").await
 }
 
-/// A table and queue name prefix unique per process and call (moto is shared).
 fn unique(tag: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "puente-{tag}-{}-{:x}-{}",
-        std::process::id(),
-        nanos % (1 << 40),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    puente_store_aws::testkit::unique("puente", tag)
 }
 
 async fn make_named(tag: &str) -> AwsStore {
