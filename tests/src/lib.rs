@@ -300,11 +300,11 @@ impl Drop for TestEnv {
     }
 }
 
-/// Tax ids (canonical) that more than one Alegra contact carries.
-pub fn alegra_duplicate_keys(contacts: &[Value]) -> Vec<String> {
+/// Keys that more than one record carries, `key` reading each record's canonical key.
+pub fn duplicate_keys(records: &[Value], key: impl Fn(&Value) -> Option<String>) -> Vec<String> {
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    for c in contacts {
-        if let Some(k) = alegra_key(c) {
+    for r in records {
+        if let Some(k) = key(r) {
             *seen.entry(k).or_default() += 1;
         }
     }
@@ -314,18 +314,14 @@ pub fn alegra_duplicate_keys(contacts: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Tax ids (canonical) that more than one Alegra contact carries.
+pub fn alegra_duplicate_keys(contacts: &[Value]) -> Vec<String> {
+    duplicate_keys(contacts, alegra_key)
+}
+
 /// Tax ids (canonical) that more than one Clientify record carries.
 pub fn clientify_duplicate_keys(records: &[Value]) -> Vec<String> {
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
-    for c in records {
-        if let Some(k) = clientify_key(c) {
-            *seen.entry(k).or_default() += 1;
-        }
-    }
-    seen.into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(k, _)| k)
-        .collect()
+    duplicate_keys(records, clientify_key)
 }
 
 /// Whether a raw identification is a valid tax id (the canonical key), normalised.
