@@ -136,6 +136,8 @@ impl TestEnv {
         let path = match kind {
             Kind::Contact => "contacts/",
             Kind::Company => "companies/",
+            Kind::Product => "products/",
+            Kind::Order => "orders/",
         };
         let mut out = Vec::new();
         let mut url = Some(format!(
@@ -201,6 +203,8 @@ impl TestEnv {
         let path = match kind {
             Kind::Contact => "contacts",
             Kind::Company => "companies",
+            Kind::Product => "products",
+            Kind::Order => "orders",
         };
         self.http
             .get(format!("{}/{path}/{id}/", self.sb.clientify.base_url))
@@ -249,6 +253,8 @@ pub async fn clientify_put(
     let path = match kind {
         Kind::Contact => "contacts",
         Kind::Company => "companies",
+        Kind::Product => "products",
+        Kind::Order => "orders",
     };
     let r = http
         .put(format!("{}/{path}/{id}/", sb.base_url))

@@ -101,6 +101,8 @@ pub fn is_kind(v: &Value, kind: Kind) -> bool {
     match kind {
         Kind::Company => provider,
         Kind::Contact => !provider || types.iter().any(|t| t == "client" || t == "lead"),
+        // Items and estimates are not built yet (ALG-7, ALG-8): no contact is one.
+        Kind::Product | Kind::Order => false,
     }
 }
 
@@ -138,6 +140,7 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
             f.set("mobile", s(v, "mobile"));
         }
         Kind::Company => f.set("name", s(v, "name")),
+        Kind::Product | Kind::Order => {}
     }
     f.set("email", s(v, "email"));
     f.set("phone", s(v, "phonePrimary"));
@@ -216,6 +219,7 @@ fn body_for(kind: Kind, fields: &Fields, changed: &[String], current: Option<&Re
                 b.insert("type".into(), json!(["provider"]));
             }
         }
+        Kind::Product | Kind::Order => {}
     }
     if touched("email") {
         b.insert("email".into(), json!(fields.get("email")));
@@ -275,6 +279,16 @@ impl Alegra {
     }
 }
 
+impl Alegra {
+    /// Contacts and companies only, so far (items and estimates: ALG-7, ALG-8).
+    fn supported(kind: Kind) -> Result<(), ConnectorError> {
+        match kind {
+            Kind::Contact | Kind::Company => Ok(()),
+            k => Err(ConnectorError::unsupported(SYSTEM, k)),
+        }
+    }
+}
+
 #[async_trait]
 impl Connector for Alegra {
     fn system(&self) -> &str {
@@ -304,6 +318,7 @@ impl Connector for Alegra {
         _since: Option<DateTime<Utc>>,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError> {
+        Self::supported(kind)?;
         let start: u64 = page.and_then(|p| p.parse().ok()).unwrap_or(0);
         let mut q = vec![
             ("start", start.to_string()),
@@ -340,6 +355,7 @@ impl Connector for Alegra {
     }
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
+        Self::supported(kind)?;
         match self.http.get(&format!("contacts/{id}"), &[]).await {
             Ok(a) => Ok(Some(to_record(kind, &a.body))),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
@@ -347,14 +363,11 @@ impl Connector for Alegra {
         }
     }
 
-    async fn find_by_tax_id(
-        &self,
-        kind: Kind,
-        tax_id: &TaxId,
-    ) -> Result<Vec<Record>, ConnectorError> {
+    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
+        Self::supported(kind)?;
         let a = self
             .http
-            .get("contacts", &[("identification", tax_id.to_string())])
+            .get("contacts", &[("identification", key.to_string())])
             .await
             .map_err(Self::auth_hint)?;
         Ok(Self::array(&a.body)?
@@ -369,6 +382,7 @@ impl Connector for Alegra {
         fields: &Fields,
         _partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
+        Self::supported(kind)?;
         let body = body_for(kind, fields, &[], None);
         let a = self
             .http
@@ -385,6 +399,7 @@ impl Connector for Alegra {
         clear: &[String],
         _partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
+        Self::supported(current.kind)?;
         let (target, changed) = current.fields.apply(set, clear);
         let mut body = body_for(current.kind, &target, &changed, Some(current));
         // A company written through the contact resource stays a provider (ALG-6).

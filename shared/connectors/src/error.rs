@@ -36,6 +36,9 @@ pub enum ConnectorError {
     Decode { system: String, detail: String },
     /// The record does not exist (404 on a single-record call).
     NotFound { system: String, what: String },
+    /// The connector does not handle this entity kind (e.g. Alegra products before they are
+    /// built): a configuration problem, never retried.
+    Unsupported { system: String, what: String },
 }
 
 impl ConnectorError {
@@ -60,7 +63,8 @@ impl ConnectorError {
             | ConnectorError::Vendor { system, .. }
             | ConnectorError::Ambiguous { system, .. }
             | ConnectorError::Decode { system, .. }
-            | ConnectorError::NotFound { system, .. } => system,
+            | ConnectorError::NotFound { system, .. }
+            | ConnectorError::Unsupported { system, .. } => system,
         }
     }
 }
@@ -93,8 +97,22 @@ impl fmt::Display for ConnectorError {
                 write!(f, "{system} sent an answer Puente could not read: {detail}")
             }
             ConnectorError::NotFound { system, what } => write!(f, "{system}: {what} not found"),
+            ConnectorError::Unsupported { system, what } => write!(
+                f,
+                "{system} does not sync {what}; remove it from the flow's `entities`"
+            ),
         }
     }
 }
 
 impl std::error::Error for ConnectorError {}
+
+impl ConnectorError {
+    /// The error for a kind a connector does not handle.
+    pub fn unsupported(system: &str, kind: puente_core::Kind) -> ConnectorError {
+        ConnectorError::Unsupported {
+            system: system.into(),
+            what: format!("{kind}s"),
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod clientify;
 pub mod error;
 pub mod http;
 pub mod odoo;
+pub mod odoo_connector;
 mod time;
 
 pub use error::ConnectorError;
@@ -14,7 +15,7 @@ pub use http::{Auth, CallStats, Http, RetryPolicy};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use puente_core::{Fields, Kind, Record, TaxId};
+use puente_core::{Fields, Kind, Record};
 
 /// One page of a listing.
 #[derive(Clone, Debug, Default)]
@@ -39,6 +40,13 @@ pub trait Connector: Send + Sync {
     /// Returns a description of each thing it created.
     async fn prepare(&self) -> Result<Vec<String>, ConnectorError>;
 
+    /// Whether this connector syncs `kind` at all. Flows only include kinds both of their
+    /// connectors support (checked when the app is built); the other methods answer
+    /// [`ConnectorError::Unsupported`] for the rest.
+    fn supports(&self, kind: Kind) -> bool {
+        matches!(kind, Kind::Contact | Kind::Company)
+    }
+
     /// Whether [`Connector::list`] can filter by modification time for `kind`.
     fn has_modified_filter(&self, kind: Kind) -> bool;
 
@@ -54,12 +62,9 @@ pub trait Connector: Send + Sync {
     /// One record by id; `None` when it does not exist.
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError>;
 
-    /// Records whose identification equals `tax_id` (one search call).
-    async fn find_by_tax_id(
-        &self,
-        kind: Kind,
-        tax_id: &TaxId,
-    ) -> Result<Vec<Record>, ConnectorError>;
+    /// Records whose natural key ([`puente_core::natural_key`]: tax id, SKU, or
+    /// `ecommerce/order_id`) equals `key` (one search call).
+    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError>;
 
     /// Creates a record from canonical `fields`. `partner_id` is the counterpart's id, for
     /// vendors that keep it in the record (Clientify `in_alegra`).

@@ -16,8 +16,7 @@
 //!   blanks a field).
 
 use crate::hash::{field_hashes, record_hash, value_hash};
-use crate::record::{Fields, Kind, Record};
-use crate::taxid::TaxId;
+use crate::record::{natural_key, Fields, KeyError, Kind, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -46,27 +45,50 @@ pub struct Rules {
     pub prefer_on_tie: String,
     /// field → system whose value always wins that field.
     pub pins: BTreeMap<String, String>,
+    /// Entity kinds that flow one way (P1): kind (`order`) → the only system changes come
+    /// from. Records of that kind are never created on, nor written to, the source system;
+    /// the other side mirrors the source (ODO-4: Odoo orders → Clientify).
+    #[serde(default)]
+    pub one_way: BTreeMap<String, String>,
+}
+
+impl Rules {
+    /// The source system of a one-way kind.
+    pub fn source_of(&self, kind: Kind) -> Option<&str> {
+        self.one_way.get(kind.as_str()).map(String::as_str)
+    }
 }
 
 /// Why a record or pair is not synced (ALG-3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipReason(pub String);
 
-/// ALG-3: only records with a valid identification are synced.
-pub fn eligibility(record: &Record) -> Result<TaxId, SkipReason> {
-    let raw = record.fields.get("tax_id");
-    if raw.is_empty() {
-        return Err(SkipReason(format!(
-            "no identification (NIF/CIF/NIE) on {} {} {}",
-            record.system, record.kind, record.id
-        )));
+/// ALG-3 / ODO-1..4: only records with a valid natural key are synced (a NIF/CIF/NIE for
+/// contacts and companies, a SKU for products, an order number for orders), and only
+/// confirmed orders (ODO-4: drafts and quotations are never sent). Returns the key.
+pub fn eligibility(record: &Record) -> Result<String, SkipReason> {
+    let (sys, kind, id) = (&record.system, record.kind, &record.id);
+    let key = natural_key(kind, &record.fields).map_err(|e| {
+        SkipReason(match (kind, e) {
+            (Kind::Contact | Kind::Company, KeyError::Missing) => {
+                format!("no identification (NIF/CIF/NIE) on {sys} {kind} {id}")
+            }
+            (_, KeyError::Missing) => format!("no {} on {sys} {kind} {id}", kind.key_label()),
+            (_, KeyError::Invalid(why)) => {
+                format!("invalid {} on {sys} {kind} {id}: {why}", kind.key_label())
+            }
+        })
+    })?;
+    if kind == Kind::Order {
+        let status = record.fields.get("status");
+        if !matches!(status, "confirmed" | "locked") {
+            let status = if status.is_empty() { "unknown" } else { status };
+            return Err(SkipReason(format!(
+                "only confirmed orders are sent; {sys} order {id} is {status}"
+            )));
+        }
     }
-    TaxId::parse(raw).map_err(|e| {
-        SkipReason(format!(
-            "invalid identification on {} {} {}: {e}",
-            record.system, record.kind, record.id
-        ))
-    })
+    Ok(key)
 }
 
 /// The outcome of a field-level merge of two records.
@@ -133,11 +155,19 @@ fn newer(a: &Record, b: &Record, rules: &Rules) -> Winner {
 pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &Rules) -> Merge {
     let mut m = Merge::default();
     let newest = newer(a, b, rules);
+    let source = rules.source_of(a.kind);
     for &f in a.kind.fields() {
         let va = a.fields.get(f);
         let vb = b.fields.get(f);
         let pick = if va == vb {
             Winner::A
+        } else if let Some(sys) = source {
+            // One-way kind: the source's value, always (an edit on the mirror is undone).
+            if sys == b.system {
+                Winner::B
+            } else {
+                Winner::A
+            }
         } else if let Some(sys) = rules.pins.get(f) {
             if sys == &b.system {
                 Winner::B
@@ -218,6 +248,12 @@ pub fn decide(
     match (a, b) {
         (None, None) => Decision::Skip(SkipReason("no record on either side".into())),
         (Some(r), None) | (None, Some(r)) => {
+            if let Some(src) = rules.source_of(r.kind).filter(|s| *s != r.system) {
+                return Decision::Skip(SkipReason(format!(
+                    "{}s flow one way, from {src}; {} {} {} is not sent to {src}",
+                    r.kind, r.system, r.kind, r.id
+                )));
+            }
             if let Err(e) = eligibility(r) {
                 return Decision::Skip(e);
             }
@@ -239,12 +275,20 @@ pub fn decide(
                 }
             }
             let m = merge(a, b, link, rules);
-            // ALG-3 holds for the result too: a merge that would leave no valid identification
-            // (e.g. one side cleared it) is not propagated.
-            if let Err(e) = TaxId::parse(m.merged.get("tax_id")) {
+            // ALG-3 holds for the result too: a merge that would leave no valid key (e.g. one
+            // side cleared the identification) is not propagated.
+            if let Err(e) = natural_key(a.kind, &m.merged) {
+                let e = match e {
+                    KeyError::Missing => "empty".to_string(),
+                    KeyError::Invalid(why) => why,
+                };
                 return Decision::Skip(SkipReason(format!(
-                    "identification would become invalid ({e}); {} {} and {} {} left as they are",
-                    a.system, a.id, b.system, b.id
+                    "{} would become invalid ({e}); {} {} and {} {} left as they are",
+                    a.kind.key_label(),
+                    a.system,
+                    a.id,
+                    b.system,
+                    b.id
                 )));
             }
             Decision::Update(m)
@@ -445,6 +489,7 @@ mod tests {
         let rules = Rules {
             prefer_on_tie: "alegra".into(),
             pins: [("phone".to_string(), "alegra".to_string())].into(),
+            ..Rules::default()
         };
         let Decision::Update(m) = decide(Some(&a1), Some(&b1), Some(&base), &rules) else {
             panic!()
@@ -493,5 +538,77 @@ mod tests {
             decide(Some(&a1), Some(&b1), Some(&base), &Rules::default()),
             Decision::Skip(_)
         ));
+    }
+
+    fn order(system: &str, id: &str, status: &str, items: &str) -> Record {
+        let f = Fields::new()
+            .with("order_id", "S00001")
+            .with("ecommerce", "Odoo")
+            .with("status", status)
+            .with("items", items);
+        Record::new(system, Kind::Order, id, f)
+    }
+
+    fn one_way() -> Rules {
+        Rules {
+            one_way: [("order".to_string(), "odoo".to_string())].into(),
+            ..Rules::default()
+        }
+    }
+
+    #[test]
+    fn odo4_only_confirmed_orders_are_created_and_only_from_the_source() {
+        let draft = order("odoo", "1", "draft", "[]");
+        match decide(None, Some(&draft), None, &one_way()) {
+            Decision::Skip(SkipReason(why)) => assert!(why.contains("only confirmed"), "{why}"),
+            d => panic!("{d:?}"),
+        }
+        let sale = order("odoo", "1", "confirmed", "[]");
+        assert!(matches!(
+            decide(None, Some(&sale), None, &one_way()),
+            Decision::Create { on: Side::A, .. }
+        ));
+        // A Clientify-only order is never sent to Odoo.
+        let crm = order("clientify", "9", "confirmed", "[]");
+        match decide(Some(&crm), None, None, &one_way()) {
+            Decision::Skip(SkipReason(why)) => assert!(why.contains("one way"), "{why}"),
+            d => panic!("{d:?}"),
+        }
+    }
+
+    #[test]
+    fn odo4_one_way_kinds_take_the_source_value_even_when_the_mirror_is_newer() {
+        let mut crm = order("clientify", "9", "confirmed", "[1]");
+        crm.modified = Some(Utc.timestamp_opt(1_700_000_100, 0).unwrap());
+        let mut erp = order("odoo", "1", "locked", "[2]");
+        erp.modified = Some(Utc.timestamp_opt(1_700_000_000, 0).unwrap());
+        let Decision::Update(m) = decide(Some(&crm), Some(&erp), None, &one_way()) else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("items"), "[2]");
+        assert_eq!(m.merged.get("status"), "locked");
+        assert!(!m.writes_b(), "nothing is written to the source");
+        assert_eq!(m.fields_a(), vec!["items", "status"]);
+    }
+
+    #[test]
+    fn odo3_products_need_a_sku() {
+        let p = Record::new(
+            "odoo",
+            Kind::Product,
+            "4",
+            Fields::new().with("name", "Mesa"),
+        );
+        match decide(None, Some(&p), None, &Rules::default()) {
+            Decision::Skip(SkipReason(why)) => assert!(why.contains("no SKU"), "{why}"),
+            d => panic!("{d:?}"),
+        }
+        let p = Record::new(
+            "odoo",
+            Kind::Product,
+            "4",
+            Fields::new().with("sku", " mx-1 "),
+        );
+        assert_eq!(eligibility(&p).unwrap(), "MX-1");
     }
 }

@@ -3,14 +3,21 @@
 //! Nothing here does I/O; connectors map vendor JSON to [`Record`]s, the runtime fetches,
 //! writes and stores, and [`engine::decide`] tells it what to do with each pair.
 
+pub mod country;
 pub mod engine;
 pub mod hash;
 pub mod record;
+pub mod sku;
 pub mod taxid;
 
+pub use country::{canonical_country, country_code};
 pub use engine::{
     decide, eligibility, merge, synced_state, Decision, LinkState, Merge, Rules, Side, SkipReason,
 };
 pub use hash::{field_hashes, record_hash, value_hash};
-pub use record::{canonical_tax_id, Fields, Kind, Record, Relationship};
+pub use record::{
+    canonical_tax_id, natural_key, order_items, parse_order_items, Fields, KeyError, Kind,
+    OrderItem, Record, Relationship,
+};
+pub use sku::{canonical_decimal, canonical_sku, decimal, Sku, SkuError};
 pub use taxid::{TaxId, TaxIdError, TaxIdKind};

@@ -5,6 +5,7 @@
 //! them as a map rather than a struct per entity lets one merge, one hash and one diff serve
 //! every entity and every flow.
 
+use crate::sku::Sku;
 use crate::taxid::TaxId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,10 @@ use std::str::FromStr;
 pub enum Kind {
     Contact,
     Company,
+    /// Products, matched by SKU (ALG-7, ODO-3).
+    Product,
+    /// Sales orders, matched by the selling system and its order number (ODO-4).
+    Order,
 }
 
 /// Canonical contact fields (persons). `tax_id` is also the natural key (ALG-2).
@@ -49,13 +54,37 @@ pub const COMPANY_FIELDS: &[&str] = &[
     "country",
 ];
 
+/// Canonical product fields (ODO-3: name, list_price → price, SKU). `sku` is the natural
+/// key; `price` a [`crate::sku::decimal`].
+pub const PRODUCT_FIELDS: &[&str] = &["sku", "name", "price"];
+
+/// Canonical sales-order fields (ODO-4). `order_id` is the selling system's number (Odoo
+/// `name`), `ecommerce` the selling system's label (`Odoo`); together they are the natural
+/// key. `order_date` is RFC 3339 UTC (`2026-11-22T10:00:00Z`), `status` one of
+/// [`ORDER_STATUSES`], `currency` an ISO 4217 code, and `items` the lines as canonical JSON
+/// (see [`order_items`]): one value, so a changed line is a changed order.
+pub const ORDER_FIELDS: &[&str] = &[
+    "order_id",
+    "ecommerce",
+    "status",
+    "order_date",
+    "currency",
+    "items",
+];
+
+/// Canonical order statuses: `confirmed` (Odoo `sale`), `locked` (Odoo 16 `done`, 17+
+/// `locked`), `cancelled` (`cancel`), and `draft` (quotations, never sent).
+pub const ORDER_STATUSES: &[&str] = &["draft", "confirmed", "locked", "cancelled"];
+
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Contact, Kind::Company];
+    pub const ALL: [Kind; 4] = [Kind::Contact, Kind::Company, Kind::Product, Kind::Order];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Contact => "contact",
             Kind::Company => "company",
+            Kind::Product => "product",
+            Kind::Order => "order",
         }
     }
 
@@ -64,8 +93,102 @@ impl Kind {
         match self {
             Kind::Contact => CONTACT_FIELDS,
             Kind::Company => COMPANY_FIELDS,
+            Kind::Product => PRODUCT_FIELDS,
+            Kind::Order => ORDER_FIELDS,
         }
     }
+
+    /// The canonical field holding (part of) the natural key.
+    pub fn key_field(self) -> &'static str {
+        match self {
+            Kind::Contact | Kind::Company => "tax_id",
+            Kind::Product => "sku",
+            Kind::Order => "order_id",
+        }
+    }
+
+    /// What the natural key is called in messages.
+    pub fn key_label(self) -> &'static str {
+        match self {
+            Kind::Contact | Kind::Company => "identification",
+            Kind::Product => "SKU",
+            Kind::Order => "order number",
+        }
+    }
+}
+
+/// Why a record has no usable natural key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyError {
+    /// The key field is empty.
+    Missing,
+    /// The key field holds something unusable; the reason.
+    Invalid(String),
+}
+
+/// The natural key of a record of `kind` with `fields`, as a matching string: the canonical
+/// tax id (contacts, companies), the upper-cased SKU (products), or `ecommerce/order_id`
+/// (orders: two shops may both have an order `1001`).
+pub fn natural_key(kind: Kind, fields: &Fields) -> Result<String, KeyError> {
+    let raw = fields.get(kind.key_field());
+    if raw.is_empty() {
+        return Err(KeyError::Missing);
+    }
+    match kind {
+        Kind::Contact | Kind::Company => TaxId::parse(raw)
+            .map(|t| t.to_string())
+            .map_err(|e| KeyError::Invalid(e.to_string())),
+        Kind::Product => Sku::parse(raw)
+            .map(|s| s.key())
+            .map_err(|e| KeyError::Invalid(e.to_string())),
+        Kind::Order => {
+            let shop = fields.get("ecommerce");
+            if shop.is_empty() {
+                return Err(KeyError::Invalid(format!(
+                    "order {raw} does not say which system sold it (`ecommerce`)"
+                )));
+            }
+            Ok(format!("{shop}/{raw}"))
+        }
+    }
+}
+
+/// One order line as canonical data (ODO-5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub name: String,
+    /// The product's barcode (ODO-5), else its SKU; empty for lines without a product.
+    pub sku: String,
+    /// Unit price, a [`crate::sku::decimal`].
+    pub price: String,
+    /// A [`crate::sku::decimal`].
+    pub quantity: String,
+}
+
+/// The canonical `items` value of an order: a JSON array of `{name, sku, price, quantity}`
+/// with sorted keys and decimals as canonical strings, in the order's line order. Both
+/// sides of a flow produce byte-identical text for the same lines, so hashes compare.
+pub fn order_items(items: &[OrderItem]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let v: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "name": i.name.trim(),
+                "sku": i.sku.trim(),
+                "price": crate::sku::canonical_decimal(&i.price),
+                "quantity": crate::sku::canonical_decimal(&i.quantity),
+            })
+        })
+        .collect();
+    serde_json::to_string(&v).expect("items serialise")
+}
+
+/// Reads a canonical `items` value back (empty or unreadable: no lines).
+pub fn parse_order_items(s: &str) -> Vec<OrderItem> {
+    serde_json::from_str(s).unwrap_or_default()
 }
 
 impl fmt::Display for Kind {
@@ -80,8 +203,10 @@ impl FromStr for Kind {
         match s {
             "contact" | "contacts" => Ok(Kind::Contact),
             "company" | "companies" => Ok(Kind::Company),
+            "product" | "products" => Ok(Kind::Product),
+            "order" | "orders" => Ok(Kind::Order),
             other => Err(format!(
-                "unknown entity '{other}'; expected 'contact' or 'company'"
+                "unknown entity '{other}'; expected 'contact', 'company', 'product' or 'order'"
             )),
         }
     }
@@ -229,5 +354,10 @@ impl Record {
     /// The record's tax id when present and valid.
     pub fn tax_id(&self) -> Result<TaxId, crate::taxid::TaxIdError> {
         TaxId::parse(self.fields.get("tax_id"))
+    }
+
+    /// The record's natural key (see [`natural_key`]).
+    pub fn key(&self) -> Result<String, KeyError> {
+        natural_key(self.kind, &self.fields)
     }
 }

@@ -141,6 +141,50 @@ pub enum Connection {
         token_env: Option<String>,
         call_budget: Option<u64>,
     },
+    /// ODO-8: an Odoo database (14 and later) over its external JSON-RPC API.
+    Odoo {
+        /// The server root, e.g. `https://acme.odoo.com` (a pasted browser URL is cut back).
+        url: String,
+        /// The database name (Odoo → Settings → Database, or the `db` in the login URL).
+        database: String,
+        /// The user's login (usually an email).
+        #[serde(alias = "user")]
+        login: String,
+        /// An API key of that user (Preferences → Account Security → New API Key), or its
+        /// password when it has no 2FA.
+        api_key: Option<String>,
+        api_key_env: Option<String>,
+        call_budget: Option<u64>,
+        /// Search/read page size (Odoo has no cap; 200 keeps answers small).
+        #[serde(default = "odoo_page_size")]
+        page_size: u32,
+    },
+}
+
+impl Connection {
+    /// The connection's system (`clientify`, `alegra`, `odoo`).
+    pub fn system(&self) -> &'static str {
+        match self {
+            Connection::Clientify { .. } => "clientify",
+            Connection::Alegra { .. } => "alegra",
+            Connection::Odoo { .. } => "odoo",
+        }
+    }
+
+    /// The entities this connection's connector syncs (Alegra products and budgets, ALG-7
+    /// and ALG-8, are not built yet).
+    pub fn entities(&self) -> &'static [&'static str] {
+        match self {
+            Connection::Clientify { .. } | Connection::Odoo { .. } => {
+                &["contact", "company", "product", "order"]
+            }
+            Connection::Alegra { .. } => &["contact", "company"],
+        }
+    }
+}
+
+fn odoo_page_size() -> u32 {
+    200
 }
 
 fn clientify_url() -> String {
@@ -160,7 +204,8 @@ pub struct FlowConfig {
     /// Connection names (keys of `[connections]`).
     pub a: String,
     pub b: String,
-    #[serde(default = "default_entities")]
+    /// The entities the flow syncs; omitted: every entity both connections sync.
+    #[serde(default)]
     pub entities: Vec<String>,
     /// System that wins a same-instant conflict (default: `a`).
     pub prefer_on_tie: Option<String>,
@@ -173,9 +218,6 @@ pub struct FlowConfig {
     pub full_every_hours: u64,
 }
 
-fn default_entities() -> Vec<String> {
-    vec!["contact".into(), "company".into()]
-}
 fn default_modified_every() -> u64 {
     60
 }
@@ -240,8 +282,29 @@ impl Config {
                 "see puente.example.toml for every key and its meaning",
             )
         })?;
+        let mut cfg = cfg;
+        cfg.fill_defaults();
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Flows without `entities` sync every entity both of their connections sync.
+    fn fill_defaults(&mut self) {
+        for f in &mut self.flows {
+            if !f.entities.is_empty() {
+                continue;
+            }
+            let (Some(a), Some(b)) = (self.connections.get(&f.a), self.connections.get(&f.b))
+            else {
+                continue; // validate() names the missing connection
+            };
+            f.entities = a
+                .entities()
+                .iter()
+                .filter(|e| b.entities().contains(e))
+                .map(|e| e.to_string())
+                .collect();
+        }
     }
 
     /// Checks what serde cannot: references between sections and value ranges.
@@ -276,6 +339,50 @@ impl Config {
                 }
                 Connection::Alegra { base_url, .. } => {
                     (format!("connections.{name}.base_url"), base_url)
+                }
+                Connection::Odoo {
+                    url,
+                    database,
+                    login,
+                    page_size,
+                    ..
+                } => {
+                    for (k, v, what) in [
+                        ("database", database, "the database name, e.g. \"acme\""),
+                        (
+                            "login",
+                            login,
+                            "the Odoo user's login, e.g. \"sync@acme.es\"",
+                        ),
+                    ] {
+                        if v.trim().is_empty() {
+                            return Err(err(
+                                format!("connections.{name}.{k}"),
+                                "empty",
+                                format!("set it to {what}"),
+                            ));
+                        }
+                    }
+                    if !(1..=1000).contains(page_size) {
+                        return Err(err(
+                            format!("connections.{name}.page_size"),
+                            format!("{page_size} is out of range"),
+                            "use 1..=1000 (200 is a good size)",
+                        ));
+                    }
+                    let full = if url.contains("://") {
+                        url.clone()
+                    } else {
+                        format!("https://{url}")
+                    };
+                    if url::Url::parse(&full).is_err() || url.trim().is_empty() {
+                        return Err(err(
+                            format!("connections.{name}.url"),
+                            format!("'{url}' is not a URL"),
+                            "give the Odoo server's address, e.g. https://acme.odoo.com",
+                        ));
+                    }
+                    continue;
                 }
             };
             if url::Url::parse(url)
@@ -323,12 +430,42 @@ impl Config {
                 ));
             }
             for e in &f.entities {
-                if e.parse::<puente_core::Kind>().is_err() {
-                    return Err(err(
-                        format!("{at}.entities"),
-                        format!("unknown entity '{e}'"),
-                        "use \"contact\" and/or \"company\"",
-                    ));
+                let kind = match e.parse::<puente_core::Kind>() {
+                    Ok(k) => k,
+                    Err(_) => {
+                        return Err(err(
+                            format!("{at}.entities"),
+                            format!("unknown entity '{e}'"),
+                            "use \"contact\", \"company\", \"product\" and/or \"order\"",
+                        ))
+                    }
+                };
+                for conn in [&f.a, &f.b] {
+                    let c = &self.connections[conn];
+                    if !c.entities().contains(&kind.as_str()) {
+                        return Err(err(
+                            format!("{at}.entities"),
+                            format!("connection '{conn}' ({}) does not sync {kind}s", c.system()),
+                            format!(
+                                "remove \"{e}\"; {} syncs: {}",
+                                c.system(),
+                                c.entities().join(", ")
+                            ),
+                        ));
+                    }
+                }
+                if kind == puente_core::Kind::Order {
+                    let systems = [
+                        self.connections[&f.a].system(),
+                        self.connections[&f.b].system(),
+                    ];
+                    if !(systems.contains(&"odoo") && systems.contains(&"clientify")) {
+                        return Err(err(
+                            format!("{at}.entities"),
+                            "orders flow from Odoo to Clientify only (ODO-4)",
+                            "remove \"order\" or make the flow's connections Clientify and Odoo",
+                        ));
+                    }
                 }
             }
             for (field, conn) in &f.pins {
@@ -433,6 +570,55 @@ b = "alegra"
         let e = Config::parse("tenant = \"a b\"").unwrap_err();
         assert_eq!(e.key, "tenant");
         assert!(Config::parse("this is not toml").is_err());
+    }
+
+    const ODOO: &str = r#"
+[connections.clientify]
+type = "clientify"
+api_key = "k"
+[connections.odoo]
+type = "odoo"
+url = "https://acme.odoo.com/odoo/contacts"
+database = "acme"
+user = "sync@acme.es"
+api_key_env = "PUENTE_TEST_ODOO_KEY_UNSET"
+[[flows]]
+name = "clientify-odoo"
+a = "clientify"
+b = "odoo"
+"#;
+
+    #[test]
+    fn odo8_odoo_connection_parses_and_flows_default_to_every_shared_entity() {
+        let c = Config::parse(ODOO).unwrap();
+        assert_eq!(
+            c.flows[0].entities,
+            vec!["contact", "company", "product", "order"]
+        );
+        match &c.connections["odoo"] {
+            Connection::Odoo {
+                login, page_size, ..
+            } => {
+                assert_eq!(login, "sync@acme.es");
+                assert_eq!(*page_size, 200);
+            }
+            _ => panic!(),
+        }
+        // An entity Alegra does not sync is named with the fix.
+        let e = Config::parse(&GOOD.replace(
+            "b = \"alegra\"",
+            "b = \"alegra\"\nentities = [\"contact\", \"product\"]",
+        ))
+        .unwrap_err();
+        assert_eq!(e.key, "flows[0].entities");
+        assert!(e.to_string().contains("does not sync products"), "{e}");
+        let e =
+            Config::parse(&ODOO.replace("database = \"acme\"", "database = \" \"")).unwrap_err();
+        assert_eq!(e.key, "connections.odoo.database");
+        let e = Config::parse(&ODOO.replace("database = \"acme\"\n", "")).unwrap_err();
+        assert!(e.problem.contains("database"), "{e}");
+        let e = Config::parse(&ODOO.replace("user = ", "usr = ")).unwrap_err();
+        assert!(e.problem.contains("usr"), "{e}");
     }
 
     #[test]

@@ -31,6 +31,9 @@ type Q = Query<Vec<(String, String)>>;
 /// First id handed to a contact / company in an empty table.
 pub(crate) const FIRST_CONTACT_ID: u64 = 1001;
 pub(crate) const FIRST_COMPANY_ID: u64 = 101;
+/// First id handed to a product / order in an empty table.
+pub(crate) const FIRST_PRODUCT_ID: u64 = 501;
+pub(crate) const FIRST_ORDER_ID: u64 = 9001;
 /// Owner written on records created through the API.
 pub(crate) const OWNER: &str = "comercial@puente.local";
 
@@ -70,6 +73,10 @@ const FIELD_TYPES: [&str; 12] = [
 pub(crate) enum Kind {
     Contact = 0,
     Company = 1,
+    /// `/v1/products/` [C: C7]: `sku`, `name`, `description`, `price`.
+    Product = 2,
+    /// `/v1/orders/` [C: C1 GET/POST]; payload not documented, modelled on ODO-4/ODO-5 [I].
+    Order = 3,
 }
 
 impl Kind {
@@ -77,6 +84,8 @@ impl Kind {
         match s {
             "contacts" => Some(Kind::Contact),
             "companies" => Some(Kind::Company),
+            "products" => Some(Kind::Product),
+            "orders" => Some(Kind::Order),
             _ => None,
         }
     }
@@ -84,12 +93,16 @@ impl Kind {
         match self {
             Kind::Contact => "contacts",
             Kind::Company => "companies",
+            Kind::Product => "products",
+            Kind::Order => "orders",
         }
     }
     fn object_type(self) -> &'static str {
         match self {
             Kind::Contact => "contact",
             Kind::Company => "company",
+            Kind::Product => "product",
+            Kind::Order => "order",
         }
     }
     fn from_object_type(s: &str) -> Option<Kind> {
@@ -123,7 +136,7 @@ struct Table {
 }
 
 struct Data {
-    tables: [Table; 2],
+    tables: [Table; 4],
     /// Ids of emails, phones and addresses.
     next_sub: u64,
     next_tag: u64,
@@ -139,7 +152,12 @@ impl Data {
             tags: Default::default(),
         };
         Data {
-            tables: [t(FIRST_CONTACT_ID), t(FIRST_COMPANY_ID)],
+            tables: [
+                t(FIRST_CONTACT_ID),
+                t(FIRST_COMPANY_ID),
+                t(FIRST_PRODUCT_ID),
+                t(FIRST_ORDER_ID),
+            ],
             next_sub: 1,
             next_tag: 1,
             defs: Vec::new(),
@@ -194,12 +212,22 @@ struct App {
 pub(crate) fn router(
     common: Arc<Common>,
     cfg: &SandboxConfig,
-    contacts: Vec<Value>,
-    companies: Vec<Value>,
+    seed_data: crate::ClientifySeed,
 ) -> io::Result<Router> {
     let mut data = Data::new();
     data.define("source_campaign", Kind::Contact, "text");
-    for (kind, list) in [(Kind::Contact, contacts), (Kind::Company, companies)] {
+    let crate::ClientifySeed {
+        contacts,
+        companies,
+        products,
+        orders,
+    } = seed_data;
+    for (kind, list) in [
+        (Kind::Contact, contacts),
+        (Kind::Company, companies),
+        (Kind::Product, products),
+        (Kind::Order, orders),
+    ] {
         for v in list {
             seed(&mut data, &common, kind, v)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -605,6 +633,8 @@ fn parse_filters(kind: Kind, q: &[(String, String)]) -> Result<Filters, Obj> {
             "taxpayer_identification_number",
         ],
         Kind::Company => &["name", "taxpayer_identification_number"],
+        Kind::Product => &["sku", "name"],
+        Kind::Order => &["order_id", "ecommerce", "status"],
     };
     let mut f = Filters {
         exact: Vec::new(),
@@ -670,6 +700,8 @@ fn matches(o: &Obj, kind: Kind, f: &Filters) -> bool {
                 hit(fnm) || hit(lnm) || hit(&format!("{fnm} {lnm}")) || hit(tax)
             }
             Kind::Company => hit(s(o.get("name"))) || hit(s(o.get("business_name"))) || hit(tax),
+            Kind::Product => hit(s(o.get("name"))) || hit(s(o.get("sku"))),
+            Kind::Order => hit(s(o.get("order_id"))),
         } || sub_values(o, "emails", "email").any(hit);
         if !ok {
             return false;
@@ -871,6 +903,13 @@ fn blank(kind: Kind) -> Obj {
             "name": "", "business_name": "", "taxpayer_identification_number": "",
             "emails": [], "phones": [], "addresses": [], "tags": [], "custom_fields": [],
         }),
+        Kind::Product => json!({
+            "sku": "", "name": "", "description": "", "price": "0.00", "owner": OWNER,
+        }),
+        Kind::Order => json!({
+            "order_id": "", "ecommerce": "", "status": "", "order_date": null,
+            "currency": "", "items": [], "contact": null,
+        }),
     };
     match v {
         Value::Object(o) => o,
@@ -889,6 +928,9 @@ fn write_record(
     seed: bool,
 ) -> Result<Obj, Obj> {
     let creating = existing.is_none();
+    if matches!(kind, Kind::Product | Kind::Order) {
+        return write_catalog(kind, existing, body, seed);
+    }
     let mut rec = existing.cloned().unwrap_or_else(|| blank(kind));
     let mut errs = Obj::new();
 
@@ -901,7 +943,7 @@ fn write_record(
             "company_name",
             "owner",
         ],
-        Kind::Company => &["name", "business_name", "taxpayer_identification_number"],
+        _ => &["name", "business_name", "taxpayer_identification_number"],
     };
     for f in str_fields {
         if let Some(v) = body.get(*f) {
@@ -1071,6 +1113,132 @@ fn write_record(
         data.tag_id(kind, &t);
     }
     Ok(rec)
+}
+
+/// DRF `DecimalField(decimal_places=2)`: a number or numeric string, rendered as a string
+/// with two decimals [I: DRF default `COERCE_DECIMAL_TO_STRING`].
+fn decimal_value(v: &Value) -> Result<String, String> {
+    let x = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(t) => t.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match x {
+        Some(x) if x.is_finite() => Ok(format!("{x:.2}")),
+        _ => Err("A valid number is required.".into()),
+    }
+}
+
+/// Products and orders: flat records (no sub-resources) [C: C7 for products; orders [I]].
+/// Product: `sku`, `name` (required on create), `description`, `price` (decimal). Order:
+/// `order_id` (required on create), `ecommerce`, `status`, `currency`, `order_date` (ISO
+/// datetime), `items` `[{name, sku, price, quantity}]` (replaced as a whole).
+fn write_catalog(kind: Kind, existing: Option<&Obj>, body: &Obj, seed: bool) -> Result<Obj, Obj> {
+    let creating = existing.is_none();
+    let mut rec = existing.cloned().unwrap_or_else(|| blank(kind));
+    let mut errs = Obj::new();
+    let (strs, required): (&[&str], &str) = match kind {
+        Kind::Product => (&["sku", "name", "description", "owner"], "name"),
+        _ => (&["order_id", "ecommerce", "status", "currency"], "order_id"),
+    };
+    for f in strs {
+        if let Some(v) = body.get(*f) {
+            match char_value(v) {
+                Ok(x) => {
+                    rec.insert(f.to_string(), json!(x));
+                }
+                Err(m) => field_err(&mut errs, f, m),
+            }
+        }
+    }
+    if !seed {
+        if creating && !body.contains_key(required) {
+            field_err(&mut errs, required, "This field is required.");
+        } else if body.contains_key(required)
+            && s(rec.get(required)).is_empty()
+            && !errs.contains_key(required)
+        {
+            field_err(&mut errs, required, "This field may not be blank.");
+        }
+    }
+    if kind == Kind::Product {
+        if let Some(v) = body.get("price") {
+            match decimal_value(v) {
+                Ok(p) => {
+                    rec.insert("price".into(), json!(p));
+                }
+                Err(m) => field_err(&mut errs, "price", m),
+            }
+        }
+    } else {
+        if let Some(v) = body.get("order_date") {
+            match v {
+                Value::Null => {
+                    rec.insert("order_date".into(), Value::Null);
+                }
+                _ => match v.as_str().and_then(parse_iso) {
+                    Some(t) => {
+                        rec.insert("order_date".into(), json!(fmt_micros(t)));
+                    }
+                    None => field_err(
+                        &mut errs,
+                        "order_date",
+                        "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+                    ),
+                },
+            }
+        }
+        if let Some(v) = body.get("items") {
+            match v {
+                Value::Array(items) => {
+                    let mut out = Vec::new();
+                    let mut item_errs = Vec::new();
+                    let mut bad = false;
+                    for it in items {
+                        let mut e = Obj::new();
+                        let Some(o) = it.as_object() else {
+                            bad = true;
+                            item_errs.push(json!({"non_field_errors": [format!(
+                                "Invalid data. Expected a dictionary, but got {}.", py_type(it))]}));
+                            continue;
+                        };
+                        let mut item = Obj::new();
+                        for k in ["name", "sku"] {
+                            match o.get(k).map(char_value).unwrap_or(Ok(String::new())) {
+                                Ok(x) => {
+                                    item.insert(k.into(), json!(x));
+                                }
+                                Err(m) => field_err(&mut e, k, m),
+                            }
+                        }
+                        for k in ["price", "quantity"] {
+                            match o.get(k).map(decimal_value) {
+                                None => field_err(&mut e, k, "This field is required."),
+                                Some(Ok(x)) => {
+                                    item.insert(k.into(), json!(x));
+                                }
+                                Some(Err(m)) => field_err(&mut e, k, m),
+                            }
+                        }
+                        bad |= !e.is_empty();
+                        item_errs.push(Value::Object(e));
+                        out.push(Value::Object(item));
+                    }
+                    if bad {
+                        errs.insert("items".into(), Value::Array(item_errs));
+                    } else {
+                        rec.insert("items".into(), Value::Array(out));
+                    }
+                }
+                other => field_err(&mut errs, "items", list_type_err(other)),
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(rec)
+    } else {
+        Err(errs)
+    }
 }
 
 fn display_value(v: Option<&Value>) -> String {

@@ -182,6 +182,18 @@ pub async fn start(
     })
 }
 
+/// Records a Clientify sandbox starts with (partial records are completed;
+/// ids and timestamps kept when present).
+#[derive(Clone, Debug, Default)]
+pub struct ClientifySeed {
+    pub contacts: Vec<Value>,
+    pub companies: Vec<Value>,
+    /// `{sku, name, price, description}`.
+    pub products: Vec<Value>,
+    /// `{order_id, ecommerce, status, order_date, currency, items: [{name, sku, price, quantity}]}`.
+    pub orders: Vec<Value>,
+}
+
 /// Starts a Clientify sandbox seeded with the given records (partial
 /// records are completed; ids and timestamps kept when present).
 pub async fn start_clientify(
@@ -190,6 +202,24 @@ pub async fn start_clientify(
     contacts: Vec<Value>,
     companies: Vec<Value>,
 ) -> io::Result<Sandbox> {
+    start_clientify_seeded(
+        cfg,
+        addr,
+        ClientifySeed {
+            contacts,
+            companies,
+            ..ClientifySeed::default()
+        },
+    )
+    .await
+}
+
+/// [`start_clientify`] with products and orders too.
+pub async fn start_clientify_seeded(
+    cfg: &SandboxConfig,
+    addr: Option<SocketAddr>,
+    seed: ClientifySeed,
+) -> io::Result<Sandbox> {
     let (listener, root) = bind(addr)?;
     let common = Arc::new(Common::new(
         root.clone(),
@@ -197,7 +227,7 @@ pub async fn start_clientify(
         Vendor::Clientify,
         cfg.faults.clone(),
     ));
-    let vendor = clientify::router(common.clone(), cfg, contacts, companies)?;
+    let vendor = clientify::router(common.clone(), cfg, seed)?;
     serve(listener, root, "/v1", common, vendor)
 }
 
