@@ -8,6 +8,17 @@
 //!   `custom_fields` `[{field,value}]` merge by name.
 //! - The Alegra id lives in the custom field `in_alegra` (ALG-2 step 1, ALG-13) and every
 //!   synced record carries the tag `alegra` (ALG-5).
+//! - Products `/products/` (`sku`, `name`, `price`, filter `sku=`) [C: C7] and orders
+//!   `/orders/` (`order_id`, `ecommerce`, `status`, `order_date`, `currency`, `items`
+//!   `[{name, sku, price, quantity}]`; filters `order_id=`, `ecommerce=`): the endpoint exists
+//!   [C: C1] but its payload is not documented, so these names follow ODO-4/ODO-5 and live
+//!   only in [`product_record`], [`order_record`] and [`body_for`].
+//!
+//! One connection serves one partner system ([`Partner`]): towards Alegra it keeps the marks
+//! above and every canonical field; towards Odoo it keeps no marks but the contact type
+//! (ODO-2 "Cliente actual") and maps exactly ODO-1/ODO-2's fields: a contact's whole name is
+//! `first_name` (Odoo has one `name`), a company's `name` is also written to `business_name`,
+//! countries are ISO codes in canonical form (Clientify keeps `España`, Odoo `ES`).
 
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
@@ -15,7 +26,11 @@ use crate::time::parse_vendor_time;
 use crate::{Connector, Page};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use puente_core::{canonical_tax_id, Fields, Kind, Record, Relationship, TaxId};
+use puente_core::country::{canonical_country, spanish_name};
+use puente_core::{
+    canonical_decimal, canonical_sku, canonical_tax_id, natural_key, order_items,
+    parse_order_items, Fields, Kind, OrderItem, Record, Relationship, TaxId,
+};
 use serde_json::{json, Value};
 
 pub const SYSTEM: &str = "clientify";
@@ -26,6 +41,17 @@ pub const LINK_TAG: &str = "alegra";
 const PHONE_MOBILE: i64 = 2;
 const PHONE_MAIN: i64 = 1;
 
+/// The system a Clientify connection syncs with: it decides the marks Puente keeps on
+/// Clientify records and which canonical fields are mapped (module doc).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Partner {
+    /// ALG-*: marks `in_alegra` + tag `alegra`, every canonical field.
+    #[default]
+    Alegra,
+    /// ODO-*: no marks but the contact type; ODO-1/ODO-2 fields only.
+    Odoo,
+}
+
 /// Settings of a Clientify connection.
 #[derive(Clone, Debug)]
 pub struct ClientifyConfig {
@@ -34,17 +60,21 @@ pub struct ClientifyConfig {
     pub page_size: u32,
     pub budget: Option<u64>,
     pub retry: RetryPolicy,
+    pub partner: Partner,
 }
 
 pub struct Clientify {
     http: Http,
     page_size: u32,
+    partner: Partner,
 }
 
 fn path(kind: Kind) -> &'static str {
     match kind {
         Kind::Contact => "contacts/",
         Kind::Company => "companies/",
+        Kind::Product => "products/",
+        Kind::Order => "orders/",
     }
 }
 
@@ -52,8 +82,13 @@ fn object_type(kind: Kind) -> &'static str {
     match kind {
         Kind::Contact => "contact",
         Kind::Company => "company",
+        Kind::Product => "product",
+        Kind::Order => "order",
     }
 }
+
+/// Label Clientify orders carry in `ecommerce` when they come from Odoo (ODO-4).
+pub const ODOO_ECOMMERCE: &str = "Odoo";
 
 /// ALG-4, Clientify side: status slug → canonical relationship. Every lead-like stage is a
 /// lead, so a `hot-lead` is not rewritten to `cold-lead` when Alegra says `lead`.
@@ -88,8 +123,21 @@ fn id_of(v: &Value) -> String {
     s(v, "id")
 }
 
-/// Maps a Clientify contact or company to a canonical record.
+/// Maps a Clientify record to a canonical record, for the Alegra flow (see [`to_record_for`]).
 pub fn to_record(kind: Kind, v: &Value) -> Record {
+    to_record_for(Partner::Alegra, kind, v)
+}
+
+/// Maps a Clientify record of `kind` to a canonical record for a flow with `partner`.
+pub fn to_record_for(partner: Partner, kind: Kind, v: &Value) -> Record {
+    match kind {
+        Kind::Product => return product_record(v),
+        Kind::Order => return order_record(v),
+        Kind::Contact | Kind::Company => {}
+    }
+    if partner == Partner::Odoo {
+        return odoo_party_record(kind, v);
+    }
     let mut f = Fields::new();
     f.set(
         "tax_id",
@@ -101,7 +149,7 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
             f.set("last_name", s(v, "last_name"));
             f.set("status", relationship_of(&s(v, "status")).as_str());
         }
-        Kind::Company => f.set("name", s(v, "name")),
+        _ => f.set("name", s(v, "name")),
     }
     let empty = Vec::new();
     let emails = v.get("emails").and_then(Value::as_array).unwrap_or(&empty);
@@ -172,12 +220,280 @@ fn contact_type_fits(v: &Value) -> bool {
     want.is_empty() || s(v, "contact_type") == want
 }
 
+fn base_record(kind: Kind, v: &Value, fields: Fields) -> Record {
+    Record {
+        system: SYSTEM.into(),
+        kind,
+        id: id_of(v),
+        modified: parse_vendor_time(&s(v, "modified")),
+        fields,
+        partner_ref: None,
+        marked: true,
+        extra: Value::Null,
+    }
+}
+
+/// ODO-1/ODO-2: a contact or company as the Odoo flow sees it.
+fn odoo_party_record(kind: Kind, v: &Value) -> Record {
+    let mut f = Fields::new();
+    f.set(
+        "tax_id",
+        canonical_tax_id(&s(v, "taxpayer_identification_number")),
+    );
+    let empty = Vec::new();
+    let phones = v.get("phones").and_then(Value::as_array).unwrap_or(&empty);
+    let is_mobile = |p: &&Value| p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE);
+    let main = phones.iter().find(|p| !is_mobile(p)).map(|p| s(p, "phone"));
+    let mobile = phones.iter().find(is_mobile).map(|p| s(p, "phone"));
+    if kind == Kind::Contact {
+        // Odoo has one `name`: the whole Clientify name is `first_name` (ODO-2).
+        let name = [s(v, "first_name"), s(v, "last_name")]
+            .iter()
+            .map(|x| x.trim())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        f.set("first_name", name);
+        f.set("status", relationship_of(&s(v, "status")).as_str());
+        f.set("phone", main.unwrap_or_default());
+        f.set("mobile", mobile.unwrap_or_default());
+    } else {
+        f.set("name", s(v, "name"));
+        f.set("phone", main.or(mobile).unwrap_or_default());
+    }
+    let addresses = v
+        .get("addresses")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    if let Some(a) = addresses.first() {
+        f.set("street", s(a, "street"));
+        f.set("city", s(a, "city"));
+        if kind == Kind::Company {
+            f.set("region", s(a, "state"));
+        }
+        f.set("postal_code", s(a, "postal_code"));
+        f.set("country", canonical_country(&s(a, "country")));
+    }
+    let mut r = base_record(kind, v, f);
+    r.marked = kind != Kind::Contact || contact_type_fits(v);
+    r.extra = json!({
+        "phones": v.get("phones").cloned().unwrap_or(json!([])),
+        "addresses": v.get("addresses").cloned().unwrap_or(json!([])),
+        "last_name": s(v, "last_name"),
+        "business_name": s(v, "business_name"),
+    });
+    r
+}
+
+/// ODO-3: a Clientify product (`sku`, `name`, `price` as number or decimal string).
+pub fn product_record(v: &Value) -> Record {
+    let f = Fields::new()
+        .with("sku", canonical_sku(&s(v, "sku")))
+        .with("name", s(v, "name"))
+        .with("price", canonical_decimal(&s(v, "price")));
+    base_record(Kind::Product, v, f)
+}
+
+/// ODO-4/ODO-5: a Clientify order.
+pub fn order_record(v: &Value) -> Record {
+    let items: Vec<OrderItem> = v
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|i| OrderItem {
+                    name: s(i, "name"),
+                    sku: s(i, "sku"),
+                    price: s(i, "price"),
+                    quantity: s(i, "quantity"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let date = parse_vendor_time(&s(v, "order_date"))
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| s(v, "order_date"));
+    let f = Fields::new()
+        .with("order_id", s(v, "order_id"))
+        .with("ecommerce", s(v, "ecommerce"))
+        .with("status", s(v, "status"))
+        .with("order_date", date)
+        .with("currency", s(v, "currency"))
+        .with("items", order_items(&items));
+    base_record(Kind::Order, v, f)
+}
+
+/// A canonical decimal as a JSON number (Clientify takes numbers or decimal strings).
+fn num(x: &str) -> Value {
+    x.parse::<f64>().map(|n| json!(n)).unwrap_or(json!(x))
+}
+
+/// The body writing a product or order (all fields on create, the changed ones on update).
+fn catalog_body(kind: Kind, fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Value {
+    let mut b = serde_json::Map::new();
+    if kind == Kind::Product {
+        for f in ["sku", "name"] {
+            if touched(f) {
+                b.insert(f.into(), json!(fields.get(f)));
+            }
+        }
+        if touched("price") {
+            b.insert("price".into(), num(fields.get("price")));
+        }
+        return Value::Object(b);
+    }
+    for f in ["order_id", "ecommerce", "status", "order_date", "currency"] {
+        if touched(f) {
+            b.insert(f.into(), json!(fields.get(f)));
+        }
+    }
+    if touched("items") {
+        let items: Vec<Value> = parse_order_items(fields.get("items"))
+            .into_iter()
+            .map(|i| json!({"name": i.name, "sku": i.sku, "price": num(&i.price), "quantity": num(&i.quantity)}))
+            .collect();
+        b.insert("items".into(), Value::Array(items));
+    }
+    Value::Object(b)
+}
+
+/// ODO-1/ODO-2 write body (Odoo flow): only the mapped fields.
+fn odoo_party_body(
+    kind: Kind,
+    fields: &Fields,
+    touched: &dyn Fn(&str) -> bool,
+    current: Option<&Record>,
+) -> Value {
+    let mut b = serde_json::Map::new();
+    if touched("tax_id") {
+        b.insert(
+            "taxpayer_identification_number".into(),
+            json!(fields.get("tax_id")),
+        );
+    }
+    let extra = |k: &str| -> String {
+        current
+            .and_then(|c| c.extra.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    if kind == Kind::Contact {
+        if touched("first_name") {
+            b.insert("first_name".into(), json!(fields.get("first_name")));
+            if current.is_some() && !extra("last_name").is_empty() {
+                b.insert("last_name".into(), json!(""));
+            }
+        }
+        if touched("status") {
+            let (status, ctype) = status_of(Relationship::from_canonical(fields.get("status")));
+            b.insert("status".into(), json!(status));
+            if !ctype.is_empty() || current.is_some() {
+                b.insert("contact_type".into(), json!(ctype));
+            }
+        }
+    } else if touched("name") {
+        // ODO-1: Odoo display_name → name and name → business_name (the same for companies).
+        b.insert("name".into(), json!(fields.get("name")));
+        b.insert("business_name".into(), json!(fields.get("name")));
+    }
+    let list = |key: &str| -> Vec<Value> {
+        current
+            .and_then(|c| c.extra.get(key))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    if touched("phone") || touched("mobile") {
+        let mut phones = list("phones");
+        // A company's one phone is its main phone, or its mobile when it has only that.
+        let company_on_mobile = kind == Kind::Company
+            && !phones.is_empty()
+            && phones
+                .iter()
+                .all(|p| p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE));
+        let mut put = |value: &str, mobile: bool| {
+            let pos = phones.iter().position(|p| {
+                (p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE)) == mobile
+            });
+            match (pos, value.is_empty()) {
+                (Some(i), true) => {
+                    phones.remove(i);
+                }
+                (Some(i), false) => phones[i]["phone"] = json!(value),
+                (None, false) => phones.push(json!({
+                    "type": if mobile { PHONE_MOBILE } else { PHONE_MAIN },
+                    "phone": value
+                })),
+                (None, true) => {}
+            }
+        };
+        if kind == Kind::Contact {
+            put(fields.get("phone"), false);
+            put(fields.get("mobile"), true);
+        } else {
+            put(fields.get("phone"), company_on_mobile);
+        }
+        if current.is_some() || !phones.is_empty() {
+            b.insert("phones".into(), Value::Array(phones));
+        }
+    }
+    let addr_fields: &[&str] = if kind == Kind::Contact {
+        &["street", "city", "postal_code", "country"]
+    } else {
+        &ADDRESS_FIELDS
+    };
+    if addr_fields.iter().any(|f| touched(f)) {
+        let mut addresses = list("addresses");
+        let all_empty = addr_fields.iter().all(|f| fields.get(f).is_empty());
+        let country = fields.get("country");
+        let mut new = json!({
+            "street": fields.get("street"),
+            "city": fields.get("city"),
+            "postal_code": fields.get("postal_code"),
+            "country": spanish_name(country).unwrap_or(country),
+        });
+        if kind == Kind::Company {
+            new["state"] = json!(fields.get("region"));
+        }
+        if addresses.is_empty() {
+            if !all_empty {
+                let mut a = new;
+                a["type"] = json!(1);
+                addresses.push(a);
+            }
+        } else if all_empty {
+            addresses.remove(0);
+        } else {
+            for (k, v) in new.as_object().expect("object") {
+                addresses[0][k] = v.clone();
+            }
+        }
+        if current.is_some() || !addresses.is_empty() {
+            b.insert("addresses".into(), Value::Array(addresses));
+        }
+    }
+    Value::Object(b)
+}
+
 const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "postal_code", "country"];
 
 /// The JSON body that writes `fields` (all of them when `current` is `None`, a create;
 /// otherwise only the keys whose canonical fields are in `changed`).
-fn body_for(kind: Kind, fields: &Fields, changed: &[String], current: Option<&Record>) -> Value {
+fn body_for(
+    partner: Partner,
+    kind: Kind,
+    fields: &Fields,
+    changed: &[String],
+    current: Option<&Record>,
+) -> Value {
     let touched = |f: &str| current.is_none() || changed.iter().any(|c| c == f);
+    if matches!(kind, Kind::Product | Kind::Order) {
+        return catalog_body(kind, fields, &touched);
+    }
+    if partner == Partner::Odoo {
+        return odoo_party_body(kind, fields, &touched, current);
+    }
     let mut b = serde_json::Map::new();
     if touched("tax_id") {
         b.insert(
@@ -200,7 +516,7 @@ fn body_for(kind: Kind, fields: &Fields, changed: &[String], current: Option<&Re
                 }
             }
         }
-        Kind::Company => {
+        _ => {
             if touched("name") {
                 b.insert("name".into(), json!(fields.get("name")));
             }
@@ -293,7 +609,17 @@ impl Clientify {
         Clientify {
             http,
             page_size: cfg.page_size.clamp(1, 250),
+            partner: cfg.partner,
         }
+    }
+
+    /// The partner system this connection serves.
+    pub fn partner(&self) -> Partner {
+        self.partner
+    }
+
+    fn record(&self, kind: Kind, v: &Value) -> Record {
+        to_record_for(self.partner, kind, v)
     }
 
     fn auth_hint(e: ConnectorError) -> ConnectorError {
@@ -308,8 +634,14 @@ impl Clientify {
         }
     }
 
-    /// Adds the link marks (ALG-2 `in_alegra`, ALG-5 tag) to a write body when missing.
-    fn add_marks(body: &mut Value, current: Option<&Record>, partner_id: Option<&str>) {
+    /// Adds the link marks (ALG-2 `in_alegra`, ALG-5 tag; for Odoo only the contact type)
+    /// to a write body when missing.
+    fn add_marks(
+        partner: Partner,
+        body: &mut Value,
+        current: Option<&Record>,
+        partner_id: Option<&str>,
+    ) {
         let Some(pid) = partner_id else { return };
         if let Some(c) = current.filter(|c| c.kind == Kind::Contact && !c.marked) {
             if body.get("contact_type").is_none() {
@@ -318,6 +650,11 @@ impl Clientify {
                     body["contact_type"] = json!(want);
                 }
             }
+        }
+        if partner == Partner::Odoo
+            || current.is_some_and(|c| matches!(c.kind, Kind::Product | Kind::Order))
+        {
+            return;
         }
         if current.and_then(|c| c.partner_ref.as_deref()) != Some(pid) {
             body["custom_fields"] = json!([{"field": LINK_FIELD, "value": pid}]);
@@ -353,6 +690,10 @@ impl Connector for Clientify {
     }
 
     async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
+        if self.partner == Partner::Odoo {
+            // Odoo records are linked by `ref` = taxpayer id and SKU: no custom field needed.
+            return Ok(Vec::new());
+        }
         let mut existing = Vec::new();
         let mut next: Option<String> = Some(self.http.url("custom-fields/"));
         let mut query = vec![("page_size", "250".to_string())];
@@ -375,7 +716,7 @@ impl Connector for Clientify {
                 .map(str::to_string);
         }
         let mut created = Vec::new();
-        for kind in Kind::ALL {
+        for kind in [Kind::Contact, Kind::Company] {
             let ot = object_type(kind);
             if !existing.iter().any(|(n, o)| n == LINK_FIELD && o == ot) {
                 self.http
@@ -391,6 +732,10 @@ impl Connector for Clientify {
             }
         }
         Ok(created)
+    }
+
+    fn supports(&self, _kind: Kind) -> bool {
+        true
     }
 
     fn has_modified_filter(&self, _kind: Kind) -> bool {
@@ -435,7 +780,7 @@ impl Connector for Clientify {
                 detail: "list answer without `results`".into(),
             })?
             .iter()
-            .map(|v| to_record(kind, v))
+            .map(|v| self.record(kind, v))
             .collect();
         let next = a
             .body
@@ -451,30 +796,64 @@ impl Connector for Clientify {
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
         match self.http.get(&format!("{}{id}/", path(kind)), &[]).await {
-            Ok(a) => Ok(Some(to_record(kind, &a.body))),
+            Ok(a) => Ok(Some(self.record(kind, &a.body))),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Self::auth_hint(e)),
         }
     }
 
-    async fn find_by_tax_id(
-        &self,
-        kind: Kind,
-        tax_id: &TaxId,
-    ) -> Result<Vec<Record>, ConnectorError> {
-        let a = self
-            .http
-            .get(
-                path(kind),
-                &[("taxpayer_identification_number", tax_id.to_string())],
+    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
+        let q: Vec<(&str, String)> = match kind {
+            Kind::Contact | Kind::Company => {
+                vec![("taxpayer_identification_number", key.to_string())]
+            }
+            // The exact filter is case-sensitive: the match on the key is made below.
+            Kind::Product => vec![("sku", key.to_string())],
+            Kind::Order => {
+                let (shop, number) = key.split_once('/').unwrap_or(("", key));
+                vec![
+                    ("order_id", number.to_string()),
+                    ("ecommerce", shop.to_string()),
+                ]
+            }
+        };
+        let search = |q: Vec<(&'static str, String)>| async move {
+            let a = self
+                .http
+                .get(path(kind), &q)
+                .await
+                .map_err(Self::auth_hint)?;
+            Ok::<Vec<Record>, ConnectorError>(
+                a.body
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .map(|rs| {
+                        rs.iter()
+                            .map(|v| self.record(kind, v))
+                            .filter(|r| natural_key(kind, &r.fields).is_ok_and(|k| k == key))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             )
-            .await
-            .map_err(Self::auth_hint)?;
-        Ok(a.body
-            .get("results")
-            .and_then(Value::as_array)
-            .map(|rs| rs.iter().map(|v| to_record(kind, v)).collect())
-            .unwrap_or_default())
+        };
+        let found = search(q).await?;
+        if !found.is_empty() || !matches!(kind, Kind::Contact | Kind::Company) {
+            return Ok(found);
+        }
+        // The identification filter is exact on the text people typed (`12.345.678-z`,
+        // `es B-1234567-4`): before anyone concludes the record is missing (and creates it
+        // twice), a text search on its digits, kept only where the identification parses to
+        // the same key.
+        let fragments = TaxId::parse(key)
+            .map(|t| t.search_fragments())
+            .unwrap_or_default();
+        for fragment in fragments {
+            let found = search(vec![("query", fragment)]).await?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+        Ok(Vec::new())
     }
 
     async fn create(
@@ -483,14 +862,16 @@ impl Connector for Clientify {
         fields: &Fields,
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let mut body = body_for(kind, fields, &[], None);
-        Self::add_marks(&mut body, None, partner_id);
+        let mut body = body_for(self.partner, kind, fields, &[], None);
+        if matches!(kind, Kind::Contact | Kind::Company) {
+            Self::add_marks(self.partner, &mut body, None, partner_id);
+        }
         let a = self
             .http
             .post(path(kind), &body)
             .await
             .map_err(Self::auth_hint)?;
-        Ok(to_record(kind, &a.body))
+        Ok(self.record(kind, &a.body))
     }
 
     async fn update(
@@ -501,8 +882,8 @@ impl Connector for Clientify {
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
         let (target, changed) = current.fields.apply(set, clear);
-        let mut body = body_for(current.kind, &target, &changed, Some(current));
-        Self::add_marks(&mut body, Some(current), partner_id);
+        let mut body = body_for(self.partner, current.kind, &target, &changed, Some(current));
+        Self::add_marks(self.partner, &mut body, Some(current), partner_id);
         if body.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(current.clone());
         }
@@ -511,11 +892,17 @@ impl Connector for Clientify {
             .put(&format!("{}{}/", path(current.kind), current.id), &body)
             .await
             .map_err(Self::auth_hint)?;
-        Ok(to_record(current.kind, &a.body))
+        Ok(self.record(current.kind, &a.body))
     }
 
     fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
-        !record.marked || record.partner_ref.as_deref() != Some(partner_id)
+        match (self.partner, record.kind) {
+            (_, Kind::Product | Kind::Order) => false,
+            (Partner::Odoo, _) => !record.marked,
+            (Partner::Alegra, _) => {
+                !record.marked || record.partner_ref.as_deref() != Some(partner_id)
+            }
+        }
     }
 
     fn calls(&self) -> CallStats {
@@ -577,8 +964,14 @@ mod tests {
         let cur = to_record(Kind::Contact, &sample());
         let mut target = cur.fields.clone();
         target.set("city", "Ourense");
-        let mut body = body_for(Kind::Contact, &target, &["city".into()], Some(&cur));
-        Clientify::add_marks(&mut body, Some(&cur), Some("774"));
+        let mut body = body_for(
+            Partner::Alegra,
+            Kind::Contact,
+            &target,
+            &["city".into()],
+            Some(&cur),
+        );
+        Clientify::add_marks(Partner::Alegra, &mut body, Some(&cur), Some("774"));
         let o = body.as_object().unwrap();
         // Only the address changed; the marks add the tag and, this lead having no contact
         // type, "Cliente potencial" (ALG-4).
@@ -631,6 +1024,9 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
     let kind = match entity {
         "contact" => Some(Kind::Contact),
         "company" => Some(Kind::Company),
+        // ODO-6 / ALG-11: `product.saved` (not in the vendor node's list, but named by both
+        // seeds). Orders flow to Clientify only, so `order.*` events are not synced.
+        "product" => Some(Kind::Product),
         _ => None,
     };
     let record = v

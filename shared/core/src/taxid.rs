@@ -132,6 +132,23 @@ impl TaxId {
         &self.0
     }
 
+    /// Text that every usual way of typing this id contains — a DNI's eight digits (also
+    /// with thousands dots, `12.345.678`), a NIE's or CIF's seven — for vendor searches that
+    /// match raw text: an exact filter on the canonical form misses a record whose
+    /// identification was typed `12.345.678-z` or `b-1234567-4`.
+    pub fn search_fragments(&self) -> Vec<String> {
+        let s = self.as_str();
+        if s.as_bytes()[0].is_ascii_digit() {
+            let d = &s[..8];
+            vec![
+                d.to_string(),
+                format!("{}.{}.{}", &d[..2], &d[2..5], &d[5..]),
+            ]
+        } else {
+            vec![s[1..8].to_string()]
+        }
+    }
+
     pub fn kind(&self) -> TaxIdKind {
         let first = self.0.as_bytes()[0];
         match first {
@@ -192,6 +209,26 @@ impl From<TaxId> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alg2_search_fragments_are_contained_in_every_usual_spelling() {
+        let dni = TaxId::parse("12345678Z").unwrap();
+        let f = dni.search_fragments();
+        for typed in ["12.345.678-z", "12345678-Z", "12345678 z", "es 12345678Z"] {
+            assert!(f.iter().any(|x| typed.contains(x.as_str())), "{typed}");
+            assert_eq!(TaxId::parse(typed).unwrap(), dni);
+        }
+        let cif = TaxId::parse("B12345674").unwrap();
+        assert_eq!(cif.search_fragments(), vec!["1234567"]);
+        for typed in ["b-1234567-4", "B 1234567 4", "B-12345674", "es b12345674"] {
+            assert!(typed.contains("1234567"), "{typed}");
+            assert_eq!(TaxId::parse(typed).unwrap(), cif);
+        }
+        assert_eq!(
+            TaxId::parse("X1234567L").unwrap().search_fragments(),
+            vec!["1234567"]
+        );
+    }
 
     #[test]
     fn alg2_dni_normalises_case_dots_dashes_spaces_and_es_prefix() {

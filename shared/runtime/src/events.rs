@@ -131,6 +131,7 @@ pub async fn work_once(app: &App, store: &dyn Store, max: usize, visibility: Dur
                         .to_std()
                         .unwrap_or_default(),
                 );
+                crash_point!(AfterLinkSave);
                 if let Err(e) = store.ack(&m.receipt).await {
                     tracing::warn!(error = %e, "ack failed; the event will be processed again (idempotent)");
                 }
