@@ -22,18 +22,24 @@ LOG_FILE="$STATE/moto.log"
 # Lean install: the `server` extra pulls every service's deps (317 MB); Flask and
 # flask-cors are all moto_server needs on top of the services' own extras.
 # cfn-lint checks template.yaml (infra/test.sh runs `.venv-aws/bin/cfn-lint template.yaml`).
-PACKAGES=('moto[dynamodb,sqs,events,scheduler,logs]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5' 'cfn-lint==1.58.0')
+# aws-sam-cli (`sam validate --lint`, `sam build`) and cargo-lambda (with zig from PyPI, which
+# cargo-lambda finds through `python3 -m ziglang`: this venv's bin must be first on PATH).
+PACKAGES=('moto[dynamodb,sqs,events,scheduler,logs,secretsmanager]==5.2.5' 'flask==3.1.3' 'flask-cors==6.0.5'
+          'cfn-lint==1.58.0' 'aws-sam-cli==1.170.0' 'cargo-lambda==1.9.2')
 
 log() { echo "moto.sh: $*" >&2; }
 
 installed() {
-    [[ -x "$PY" ]] && "$PY" -c 'import moto, flask, flask_cors; assert moto.__version__ == "5.2.5"' 2>/dev/null \
-        && [[ "$("$VENV/bin/cfn-lint" --version 2>/dev/null)" == *" 1.58.0"* ]]
+    [[ -x "$PY" ]] && "$PY" -c 'import moto, flask, flask_cors, ziglang; assert moto.__version__ == "5.2.5"' 2>/dev/null \
+        && "$PY" -c 'import moto.secretsmanager' 2>/dev/null \
+        && [[ "$("$VENV/bin/cfn-lint" --version 2>/dev/null)" == *" 1.58.0"* ]] \
+        && [[ "$("$VENV/bin/sam" --version 2>/dev/null)" == *" 1.170.0"* ]] \
+        && [[ "$("$VENV/bin/cargo-lambda" lambda --version 2>/dev/null)" == *"1.9.2"* ]]
 }
 
 cmd_install() {
     if installed; then
-        log "moto 5.2.5 and cfn-lint 1.58.0 already installed in $VENV"
+        log "moto 5.2.5, cfn-lint 1.58.0, aws-sam-cli 1.170.0 and cargo-lambda 1.9.2 already installed in $VENV"
         return 0
     fi
     if [[ ! -x "$PY" ]]; then
@@ -42,7 +48,7 @@ cmd_install() {
     fi
     log "installing ${PACKAGES[*]}"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PACKAGES[@]}"
-    installed || { log "install finished but moto does not import or cfn-lint is not 1.58.0"; exit 1; }
+    installed || { log "install finished but a pinned tool does not import or run at its version"; exit 1; }
     log "installed"
 }
 

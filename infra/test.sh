@@ -28,8 +28,28 @@ fi
 step "cargo test --workspace"
 cargo test --workspace
 
-# The SAM template (RUN-4): cfn-lint from the same venv (infra/moto.sh install pins it).
+# The SAM template (RUN-4), with the tools of the same venv (infra/moto.sh install pins them).
 if [ -f template.yaml ]; then
   step "cfn-lint template.yaml"
   .venv-aws/bin/cfn-lint template.yaml
+
+  # cargo-lambda finds zig through `python3 -m ziglang`: the venv's python3 must come first.
+  export PATH="$PWD/.venv-aws/bin:$PATH" SAM_CLI_TELEMETRY=0
+  step "sam validate --lint"
+  sam validate --lint
+
+  # A deploy that does not build never lands. arm64 (the template's default) where that Rust
+  # target is installed; CI must not depend on downloading it, so elsewhere x86_64. The
+  # build is cargo-lambda's debug profile (SAM_BUILD_MODE=debug): the same code, features
+  # and cross-linking as `sam build`'s release build, in a fraction of the time.
+  arch=x86_64
+  if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$'; then
+    arch=arm64
+  fi
+  step "sam build ($arch, debug profile)"
+  SAM_BUILD_MODE=debug sam build --parameter-overrides "Architecture=$arch" \
+    --build-dir target/sam-build
+  for f in WebhookFunction WorkerFunction SchedulerFunction; do
+    test -x "target/sam-build/$f/bootstrap" || { echo "sam build left no bootstrap for $f" >&2; exit 1; }
+  done
 fi

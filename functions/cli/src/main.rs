@@ -86,6 +86,22 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Tenants of an AWS deployment (RUN-4): configuration in the DynamoDB table, secrets
+    /// in AWS Secrets Manager. Reads TABLE_NAME (and SECRETS_PREFIX) like the functions.
+    Tenant {
+        #[command(subcommand)]
+        cmd: TenantCmd,
+    },
+    /// Events that failed too often (the dead-letter queue): list them, or move them back
+    /// to the queue once the cause is fixed. Local store by default; `--aws` for a
+    /// deployment (TABLE_NAME, QUEUE_URL, DLQ_URL as the functions read them).
+    Dlq {
+        #[command(subcommand)]
+        cmd: DlqCmd,
+        /// The AWS deployment instead of the local store.
+        #[arg(long, global = true)]
+        aws: bool,
+    },
     /// The links of a record, as SYSTEM:ID.
     Links {
         record: String,
@@ -94,6 +110,39 @@ enum Cmd {
         kind: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Store a tenant from a config file (the same TOML as `puente serve`); its secrets
+    /// (literal or `*_env`) go to Secrets Manager, the rest to the table. Prints the
+    /// webhook URL to register in Clientify.
+    Put {
+        #[arg(long)]
+        file: PathBuf,
+        /// The stack's `WebhookBaseUrl` output, to print the whole webhook URL.
+        #[arg(long, env = "PUENTE_WEBHOOK_BASE_URL")]
+        webhook_base_url: Option<String>,
+    },
+    /// The stored tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DlqCmd {
+    /// The dead letters, oldest first.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move dead letters back to the queue: the ids given, or every one with `--all`.
+    Replay {
+        ids: Vec<String>,
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
     },
 }
 
@@ -296,6 +345,17 @@ async fn real_main(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Cmd::Tenant { cmd } => tenant_cmd(cmd).await?,
+        Cmd::Dlq { cmd, aws } => {
+            let store: Arc<dyn Store> = if aws {
+                let sdk = puente_lambda::aws_sdk_config().await;
+                puente_lambda::Ctx::from_env(&sdk)?.store
+            } else {
+                let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
+                open_store(&cfg)?
+            };
+            dlq_cmd(store.as_ref(), cmd).await?;
+        }
         Cmd::Links { record, kind, json } => {
             let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
             let kind: puente_core::Kind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
@@ -321,6 +381,120 @@ async fn real_main(cli: Cli) -> Result<()> {
                     }
                     println!("  last synced {}", l.updated_at.format("%Y-%m-%d %H:%M:%S"));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn tenant_cmd(cmd: TenantCmd) -> Result<()> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let table = env("TABLE_NAME")
+        .context("set TABLE_NAME to the stack's TableName output (and AWS credentials/region)")?;
+    let prefix = env("SECRETS_PREFIX")
+        .unwrap_or_else(|| puente_lambda::tenants::DEFAULT_SECRETS_PREFIX.to_string());
+    let sdk = puente_lambda::aws_sdk_config().await;
+    let tenants = puente_lambda::Tenants::new(&sdk, &table, &prefix);
+    match cmd {
+        TenantCmd::Put {
+            file,
+            webhook_base_url,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let split = puente_lambda::tenants::split_secrets(&text, |k| env(k))
+                .with_context(|| format!("{}", file.display()))?;
+            tenants.put(&split).await?;
+            println!(
+                "tenant '{}' stored: configuration in table {table}, {} secret(s) in Secrets Manager as {}",
+                split.tenant,
+                split.secrets.len(),
+                tenants.secret_name(&split.tenant)
+            );
+            let joined = puente_lambda::tenants::join_secrets(&split.config_toml, &split.secrets)?;
+            let config = Config::parse(&joined).map_err(|e| anyhow::anyhow!("{e}"))?;
+            match puente_lambda::tenants::webhook_path(&config)? {
+                None => println!("no server.webhook_secret: webhooks are off for this tenant"),
+                Some(path) => match webhook_base_url {
+                    Some(base) => println!(
+                        "webhook URL for Clientify: {}/{}",
+                        base.trim_end_matches('/').trim_end_matches("/webhooks"),
+                        path
+                    ),
+                    None => println!(
+                        "webhook URL for Clientify: <the stack's WebhookBaseUrl>/{}",
+                        path.trim_start_matches("webhooks/")
+                    ),
+                },
+            }
+        }
+        TenantCmd::List => {
+            let names = tenants.list().await?;
+            if names.is_empty() {
+                println!("no tenants in table {table}");
+            }
+            for n in names {
+                println!("{n}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn dlq_cmd(store: &dyn Store, cmd: DlqCmd) -> Result<()> {
+    let err = |e: puente_store::StoreError| anyhow::anyhow!("{e}");
+    match cmd {
+        DlqCmd::List { limit, json } => {
+            let dead = store.dead_letters(limit).await.map_err(err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&dead)?);
+            } else if dead.is_empty() {
+                println!("the dead-letter queue is empty");
+            } else {
+                for d in dead {
+                    println!(
+                        "{}  {}  group {}  received {}x{}",
+                        d.id,
+                        d.failed_at.format("%Y-%m-%d %H:%M:%S"),
+                        d.group,
+                        d.receive_count,
+                        d.last_error
+                            .as_deref()
+                            .map(|e| format!("  last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        DlqCmd::Replay { ids, all } => {
+            let ids: Vec<String> = if all {
+                store
+                    .dead_letters(usize::MAX)
+                    .await
+                    .map_err(err)?
+                    .into_iter()
+                    .map(|d| d.id)
+                    .collect()
+            } else if ids.is_empty() {
+                bail!(
+                    "name the dead letters to replay (ids from `puente dlq list`), or pass --all"
+                );
+            } else {
+                ids
+            };
+            let mut failed = 0;
+            for id in &ids {
+                match store.replay_dead_letter(id).await {
+                    Ok(()) => println!("replayed {id}"),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("could not replay {id}: {e}");
+                    }
+                }
+            }
+            println!("{} of {} replayed", ids.len() - failed, ids.len());
+            if failed > 0 {
+                std::process::exit(2);
             }
         }
     }

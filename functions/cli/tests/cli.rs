@@ -179,3 +179,67 @@ async fn alg9_run5_sync_json_then_log_and_links() {
         e[0]["target_id"]
     );
 }
+
+/// `puente dlq list|replay` on the local store: a message that failed every receive is
+/// listed with its last error, replaying it puts it back on the queue, and a replay without
+/// ids (or of an unknown id) says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run3_dlq_list_and_replay_on_the_local_store() {
+    use puente_store::sqlite::SqliteStore;
+    use puente_store::Queue;
+    let db = temp_path("dlq").with_extension("sqlite");
+    let cfg = temp_path("dlq-config").with_extension("toml");
+    std::fs::write(
+        &cfg,
+        format!("tenant = \"test\"\n[store]\npath = \"{}\"\n", db.display()),
+    )
+    .unwrap();
+    {
+        let store = SqliteStore::open(&db).unwrap().with_max_receives(1);
+        assert!(store.send("g1", "d1", "{\"poison\":true}").await.unwrap());
+        let m = store
+            .receive(1, std::time::Duration::from_secs(30))
+            .await
+            .unwrap();
+        store
+            .retry_later(&m[0].receipt, std::time::Duration::ZERO, "vendor said no")
+            .await
+            .unwrap();
+        // The next receive finds it over its limit and moves it to the dead letters.
+        assert!(store
+            .receive(1, std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    let c = cfg.to_str().unwrap();
+    let out = puente(&["--config", c, "dlq", "list", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let dead: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dead.as_array().map(Vec::len), Some(1), "{dead}");
+    assert_eq!(dead[0]["body"], "{\"poison\":true}");
+    assert_eq!(dead[0]["last_error"], "vendor said no");
+    let id = dead[0]["id"].as_str().unwrap().to_string();
+
+    let out = puente(&["--config", c, "dlq", "replay"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--all"),
+        "{out:?}"
+    );
+    let out = puente(&["--config", c, "dlq", "replay", "no-such-id"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    let out = puente(&["--config", c, "dlq", "replay", &id]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 of 1 replayed"));
+    let out = puente(&["--config", c, "dlq", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the dead-letter queue is empty"));
+    let store = SqliteStore::open(&db).unwrap();
+    let back = store
+        .receive(1, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 1, "replayed onto the queue");
+    assert_eq!(back[0].body, "{\"poison\":true}");
+}

@@ -7,9 +7,12 @@ use puente_lambda::sqs::SqsEvent;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let started = std::time::Instant::now();
     lambda_runtime::tracing::init_default_subscriber();
     // Once per container: configuration, AWS clients, connectors.
-    let ctx = &*Box::leak(Box::new(puente_lambda::Ctx::from_env().await?));
+    let sdk = puente_lambda::aws_sdk_config().await;
+    let ctx = &*Box::leak(Box::new(puente_lambda::Ctx::from_env(&sdk)?));
+    puente_lambda::log_init(started);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(puente_lambda::worker(ctx, ev.payload).await)
     }))

@@ -11,7 +11,7 @@ use puente_core::Kind;
 use puente_e2e::{config_toml, test_retry, writes, FLOW};
 use puente_lambda::apigw::ApiGatewayV2httpRequest;
 use puente_lambda::sqs::SqsEvent;
-use puente_lambda::{Ctx, Env};
+use puente_lambda::{Ctx, Env, FollowUp, ScheduleDetail};
 use puente_runtime::events::ChangeEvent;
 use puente_sandbox::{SandboxConfig, Sandboxes};
 use puente_store::{Action, LogQuery, Store};
@@ -27,6 +27,16 @@ fn unique(tag: &str) -> String {
 }
 
 const SECRET: &str = "s3cret-hook";
+
+/// A follow-up sink for runs that are never cut (no deadline).
+struct NoFollowUp;
+
+#[async_trait::async_trait]
+impl FollowUp for NoFollowUp {
+    async fn send(&self, d: &ScheduleDetail) -> anyhow::Result<()> {
+        panic!("no follow-up expected: {d:?}")
+    }
+}
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -87,7 +97,12 @@ impl Harness {
         let env = Env::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .expect("env");
         let ctx = Ctx::build(&sdk, &env, test_retry()).expect("context builds");
-        puente_runtime::activate(ctx.app.flow(FLOW).unwrap())
+        let app = ctx
+            .tenant("test")
+            .await
+            .unwrap()
+            .expect("the inline tenant");
+        puente_runtime::activate(app.app.flow(FLOW).unwrap())
             .await
             .expect("flow activates");
         Harness {
@@ -102,7 +117,7 @@ impl Harness {
     }
 
     fn store(&self) -> &dyn Store {
-        self.ctx.app.store.as_ref()
+        self.ctx.store.as_ref()
     }
 
     /// The id and record of the i-th seeded Clientify contact.
@@ -356,11 +371,13 @@ async fn worker_reports_a_poison_body_and_syncs_its_neighbour() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduler_runs_a_full_sync_and_returns_its_summary() {
     let h = Harness::start("sched").await;
-    let s = puente_lambda::scheduler(&h.ctx, fixture("scheduled-full.json"))
+    let runs = puente_lambda::scheduler(&h.ctx, fixture("scheduled-full.json"), None, &NoFollowUp)
         .await
         .expect("scheduled run");
+    assert_eq!(runs.len(), 1, "one tenant, one flow");
+    let s = &runs[0];
     assert!(s.errors.is_empty(), "{:?}", s.errors);
-    let v = serde_json::to_value(&s).unwrap();
+    let v = serde_json::to_value(s).unwrap();
     assert_eq!(v["mode"], "full", "{v}");
     let created: u64 = s.entities["contact"].created.values().sum();
     assert!(created > 0, "{v}");
@@ -372,14 +389,33 @@ async fn scheduler_runs_a_full_sync_and_returns_its_summary() {
         links.len()
     );
     // The same detail bare (EventBridge Scheduler's constant input) and a bad mode.
-    let s = puente_lambda::scheduler(&h.ctx, json!({"flow": FLOW, "mode": "modified"}))
-        .await
-        .expect("modified run");
-    assert!(s.errors.is_empty(), "{:?}", s.errors);
-    let err = puente_lambda::scheduler(&h.ctx, json!({"detail": {"flow": "nope", "mode": "full"}}))
-        .await
-        .unwrap_err();
+    let runs = puente_lambda::scheduler(
+        &h.ctx,
+        json!({"flow": FLOW, "mode": "modified"}),
+        None,
+        &NoFollowUp,
+    )
+    .await
+    .expect("modified run");
+    assert!(runs[0].errors.is_empty(), "{:?}", runs[0].errors);
+    let err = puente_lambda::scheduler(
+        &h.ctx,
+        json!({"detail": {"flow": "nope", "mode": "full"}}),
+        None,
+        &NoFollowUp,
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("no flow named 'nope'"), "{err}");
+    let err = puente_lambda::scheduler(
+        &h.ctx,
+        json!({"tenant": "nobody", "mode": "full"}),
+        None,
+        &NoFollowUp,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("no tenant named 'nobody'"), "{err}");
     h.teardown().await;
 }
 
@@ -458,4 +494,336 @@ async fn worker_keeps_a_failed_groups_later_records_for_the_retry() {
         .is_none());
     assert_synced(&h, &other).await;
     h.teardown().await;
+}
+
+/// `config_toml` for another tenant of the same sandboxes, with its own webhook secret, and
+/// its Alegra token given by name (`token_env`), as an operator's `tenant.toml` would.
+fn tenant_toml(h: &Harness, tenant: &str, hook: &str, token_var: &str) -> String {
+    config_toml(
+        &h.sb.clientify.base_url,
+        &h.sb.alegra.base_url,
+        &h.cfg,
+        std::path::Path::new("unused-on-aws.sqlite"),
+    )
+    .replace("tenant = \"test\"", &format!("tenant = \"{tenant}\""))
+    .replace(SECRET, hook)
+    .replace(
+        &format!("token = \"{}\"", h.cfg.alegra_token),
+        &format!("token_env = \"{token_var}\""),
+    )
+}
+
+/// A context with no inline tenant: every tenant comes from the table and Secrets Manager.
+async fn table_only_ctx(h: &Harness, prefix: &str) -> Ctx {
+    let vars = [
+        ("TABLE_NAME", h.table.clone()),
+        ("QUEUE_URL", h.queue.url().to_string()),
+        ("DLQ_URL", h.queue.dlq_url().to_string()),
+        ("MAX_RECEIVE_COUNT", "3".to_string()),
+        ("SECRETS_PREFIX", prefix.to_string()),
+    ];
+    let env = Env::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+        .expect("env");
+    Ctx::build(&sdk_config().await, &env, test_retry()).expect("context builds")
+}
+
+/// RUN-4: `tenant put` stores the configuration in the table and the secrets in Secrets
+/// Manager (none of them in the table); the functions then serve that tenant by the
+/// `{tenant}` of the webhook path and the tenant of a queued event, and one tenant's secret
+/// never enqueues for another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run4_stored_tenant_receives_webhooks_and_its_events_sync() {
+    let h = Harness::start("tenant").await;
+    let prefix = format!("{}/", unique("sec"));
+    let ctx = table_only_ctx(&h, &prefix).await;
+    let toml = tenant_toml(&h, "acme", "acme-hook", "ACME_TOKEN_FOR_TEST");
+    let token = h.cfg.alegra_token.clone();
+    let split = puente_lambda::tenants::split_secrets(&toml, |k| {
+        (k == "ACME_TOKEN_FOR_TEST").then(|| token.clone())
+    })
+    .expect("valid tenant file");
+    ctx.tenants().put(&split).await.expect("tenant put");
+    assert_eq!(ctx.tenants().list().await.unwrap(), ["acme"]);
+
+    // The table's item holds no secret.
+    let item = h
+        .ddb
+        .get_item()
+        .table_name(&h.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("TENANT".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("acme".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("tenant item");
+    let stored = format!("{item:?}");
+    for secret in ["acme-hook", &h.cfg.alegra_token, &h.cfg.clientify_token] {
+        assert!(!stored.contains(secret), "a secret in the table: {stored}");
+    }
+
+    // Unknown tenant and another tenant's secret: 401, nothing enqueued.
+    let (cid, contact) = h.contact(1);
+    let body = json!({"event": "contact.saved", "contact": contact}).to_string();
+    for (tenant, secret) in [
+        ("nobody", "acme-hook"),
+        ("acme", SECRET),
+        ("test", "acme-hook"),
+    ] {
+        let r = puente_lambda::webhook(&ctx, h.webhook_event(secret, tenant, &body)).await;
+        assert_eq!(r.status_code, 401, "{tenant}/{secret}: {:?}", r.body);
+    }
+    assert!(h.drain().await.is_empty(), "a rejected webhook enqueued");
+
+    // The stored tenant's own secret: accepted, and its event syncs under its tenant.
+    let r = puente_lambda::webhook(&ctx, h.webhook_event("acme-hook", "acme", &body)).await;
+    assert_eq!(r.status_code, 202, "{:?}", r.body);
+    let msgs = h.drain().await;
+    assert_eq!(msgs.len(), 1);
+    let app = ctx.tenant("acme").await.unwrap().unwrap();
+    puente_runtime::activate(app.app.flow(FLOW).unwrap())
+        .await
+        .expect("acme's flow activates with the secrets from Secrets Manager");
+    let r = puente_lambda::worker(&ctx, sqs_event(&msgs, h.queue.url())).await;
+    assert!(
+        r.batch_item_failures.is_empty(),
+        "{:?}",
+        r.batch_item_failures
+    );
+    let link = h
+        .store()
+        .link_by_external("acme", "contact", "clientify", &cid)
+        .await
+        .unwrap();
+    assert!(link.is_some(), "acme's link for clientify:{cid}");
+    h.teardown().await;
+}
+
+/// RUN-3 + `puente dlq replay`: an event the worker cannot process (its tenant is not
+/// stored yet) is reported on every receive and reaches the dead-letter queue after
+/// MAX_RECEIVE_COUNT (3) receives; once the cause is fixed (`tenant put`), replaying it
+/// brings it back to the queue and it syncs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run3_poison_event_reaches_the_dlq_and_replay_brings_it_back() {
+    let h = Harness::start("dlq").await;
+    let prefix = format!("{}/", unique("sec"));
+    let ctx = table_only_ctx(&h, &prefix).await;
+    let (cid, _) = h.contact(5);
+    let ev = ChangeEvent {
+        tenant: "late".into(),
+        system: "clientify".into(),
+        kind: Kind::Contact,
+        id: cid.clone(),
+        event_id: format!("ev-late-{cid}"),
+        observed_at: chrono::Utc::now(),
+    };
+    let body = serde_json::to_string(&ev).unwrap();
+    assert!(h
+        .store()
+        .send(&format!("late/contact/{cid}"), &ev.event_id, &body)
+        .await
+        .unwrap());
+
+    // Lambda's event source: receive (1 s visibility), invoke, delete what succeeded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut receives = 0;
+    loop {
+        let (_, dead) = h.store().queue_depth().await.unwrap();
+        if dead >= 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not in the DLQ after {receives} receives"
+        );
+        let r = h
+            .sqs
+            .receive_message()
+            .queue_url(h.queue.url())
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let msgs = r.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            continue;
+        }
+        receives += 1;
+        let out = puente_lambda::worker(&ctx, sqs_event(&msgs, h.queue.url())).await;
+        assert_eq!(
+            out.batch_item_failures.len(),
+            1,
+            "the unknown tenant's event fails"
+        );
+    }
+    assert!(receives >= 3, "moved after {receives} receives (max 3)");
+    let dead = h.store().dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].body, body);
+
+    // Fix the cause, replay, and the worker syncs it.
+    let token = h.cfg.alegra_token.clone();
+    let split = puente_lambda::tenants::split_secrets(
+        &tenant_toml(&h, "late", "late-hook", "LATE_TOKEN_FOR_TEST"),
+        |k| (k == "LATE_TOKEN_FOR_TEST").then(|| token.clone()),
+    )
+    .unwrap();
+    ctx.tenants().put(&split).await.unwrap();
+    h.store()
+        .replay_dead_letter(&dead[0].id)
+        .await
+        .expect("replay");
+    assert_eq!(h.store().queue_depth().await.unwrap().1, 0, "DLQ emptied");
+    let msgs = h.drain().await;
+    assert_eq!(msgs.len(), 1, "replayed onto the queue");
+    assert_eq!(msgs[0].body(), Some(body.as_str()));
+    let app = ctx.tenant("late").await.unwrap().unwrap();
+    puente_runtime::activate(app.app.flow(FLOW).unwrap())
+        .await
+        .unwrap();
+    let out = puente_lambda::worker(&ctx, sqs_event(&msgs, h.queue.url())).await;
+    assert!(
+        out.batch_item_failures.is_empty(),
+        "{:?}",
+        out.batch_item_failures
+    );
+    assert!(h
+        .store()
+        .link_by_external("late", "contact", "clientify", &cid)
+        .await
+        .unwrap()
+        .is_some());
+    h.teardown().await;
+}
+
+/// RUN-2: a Full run cut at its deadline sends its continuation through EventBridge (here a
+/// rule on moto delivers it to an SQS queue, where the test picks it up as Lambda would get
+/// it), and the chain of slices ends with everything synced exactly as one uncut run: every
+/// record linked, no duplicate, and a further Full writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run2_full_run_cut_at_its_deadline_continues_in_follow_up_events() {
+    let h = Harness::start("slices").await;
+    let sdk = sdk_config().await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let name = unique("follow");
+    let q = h.sqs.create_queue().queue_name(&name).send().await.unwrap();
+    let q_url = q.queue_url.unwrap();
+    let q_arn = format!("arn:aws:sqs:eu-west-1:123456789012:{name}");
+    events
+        .put_rule()
+        .name(&name)
+        .event_pattern(
+            json!({"source": [puente_lambda::FOLLOW_UP_SOURCE],
+                   "detail-type": [puente_lambda::FOLLOW_UP_DETAIL_TYPE]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(&name)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("scheduler")
+                .arn(&q_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let follow = puente_lambda::EventBridgeFollowUp::new(&sdk);
+
+    // Every slice's deadline has passed already: each takes one pair and hands over.
+    let mut event = fixture("scheduled-full.json");
+    let mut slices = 0;
+    let mut written = 0;
+    loop {
+        slices += 1;
+        assert!(slices < 200, "the chain of slices does not end");
+        let runs =
+            puente_lambda::scheduler(&h.ctx, event, Some(std::time::Instant::now()), &follow)
+                .await
+                .expect("slice");
+        let s = &runs[0];
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        written += s
+            .entities
+            .values()
+            .map(|c| c.created_total() + c.updated_total())
+            .sum::<u64>();
+        if s.resume.is_none() {
+            break;
+        }
+        let r = h
+            .sqs
+            .receive_message()
+            .queue_url(&q_url)
+            .wait_time_seconds(5)
+            .send()
+            .await
+            .unwrap();
+        let msgs = r.messages.unwrap_or_default();
+        assert_eq!(msgs.len(), 1, "one follow-up per cut slice");
+        event = serde_json::from_str(msgs[0].body().unwrap()).expect("an EventBridge event");
+        assert_eq!(
+            event["detail"]["resume"],
+            serde_json::to_value(&s.resume).unwrap()
+        );
+        h.sqs
+            .delete_message()
+            .queue_url(&q_url)
+            .receipt_handle(msgs[0].receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    // Every pair was created once on the other side and linked: as many writes as links.
+    let links = h.store().links("test", "contact").await.unwrap().len()
+        + h.store().links("test", "company").await.unwrap().len();
+    let seeded = h.sb.world.clientify_contacts.len() + h.sb.world.clientify_companies.len();
+    assert!(
+        links >= seeded,
+        "{links} links for {seeded} Clientify records"
+    );
+    assert_eq!(written as usize, links, "writes over all slices");
+    // One pair per slice (each deadline had passed): the work really was cut.
+    assert!(slices + 1 >= links, "{slices} slices for {links} pairs");
+    let again = puente_lambda::scheduler(&h.ctx, fixture("scheduled-full.json"), None, &NoFollowUp)
+        .await
+        .unwrap();
+    let c = &again[0].entities;
+    assert_eq!(
+        c.values()
+            .map(|c| c.created_total() + c.updated_total())
+            .sum::<u64>(),
+        0,
+        "{c:?}"
+    );
+    h.h_cleanup_rule(&events, &name, &q_url).await;
+    h.teardown().await;
+}
+
+impl Harness {
+    async fn h_cleanup_rule(&self, events: &aws_sdk_eventbridge::Client, name: &str, q: &str) {
+        events
+            .remove_targets()
+            .rule(name)
+            .ids("scheduler")
+            .send()
+            .await
+            .unwrap();
+        events.delete_rule().name(name).send().await.unwrap();
+        self.sqs.delete_queue().queue_url(q).send().await.unwrap();
+    }
 }

@@ -107,6 +107,10 @@ pub struct Run<'f> {
     pub(crate) batch_links: bool,
     pending_links: Vec<Link>,
     pending_log: Vec<ActivityEntry>,
+    /// A Full run stops taking new pairs after this instant (and says where to resume).
+    pub(crate) deadline: Option<std::time::Instant>,
+    /// Pair keys up to this one are done (a resumed Full run of one kind).
+    pub(crate) resume_after: Option<String>,
 }
 
 const BATCH: usize = 200;
@@ -143,6 +147,8 @@ impl<'f> Run<'f> {
             batch_links: false,
             pending_links: Vec::new(),
             pending_log: Vec::new(),
+            deadline: None,
+            resume_after: None,
         }
     }
 
@@ -162,11 +168,14 @@ impl<'f> Run<'f> {
             return;
         }
         let now = Utc::now();
+        // The reason can quote a value (an invalid or duplicate identification): it goes to
+        // the activity log, which the tenant reads and which expires (APC-8), never to the
+        // process logs.
         tracing::debug!(
             tenant = %self.flow.tenant, flow = %self.flow.name, kind = %kind, %action,
             system = source.0, record = source.1.unwrap_or("-"),
             target = target.map(|t| t.0).unwrap_or("-"), target_id = target.map(|t| t.1).unwrap_or("-"),
-            fields = %fields.join(","), reason = reason.as_deref().unwrap_or(""),
+            fields = %fields.join(","), has_reason = reason.is_some(),
             "record synced"
         );
         self.pending_log.push(ActivityEntry {
@@ -271,7 +280,7 @@ impl<'f> Run<'f> {
         let mut ids = BTreeMap::new();
         ids.insert(a.system.clone(), a.id.clone());
         ids.insert(b.system.clone(), b.id.clone());
-        let key = merged.get("tax_id");
+        let key = puente_core::natural_key(kind, merged).unwrap_or_default();
         Link {
             tenant: self.flow.tenant.clone(),
             kind: kind.as_str().to_string(),
@@ -390,6 +399,7 @@ impl<'f> Run<'f> {
                     return Ok(None);
                 }
                 let created = self.create_on(&dst_conn, kind, &fields, &src.id).await?;
+                crash_point!(AfterVendorWrite);
                 // The source may keep the counterpart's id and marks (Clientify in_alegra, tag).
                 let src_conn = self
                     .flow
@@ -402,7 +412,10 @@ impl<'f> Run<'f> {
                         .update(src, &Fields::new(), &[], Some(&created.id))
                         .await
                     {
-                        Ok(r) => src_after = r,
+                        Ok(r) => {
+                            src_after = r;
+                            crash_point!(AfterVendorWrite);
+                        }
                         // The record exists now: link it anyway; the marks follow next run.
                         Err(e) => marks_err = Some(e),
                     }
@@ -448,13 +461,15 @@ impl<'f> Run<'f> {
         match conn.create(kind, fields, Some(partner)).await {
             Err(ConnectorError::Ambiguous { detail, .. }) => {
                 tracing::warn!(system = conn.system(), %detail, "create outcome unknown; looking it up");
-                let tax = puente_core::TaxId::parse(fields.get("tax_id")).map_err(|e| {
-                    ConnectorError::Decode {
+                let key =
+                    puente_core::natural_key(kind, fields).map_err(|e| ConnectorError::Decode {
                         system: conn.system().into(),
-                        detail: e.to_string(),
-                    }
-                })?;
-                let found = conn.find_by_tax_id(kind, &tax).await?;
+                        detail: format!(
+                            "no usable {} to look the record up: {e:?}",
+                            kind.key_label()
+                        ),
+                    })?;
+                let found = conn.find_by_key(kind, &key).await?;
                 match found.into_iter().next() {
                     Some(r) => Ok(r),
                     None => conn.create(kind, fields, Some(partner)).await,
@@ -499,18 +514,24 @@ impl<'f> Run<'f> {
             return Ok(link.cloned());
         }
         let a_after = if write_a {
-            self.flow
+            let r = self
+                .flow
                 .a
                 .update(a, &m.to_a, &m.clear_a, Some(&b.id))
-                .await?
+                .await?;
+            crash_point!(AfterVendorWrite);
+            r
         } else {
             a.clone()
         };
         let b_after = if write_b {
-            self.flow
+            let r = self
+                .flow
                 .b
                 .update(b, &m.to_b, &m.clear_b, Some(&a.id))
-                .await?
+                .await?;
+            crash_point!(AfterVendorWrite);
+            r
         } else {
             b.clone()
         };

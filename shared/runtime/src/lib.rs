@@ -2,7 +2,18 @@
 //! local server. Everything with I/O that is not a vendor's own HTTP lives here; the decisions
 //! themselves are in `puente-core`.
 
+/// A crash point (see `crash`, test builds only): with the `crash-points` feature the worker
+/// can be made to die here; without it this expands to nothing.
+macro_rules! crash_point {
+    ($p:ident) => {
+        #[cfg(feature = "crash-points")]
+        $crate::crash::point($crate::crash::CrashPoint::$p);
+    };
+}
+
 pub mod config;
+#[cfg(feature = "crash-points")]
+pub mod crash;
 pub mod events;
 pub mod flow;
 pub mod serve;
@@ -11,10 +22,12 @@ pub mod sync;
 
 pub use config::{Config, ConfigError, Connection};
 pub use flow::{Flow, Run};
-pub use summary::{Counts, NoProgress, Progress, Summary};
+pub use summary::{Counts, NoProgress, Progress, Resume, Summary};
 
 use puente_connectors::alegra::{Alegra, AlegraConfig};
-use puente_connectors::clientify::{Clientify, ClientifyConfig};
+use puente_connectors::clientify::{Clientify, ClientifyConfig, Partner};
+use puente_connectors::odoo::OdooSettings;
+use puente_connectors::odoo_connector::{Odoo, OdooConfig};
 use puente_connectors::{Connector, ConnectorError, RetryPolicy};
 use puente_core::{Kind, Rules};
 use puente_store::Store;
@@ -49,11 +62,24 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// Builds the connector for a configured connection.
+/// Builds the connector for a configured connection (a Clientify connection set up for the
+/// Alegra flow; see [`connector_for`]).
 pub fn connector(
     name: &str,
     c: &Connection,
     retry: RetryPolicy,
+) -> Result<Arc<dyn Connector>, ConfigError> {
+    connector_for(name, c, retry, None)
+}
+
+/// Builds the connector for a configured connection used in a flow with `partner_system` (the
+/// other connection's system): a Clientify connection keeps the marks and field mapping of
+/// the system it syncs with (Alegra: `in_alegra` + tag; Odoo: ODO-1/ODO-2 fields).
+pub fn connector_for(
+    name: &str,
+    c: &Connection,
+    retry: RetryPolicy,
+    partner_system: Option<&str>,
 ) -> Result<Arc<dyn Connector>, ConfigError> {
     Ok(match c {
         Connection::Clientify {
@@ -75,6 +101,37 @@ pub fn connector(
                 page_size: *page_size,
                 budget: *call_budget,
                 retry,
+                partner: match partner_system {
+                    Some("odoo") => Partner::Odoo,
+                    _ => Partner::Alegra,
+                },
+            }))
+        }
+        Connection::Odoo {
+            url,
+            database,
+            login,
+            api_key,
+            api_key_env,
+            call_budget,
+            page_size,
+        } => {
+            let key = config::secret(
+                &format!("connections.{name}.api_key"),
+                api_key,
+                api_key_env,
+                "Odoo API key",
+            )?;
+            Arc::new(Odoo::new(OdooConfig {
+                settings: OdooSettings {
+                    url: url.clone(),
+                    database: database.clone(),
+                    login: login.clone(),
+                    api_key: key,
+                    retry,
+                },
+                budget: *call_budget,
+                page_size: *page_size,
             }))
         }
         Connection::Alegra {
@@ -125,23 +182,61 @@ impl App {
         store: Arc<dyn Store>,
         retry: RetryPolicy,
     ) -> Result<App, ConfigError> {
-        let mut conns: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
-        for (name, c) in &config.connections {
-            conns.insert(name.clone(), connector(name, c, retry.clone())?);
+        // One connector per connection and partner system (a Clientify connection used by an
+        // Alegra flow and an Odoo flow keeps different marks for each).
+        let mut conns: BTreeMap<(String, &'static str), Arc<dyn Connector>> = BTreeMap::new();
+        let mut get = |name: &str, partner: &'static str| -> Result<_, ConfigError> {
+            // Only a Clientify connection differs by partner.
+            let is_clientify = matches!(config.connections[name], Connection::Clientify { .. });
+            let key = (name.to_string(), if is_clientify { partner } else { "" });
+            if let Some(c) = conns.get(&key) {
+                return Ok(Arc::clone(c));
+            }
+            let c = connector_for(
+                name,
+                &config.connections[name],
+                retry.clone(),
+                Some(partner),
+            )?;
+            conns.insert(key, c.clone());
+            Ok(c)
+        };
+        // Every connection is built (its secrets checked) even when no flow uses it yet.
+        for name in config.connections.keys() {
+            get(name, "alegra")?;
         }
         let mut flows = Vec::new();
-        for f in &config.flows {
-            let a = conns[&f.a].clone();
-            let b = conns[&f.b].clone();
-            let sys = |conn: &str| conns[conn].system().to_string();
+        for (fi, f) in config.flows.iter().enumerate() {
+            let (ca, cb) = (&config.connections[&f.a], &config.connections[&f.b]);
+            let a = get(&f.a, cb.system())?;
+            let b = get(&f.b, ca.system())?;
+            let sys = |conn: &str| config.connections[conn].system().to_string();
+            let kinds: Vec<Kind> = f
+                .entities
+                .iter()
+                .map(|e| e.parse::<Kind>().expect("validated"))
+                .collect();
+            for k in &kinds {
+                for (side, c) in [("a", &a), ("b", &b)] {
+                    if !c.supports(*k) {
+                        return Err(ConfigError {
+                            key: format!("flows[{fi}].entities"),
+                            problem: format!("{} (flows.{side}) does not sync {k}s", c.system()),
+                            fix: format!("remove \"{k}\" from the flow's entities"),
+                        });
+                    }
+                }
+            }
+            // ODO-4: orders flow one way, from Odoo.
+            let one_way = if kinds.contains(&Kind::Order) {
+                [(Kind::Order.as_str().to_string(), "odoo".to_string())].into()
+            } else {
+                BTreeMap::new()
+            };
             flows.push(Flow {
                 tenant: config.tenant.clone(),
                 name: f.name.clone(),
-                kinds: f
-                    .entities
-                    .iter()
-                    .map(|e| e.parse::<Kind>().expect("validated"))
-                    .collect(),
+                kinds,
                 rules: Rules {
                     prefer_on_tie: f
                         .prefer_on_tie
@@ -149,6 +244,7 @@ impl App {
                         .map(sys)
                         .unwrap_or_else(|| a.system().to_string()),
                     pins: f.pins.iter().map(|(k, v)| (k.clone(), sys(v))).collect(),
+                    one_way,
                 },
                 a,
                 b,
@@ -197,11 +293,37 @@ pub async fn activate(flow: &Flow) -> Result<Vec<String>, ConnectorError> {
 
 /// Runs a flow once: every entity kind, in the given mode, under the flow's lease.
 pub async fn run(flow: &Flow, mode: Mode, dry_run: bool, progress: &dyn Progress) -> Summary {
+    run_with(flow, mode, dry_run, progress, RunOptions::default()).await
+}
+
+/// How a run is bounded (RUN-2: a Full run longer than a Lambda invocation is cut into
+/// slices).
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// A Full run takes no new pair after this instant; its summary's `resume` then says
+    /// where the next slice starts. (Modified runs are short and ignore it.)
+    pub deadline: Option<Instant>,
+    /// Continue a Full run from a previous slice's `resume`.
+    pub resume: Option<Resume>,
+}
+
+/// [`run`], bounded by [`RunOptions`].
+pub async fn run_with(
+    flow: &Flow,
+    mode: Mode,
+    dry_run: bool,
+    progress: &dyn Progress,
+    opts: RunOptions,
+) -> Summary {
     let started = Instant::now();
     let before: Vec<_> = [&flow.a, &flow.b].iter().map(|c| c.calls()).collect();
     flow.a.reset_budget();
     flow.b.reset_budget();
     let mut run = Run::new(flow, mode.as_str(), dry_run, progress);
+    if mode == Mode::Full {
+        run.deadline = opts.deadline;
+    }
+    let mut resume = opts.resume.filter(|_| mode == Mode::Full);
     let lease = format!("flow/{}", flow.name);
     let owner = run.run_id.clone();
     match flow
@@ -216,6 +338,12 @@ pub async fn run(flow: &Flow, mode: Mode, dry_run: bool, progress: &dyn Progress
     {
         Ok(true) => {
             for kind in flow.kinds.clone() {
+                if let Some(r) = &resume {
+                    if r.kind != kind.as_str() {
+                        continue; // done in an earlier slice
+                    }
+                    run.resume_after = resume.take().map(|r| r.after);
+                }
                 let res = match mode {
                     Mode::Full => run.full(kind).await,
                     Mode::Modified => run.modified(kind).await,
@@ -224,6 +352,15 @@ pub async fn run(flow: &Flow, mode: Mode, dry_run: bool, progress: &dyn Progress
                     tracing::error!(tenant = %flow.tenant, flow = %flow.name, kind = %kind, error = %e, "run stopped");
                     run.summary.errors.push(format!("{kind}: {e}"));
                 }
+                if run.summary.resume.is_some() {
+                    break;
+                }
+            }
+            if let Some(r) = resume {
+                run.summary.errors.push(format!(
+                    "cannot resume: flow '{}' does not sync kind '{}'",
+                    flow.name, r.kind
+                ));
             }
             if let Err(e) = run.flush().await {
                 run.summary.errors.push(format!("activity log: {e}"));

@@ -50,6 +50,21 @@ pub struct Summary {
     pub errors: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub plan: Vec<PlanItem>,
+    /// Set when a Full run stopped at its deadline before the end: where the next slice
+    /// continues (see [`crate::RunOptions`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub resume: Option<Resume>,
+}
+
+/// Where a Full run that stopped at its deadline continues: the kinds before `kind` are done,
+/// and so are the pairs of `kind` up to and including the pair key `after` (pairs are taken
+/// in the order of their key: the identification, which creating the counterpart does not
+/// change, else `~system:id`). A continuation lists both sides again; a pair whose key changed
+/// in between (its identification was edited) is caught by the next Modified or Full run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub kind: String,
+    pub after: String,
 }
 
 impl Summary {

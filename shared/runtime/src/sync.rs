@@ -62,7 +62,7 @@ impl Listing {
     ) -> Listing {
         let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
         for r in recs {
-            if let Ok(t) = r.tax_id() {
+            if let Ok(t) = r.key() {
                 by_key.entry(t.to_string()).or_default().push(r.id.clone());
             }
         }
@@ -151,7 +151,7 @@ impl Run<'_> {
         let (a_by_id, b_by_id) = (index(&a_recs), index(&b_recs));
         let mut b_by_key: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in b_recs.iter().enumerate() {
-            if let Ok(t) = r.tax_id() {
+            if let Ok(t) = r.key() {
                 b_by_key.entry(t.to_string()).or_default().push(i);
             }
         }
@@ -208,7 +208,7 @@ impl Run<'_> {
             if let Some(j) = r.partner_ref.as_ref().and_then(|p| b_by_id.get(p)).copied() {
                 if !b_used[j] {
                     b_used[j] = true;
-                    if let Ok(t) = r.tax_id() {
+                    if let Ok(t) = r.key() {
                         claimed.insert(t.to_string(), (sa.clone(), r.id.clone()));
                     }
                     pairs.push((Some(i), Some(j), None));
@@ -216,10 +216,10 @@ impl Run<'_> {
                 }
             }
             // ALG-2 (2): identification.
-            if let Ok(t) = r.tax_id() {
+            if let Ok(t) = r.key() {
                 let key = t.to_string();
                 if let Some((sys, id)) = claimed.get(&key) {
-                    pending_skips.push((i, true, format!("identification {key} is already synced through {sys} record {id}; duplicate not synced")));
+                    pending_skips.push((i, true, format!("{} {key} is already synced through {sys} record {id}; duplicate not synced", kind.key_label())));
                     continue;
                 }
                 claimed.insert(key.clone(), (sa.clone(), r.id.clone()));
@@ -239,10 +239,10 @@ impl Run<'_> {
             if b_used[j] {
                 continue;
             }
-            if let Ok(t) = r.tax_id() {
+            if let Ok(t) = r.key() {
                 let key = t.to_string();
                 if let Some((sys, id)) = claimed.get(&key) {
-                    pending_skips.push((j, false, format!("identification {key} is already synced through {sys} record {id}; duplicate not synced")));
+                    pending_skips.push((j, false, format!("{} {key} is already synced through {sys} record {id}; duplicate not synced", kind.key_label())));
                     continue;
                 }
                 claimed.insert(key, (sb.clone(), r.id.clone()));
@@ -254,15 +254,51 @@ impl Run<'_> {
             self.skip(kind, r, why);
         }
 
+        // A stable order (see `Resume`), so a run cut at its deadline can continue.
+        let key_of = |ai: Option<usize>, bi: Option<usize>, link: &Option<Link>| -> String {
+            let recs = [ai.map(|i| &a_recs[i]), bi.map(|j| &b_recs[j])];
+            link.as_ref()
+                .and_then(|l| l.key.clone())
+                .or_else(|| recs.iter().flatten().find_map(|r| r.key().ok()))
+                .unwrap_or_else(|| {
+                    let r = recs.iter().flatten().next().expect("a pair has a record");
+                    format!("~{}:{}", r.system, r.id)
+                })
+        };
+        let mut keyed: Vec<(String, _)> = pairs
+            .into_iter()
+            .map(|(ai, bi, link)| (key_of(ai, bi, &link), (ai, bi, link)))
+            .collect();
+        keyed.sort_by(|x, y| x.0.cmp(&y.0));
+        if let Some(after) = self.resume_after.take() {
+            keyed.retain(|(k, _)| *k > after);
+        }
+
         self.progress
-            .stage(&format!("syncing {kind}s"), Some(pairs.len() as u64));
+            .stage(&format!("syncing {kind}s"), Some(keyed.len() as u64));
         self.batch_links = true;
-        for (ai, bi, link) in pairs {
+        let mut first = true;
+        let mut last_key = None;
+        for (key, (ai, bi, link)) in keyed {
+            // At least one pair per slice, so a run resumed past its deadline still advances.
+            if !first
+                && self
+                    .deadline
+                    .is_some_and(|d| std::time::Instant::now() >= d)
+            {
+                self.summary.resume = Some(crate::Resume {
+                    kind: kind.as_str().to_string(),
+                    after: last_key.expect("a pair was synced before"),
+                });
+                break;
+            }
+            first = false;
             let a = ai.map(|i| a_recs[i].clone());
             let b = bi.map(|j| b_recs[j].clone());
             // A failed pair is logged and counted; the run goes on with the next.
             let _ = self.sync_pair(kind, a, b, link).await;
             self.progress.inc(1);
+            last_key = Some(key);
         }
         self.flush().await?;
         self.batch_links = false;
@@ -456,14 +492,14 @@ impl Run<'_> {
                     .await?
                 {
                     let holder = l2.ids.get(&r.system).cloned().unwrap_or_default();
-                    let why = format!("identification {key} is already synced through {} record {holder}; duplicate not synced", r.system);
+                    let why = format!("{} {key} is already synced through {} record {holder}; duplicate not synced", kind.key_label(), r.system);
                     self.skip(kind, &r, why);
                     return Ok(None);
                 }
                 // ALG-2 (2): the other side by identification: from a complete listing, or one search.
                 let candidates = match other_listing.filter(|l| l.complete) {
                     Some(l) => l.unlinked_with_key(key.as_str()),
-                    None => other.find_by_tax_id(kind, &key).await?,
+                    None => other.find_by_key(kind, &key).await?,
                 };
                 for o in candidates {
                     let taken = flow
