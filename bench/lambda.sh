@@ -69,7 +69,7 @@ for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS
 print(f"TABLE_NAME={name}\nQUEUE_URL={q}\nDLQ_URL={dlq}\nRUST_LOG=info")
 EOF
 port="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-setsid cargo lambda watch -A 127.0.0.1 -P "$port" --env-file "$work/env" >"$work/watch.log" 2>&1 &
+setsid cargo lambda watch -A 127.0.0.1 -P "$port" --env-file "$work/env" >"$out/watch.log" 2>&1 &
 watch_pid=$!
 for _ in $(seq 600); do
   (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -94,7 +94,7 @@ for f in webhook worker scheduler; do
   }
   first=$(t)    # includes watch's debug build of the function on first use
   second=$(t)
-  init=$(grep -a "function initialised" "$work/watch.log" | grep -a "$f" | grep -ao '"\?init_ms"\?[=:] *[0-9.]*' | tail -1 | grep -o '[0-9.]*$' || true)
-  [[ -n "$init" ]] || init=$(grep -a "function initialised" "$work/watch.log" | tail -1 | grep -ao 'init_ms[=:] *[0-9.]*' | grep -o '[0-9.]*$' || echo "?")
+  # The function's own log line (text or JSON): the last `init_ms` watch printed.
+  init=$(sed 's/\x1b\[[0-9;]*m//g' "$out/watch.log" | grep -a "init_ms" | tail -1 | grep -o 'init_ms[=": ]*[0-9.]*' | grep -o '[0-9.]*$' || true)
   printf '%-10s %10s %14s %14s\n' "$f" "$init" "$first" "$second"
 done
