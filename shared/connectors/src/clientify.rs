@@ -444,7 +444,7 @@ fn odoo_party_body(
         &ADDRESS_FIELDS
     };
     if addr_fields.iter().any(|f| touched(f)) {
-        let mut addresses = list("addresses");
+        let addresses = list("addresses");
         let all_empty = addr_fields.iter().all(|f| fields.get(f).is_empty());
         let country = fields.get("country");
         let mut new = json!({
@@ -456,24 +456,37 @@ fn odoo_party_body(
         if kind == Kind::Company {
             new["state"] = json!(fields.get("region"));
         }
-        if addresses.is_empty() {
-            if !all_empty {
-                let mut a = new;
-                a["type"] = json!(1);
-                addresses.push(a);
-            }
-        } else if all_empty {
-            addresses.remove(0);
-        } else {
-            for (k, v) in new.as_object().expect("object") {
-                addresses[0][k] = v.clone();
-            }
-        }
-        if current.is_some() || !addresses.is_empty() {
-            b.insert("addresses".into(), Value::Array(addresses));
-        }
+        merge_address(&mut b, addresses, new, all_empty, current.is_some());
     }
     Value::Object(b)
+}
+
+/// Writes `new` into the first Clientify address (adding one of type 1 if there is none,
+/// removing it when every address field is now empty), and puts the list in the body when
+/// the record exists or has an address. Shared by the Alegra and the Odoo mappings.
+fn merge_address(
+    b: &mut serde_json::Map<String, Value>,
+    mut addresses: Vec<Value>,
+    new: Value,
+    all_empty: bool,
+    existing: bool,
+) {
+    if addresses.is_empty() {
+        if !all_empty {
+            let mut a = new;
+            a["type"] = json!(1);
+            addresses.push(a);
+        }
+    } else if all_empty {
+        addresses.remove(0);
+    } else {
+        for (k, v) in new.as_object().expect("object") {
+            addresses[0][k] = v.clone();
+        }
+    }
+    if existing || !addresses.is_empty() {
+        b.insert("addresses".into(), Value::Array(addresses));
+    }
 }
 
 const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "postal_code", "country"];
@@ -573,7 +586,7 @@ fn body_for(
         }
     }
     if ADDRESS_FIELDS.iter().any(|f| touched(f)) {
-        let mut addresses = list("addresses");
+        let addresses = list("addresses");
         let all_empty = ADDRESS_FIELDS.iter().all(|f| fields.get(f).is_empty());
         let new = json!({
             "street": fields.get("street"),
@@ -582,22 +595,7 @@ fn body_for(
             "postal_code": fields.get("postal_code"),
             "country": fields.get("country"),
         });
-        if addresses.is_empty() {
-            if !all_empty {
-                let mut a = new;
-                a["type"] = json!(1);
-                addresses.push(a);
-            }
-        } else if all_empty {
-            addresses.remove(0);
-        } else {
-            for (k, v) in new.as_object().expect("object") {
-                addresses[0][k] = v.clone();
-            }
-        }
-        if current.is_some() || !addresses.is_empty() {
-            b.insert("addresses".into(), Value::Array(addresses));
-        }
+        merge_address(&mut b, addresses, new, all_empty, current.is_some());
     }
     Value::Object(b)
 }
