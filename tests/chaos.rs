@@ -57,6 +57,13 @@ async fn replay() {
         eprintln!("set CHAOS_SEED=<seed> to replay a chaos scenario");
         return;
     };
+    if std::env::var("CHAOS_LOG").is_ok_and(|v| v == "1") {
+        // What the runtime did, line by line (record ids and fields, never values).
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_test_writer()
+            .try_init();
+    }
     let r = run_scenario(seed).await;
     println!("{r:#?}");
     assert!(r.problems.is_empty(), "{}", describe(&r));
@@ -158,6 +165,64 @@ async fn linked_contact(env: &TestEnv) -> (String, String, puente_store::Link) {
         }
     }
     panic!("no linked contact");
+}
+
+/// A queue worker and a Full sync both see the same new Clientify contacts, at the same
+/// time, on two threads, with Alegra slow enough that their calls interleave. Each contact
+/// must be created in Alegra once: the pair lease makes the second run find the first's link
+/// (and read the record again) instead of creating from its own listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p5_worker_and_full_sync_at_once_create_each_new_contact_once() {
+    let env = TestEnv::start("concurrent-create", small()).await;
+    env.activate().await;
+    env.sync(Mode::Full).await;
+    let before = env.alegra_all().await.len();
+    let mut keys = Vec::new();
+    for i in 0..6 {
+        let tax_id = puente_sandbox::taxid::dni(48_151_620 + i);
+        let rec = env
+            .clientify_post(
+                Kind::Contact,
+                json!({"first_name": format!("Nuevo{i}"), "last_name": "Concurrente",
+                       "taxpayer_identification_number": tax_id}),
+            )
+            .await;
+        hook(&env, Kind::Contact, &rec).await;
+        keys.push(tax_id);
+    }
+    env.sb.alegra.set_faults(puente_sandbox::Faults {
+        latency: Duration::from_millis(15),
+        ..Default::default()
+    });
+    let (worked, full) = tokio::join!(
+        async {
+            let mut taken = 0;
+            while pending(&env).await > 0 {
+                taken += work_once(&env.app, env.app.store.as_ref(), 10, VIS)
+                    .await
+                    .taken;
+            }
+            taken
+        },
+        env.sync(Mode::Full)
+    );
+    env.sb.alegra.set_faults(Default::default());
+    assert!(worked >= 6, "the worker took every event ({worked})");
+    assert!(full.errors.is_empty(), "{:?}", full.errors);
+    let alegra = env.alegra_all().await;
+    assert_eq!(
+        alegra.len(),
+        before + 6,
+        "six contacts created in Alegra, once each"
+    );
+    for k in &keys {
+        let n = alegra
+            .iter()
+            .filter(|c| alegra_key(c).as_deref() == key_of(k).as_deref())
+            .count();
+        assert_eq!(n, 1, "{k} is in Alegra once");
+    }
+    assert_converged(&env).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,8 +40,8 @@ use puente_runtime::{run, App, Config, Mode, NoProgress};
 use puente_sandbox::{Faults, SandboxConfig, Sandboxes};
 use puente_store::sqlite::SqliteStore;
 use puente_store::{
-    ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseStore, Link,
-    LinkStore, LogQuery, Queue, QueueMessage, Store, StoreResult,
+    ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseGrant, LeaseStore,
+    Link, LinkStore, LogQuery, Queue, QueueMessage, Store, StoreResult,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -59,19 +59,19 @@ const VISIBILITY: Duration = Duration::from_millis(40);
 /// Rounds of user writes after the initial import.
 const ROUNDS: u32 = 2;
 
-/// Whether a queue worker runs at the same time as a Full or Modified poll
-/// (`CHAOS_CONCURRENT=1`). Off by default: with it on, both can decide to create the same new
-/// record and do (a duplicate in Alegra), a known open bug; see the README.
+/// Whether a queue worker runs at the same time as a Full or Modified poll, as `serve` and
+/// the Lambda functions run them. On by default; `CHAOS_CONCURRENT=0` runs them one after
+/// the other (to tell a concurrency bug from another one).
 pub fn concurrent() -> bool {
-    std::env::var("CHAOS_CONCURRENT").is_ok_and(|v| v == "1")
+    std::env::var("CHAOS_CONCURRENT").map_or(true, |v| v != "0")
 }
 
 /// The command that replays one scenario.
 pub fn replay_command(seed: u64) -> String {
     let env = if concurrent() {
-        "CHAOS_CONCURRENT=1 "
-    } else {
         ""
+    } else {
+        "CHAOS_CONCURRENT=0 "
     };
     format!("{env}CHAOS_SEED={seed} cargo test -p puente-e2e --test chaos -- replay --nocapture")
 }
@@ -186,8 +186,14 @@ impl CheckpointStore for NoBackoff {
 
 #[async_trait]
 impl LeaseStore for NoBackoff {
-    async fn acquire_lease(&self, t: &str, n: &str, o: &str, ttl: Duration) -> StoreResult<bool> {
-        self.0.acquire_lease(t, n, o, ttl).await
+    async fn take_lease(
+        &self,
+        t: &str,
+        n: &str,
+        o: &str,
+        ttl: Duration,
+    ) -> StoreResult<LeaseGrant> {
+        self.0.take_lease(t, n, o, ttl).await
     }
     async fn release_lease(&self, t: &str, n: &str, o: &str) -> StoreResult<()> {
         self.0.release_lease(t, n, o).await

@@ -195,6 +195,29 @@ impl TestEnv {
         clientify_put(&self.http, &self.sb.clientify, &self.cfg, kind, id, body).await
     }
 
+    /// Creates a Clientify record as a user would; panics on a non-2xx answer.
+    pub async fn clientify_post(&self, kind: Kind, body: Value) -> Value {
+        let path = match kind {
+            Kind::Contact => "contacts",
+            Kind::Company => "companies",
+            Kind::Product => "products",
+            Kind::Order => "orders",
+        };
+        let r = self
+            .http
+            .post(format!("{}/{path}/", self.sb.clientify.base_url))
+            .header(
+                "Authorization",
+                format!("Token {}", self.cfg.clientify_token),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "clientify POST {}", r.status());
+        r.json().await.unwrap()
+    }
+
     pub async fn alegra_put(&self, id: &str, body: Value) -> Value {
         alegra_put(&self.http, &self.sb.alegra, &self.cfg, id, body).await
     }

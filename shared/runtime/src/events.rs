@@ -57,9 +57,15 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
         };
         let mut run = Run::new(flow, "event", false, &NoProgress);
         let res: Result<(), PairError> = async {
+            // The link first, then the record: `sync_record` compares this read with one
+            // under the pair's lease to know whether the record is older than its link.
+            let link = flow
+                .store
+                .link_by_external(&flow.tenant, ev.kind.as_str(), &ev.system, &ev.id)
+                .await?;
             match conn.get(ev.kind, &ev.id).await? {
                 Some(r) => {
-                    run.sync_record(ev.kind, r, None, None).await?;
+                    run.sync_record(ev.kind, r, link, None).await?;
                 }
                 None => tracing::info!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id,
                     "record no longer exists; deletions are not propagated"),

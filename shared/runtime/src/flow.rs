@@ -10,7 +10,7 @@ use crate::summary::{PlanItem, Progress, Summary};
 use chrono::Utc;
 use puente_connectors::{Connector, ConnectorError};
 use puente_core::{decide, synced_state, Decision, Fields, Kind, LinkState, Record, Rules, Side};
-use puente_store::{Action, ActivityEntry, Link, Store, StoreError};
+use puente_store::{Action, ActivityEntry, LeaseGrant, Link, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -55,11 +55,14 @@ pub fn link_state(l: &Link) -> LinkState {
     }
 }
 
-/// Why a pair failed: a vendor said no, or the link could not be stored.
+/// Why a pair failed: a vendor said no, the link could not be stored, or another worker
+/// held the pair for longer than we wait.
 #[derive(Debug)]
 pub enum PairError {
     Vendor(ConnectorError),
     Store(StoreError),
+    /// The pair's lease stayed taken (see [`PAIR_LEASE_WAIT`]); worth another try.
+    Busy(String),
 }
 
 impl std::fmt::Display for PairError {
@@ -67,6 +70,10 @@ impl std::fmt::Display for PairError {
         match self {
             PairError::Vendor(e) => write!(f, "{e}"),
             PairError::Store(e) => write!(f, "link store: {e}"),
+            PairError::Busy(name) => write!(
+                f,
+                "another run is syncing this record ({name}); try again later"
+            ),
         }
     }
 }
@@ -79,6 +86,7 @@ impl PairError {
             PairError::Store(StoreError::Conflict(_))
             | PairError::Store(StoreError::Backend(_)) => true,
             PairError::Store(_) => false,
+            PairError::Busy(_) => true,
         }
     }
 }
@@ -115,6 +123,105 @@ pub struct Run<'f> {
 
 const BATCH: usize = 200;
 
+/// How long a pair lease lives if its holder dies without giving it back (a Lambda killed
+/// at its time limit). A pair takes a few vendor calls; this covers their retries.
+pub const PAIR_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long a run waits for a pair another run is syncing before giving up (transiently).
+pub const PAIR_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The lease that serialises every write to one pair, whoever makes it (a queue worker, a
+/// Modified or a Full poll): named after the pair's natural key, which both a linked pair
+/// (its link's key) and a not-yet-linked record (its own key) have, so two runs that would
+/// each create the counterpart of the same new record take the same lease. `None` when
+/// there is neither (the record is ineligible and will only be skipped).
+pub(crate) fn pair_lease_name(kind: Kind, link: Option<&Link>, recs: &[&Record]) -> Option<String> {
+    let name = match link {
+        Some(l) => l.key.clone().unwrap_or_else(|| format!("link:{}", l.id)),
+        None => recs.iter().find_map(|r| r.key().ok())?,
+    };
+    Some(format!("pair/{}/{name}", kind.as_str()))
+}
+
+/// Whether two reads of a link show the same stored state (so nobody synced the pair in
+/// between).
+pub(crate) fn same_link(x: Option<&Link>, y: Option<&Link>) -> bool {
+    match (x, y) {
+        (None, None) => true,
+        (Some(x), Some(y)) => x.id == y.id && x.version == y.version,
+        _ => false,
+    }
+}
+
+/// A held pair lease. Given back with [`PairLease::release`]. If the process dies holding
+/// it, it expires after [`PAIR_LEASE_TTL`]; if the future holding it is dropped instead
+/// (cancelled, or a test's simulated crash), it is marked expired at once. Either way the
+/// next holder is told it took the lease over ([`PairLease::taken_over`]): the pair may be
+/// half-written (a vendor record created, its link not saved), so it reads everything
+/// again and searches before it creates.
+pub(crate) struct PairLease {
+    store: Arc<dyn Store>,
+    tenant: String,
+    name: String,
+    owner: String,
+    held: bool,
+    /// The previous holder died holding it.
+    pub(crate) taken_over: bool,
+}
+
+impl PairLease {
+    pub(crate) async fn release(mut self) {
+        self.held = false;
+        if let Err(e) = self
+            .store
+            .release_lease(&self.tenant, &self.name, &self.owner)
+            .await
+        {
+            tracing::warn!(error = %e, lease = %self.name, "pair lease not released; it expires by itself");
+        }
+    }
+}
+
+impl Drop for PairLease {
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (store, tenant, name, owner) = (
+                self.store.clone(),
+                std::mem::take(&mut self.tenant),
+                std::mem::take(&mut self.name),
+                std::mem::take(&mut self.owner),
+            );
+            rt.spawn(async move {
+                let _ = store
+                    .take_lease(&tenant, &name, &owner, std::time::Duration::ZERO)
+                    .await;
+            });
+        }
+    }
+}
+
+/// A run id no other run shares, even two runs started in the same millisecond by one
+/// process or by two Lambda containers (it is also the owner of the run's leases).
+fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    static SALT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let salt = SALT.get_or_init(|| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.finish()
+    });
+    format!(
+        "{}-{:08x}-{}",
+        Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+        salt & 0xffff_ffff,
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// The records an activity-log entry is about.
 pub(crate) struct Refs<'a> {
     /// (system, id) of the record the change came from.
@@ -126,11 +233,7 @@ pub(crate) struct Refs<'a> {
 
 impl<'f> Run<'f> {
     pub fn new(flow: &'f Flow, mode: &str, dry_run: bool, progress: &'f dyn Progress) -> Run<'f> {
-        let run_id = format!(
-            "{}-{}",
-            Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
-            std::process::id()
-        );
+        let run_id = new_run_id();
         Run {
             flow,
             summary: Summary {
@@ -215,6 +318,38 @@ impl<'f> Run<'f> {
                 fields,
                 reason,
             });
+        }
+    }
+
+    /// Takes the pair lease `name`, waiting up to [`PAIR_LEASE_WAIT`] while another run
+    /// holds it.
+    pub(crate) async fn lease_pair(&mut self, name: &str) -> Result<PairLease, PairError> {
+        let store = self.flow.store.clone();
+        let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(5);
+        loop {
+            let grant = store
+                .take_lease(&self.flow.tenant, name, &self.run_id, PAIR_LEASE_TTL)
+                .await?;
+            if grant.held() {
+                if grant == LeaseGrant::TakenOver {
+                    tracing::warn!(tenant = %self.flow.tenant, flow = %self.flow.name, lease = %name,
+                        "took over a pair lease its holder did not give back; re-reading the pair");
+                }
+                return Ok(PairLease {
+                    store,
+                    tenant: self.flow.tenant.clone(),
+                    name: name.to_string(),
+                    owner: self.run_id.clone(),
+                    held: true,
+                    taken_over: grant == LeaseGrant::TakenOver,
+                });
+            }
+            if started.elapsed() >= PAIR_LEASE_WAIT {
+                return Err(PairError::Busy(name.to_string()));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(250));
         }
     }
 
@@ -310,24 +445,31 @@ impl<'f> Run<'f> {
             .sync_pair_inner(kind, a.as_ref(), b.as_ref(), link.as_ref())
             .await;
         if let Err(e) = &res {
-            let src = a
-                .as_ref()
-                .or(b.as_ref())
-                .map(|r| (r.system.clone(), r.id.clone()));
-            self.summary.counts(kind.as_str()).failed += 1;
-            let (sys, id) = src.unwrap_or_else(|| ("puente".into(), String::new()));
-            self.log(
-                (kind, Action::Failed),
-                Refs {
-                    source: (&sys, Some(&id)),
-                    target: None,
-                    link: link.as_ref().map(|l| l.id.as_str()),
-                },
-                vec![],
-                Some(e.to_string()),
-            );
+            let src = a.as_ref().or(b.as_ref()).expect("a pair has a record");
+            self.pair_failed(kind, src, link.as_ref(), e);
         }
         res
+    }
+
+    /// Counts and logs a pair that failed, by the record the change came from.
+    pub(crate) fn pair_failed(
+        &mut self,
+        kind: Kind,
+        src: &Record,
+        link: Option<&Link>,
+        e: &PairError,
+    ) {
+        self.summary.counts(kind.as_str()).failed += 1;
+        self.log(
+            (kind, Action::Failed),
+            Refs {
+                source: (&src.system, Some(&src.id)),
+                target: None,
+                link: link.map(|l| l.id.as_str()),
+            },
+            vec![],
+            Some(e.to_string()),
+        );
     }
 
     async fn sync_pair_inner(

@@ -14,7 +14,7 @@
 //!
 //! Each changed record then goes through [`Run::sync_record`]: one GET of the counterpart.
 
-use crate::flow::{Flow, PairError, Run};
+use crate::flow::{pair_lease_name, same_link, Flow, PairError, Run};
 use chrono::{DateTime, Duration, Utc};
 use puente_connectors::{Connector, ConnectorError};
 use puente_core::{eligibility, Kind, Record, Side};
@@ -138,9 +138,11 @@ impl Run<'_> {
     pub async fn full(&mut self, kind: Kind) -> Result<(), PairError> {
         let flow = self.flow;
         let (sa, sb) = (flow.a.system().to_string(), flow.b.system().to_string());
+        // Links before records: a pair whose link is the same under its lease as here was
+        // not synced by anyone since, so the records listed after it are not older than it.
+        let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
         let a_recs = self.list_all(&flow.a.clone(), kind, None).await?;
         let b_recs = self.list_all(&flow.b.clone(), kind, None).await?;
-        let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
 
         let index = |recs: &[Record]| -> HashMap<String, usize> {
             recs.iter()
@@ -296,7 +298,7 @@ impl Run<'_> {
             let a = ai.map(|i| a_recs[i].clone());
             let b = bi.map(|j| b_recs[j].clone());
             // A failed pair is logged and counted; the run goes on with the next.
-            let _ = self.sync_pair(kind, a, b, link).await;
+            let _ = self.full_pair(kind, a, b, link).await;
             self.progress.inc(1);
             last_key = Some(key);
         }
@@ -409,11 +411,175 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// One pair of a Full run. A pair that needs no write is settled from the listings; one
+    /// that does is written under its pair lease, so a queue worker syncing the same record
+    /// at the same time cannot create its counterpart too. If the pair's link changed since
+    /// the run loaded it, someone synced the pair meanwhile and the listed records may be
+    /// older than their link: the record is read again and synced like an event.
+    async fn full_pair(
+        &mut self,
+        kind: Kind,
+        a: Option<Record>,
+        b: Option<Record>,
+        link: Option<Link>,
+    ) -> Result<Option<Link>, PairError> {
+        let recs: Vec<&Record> = [a.as_ref(), b.as_ref()].into_iter().flatten().collect();
+        let name = match pair_lease_name(kind, link.as_ref(), &recs) {
+            Some(n) if !self.dry_run && self.needs_write(a.as_ref(), b.as_ref(), link.as_ref()) => {
+                n
+            }
+            _ => return self.sync_pair(kind, a, b, link).await,
+        };
+        let lease = match self.lease_pair(&name).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.pair_failed(kind, recs[0], link.as_ref(), &e);
+                return Err(e);
+            }
+        };
+        let res = self
+            .full_pair_leased(kind, a, b, link, lease.taken_over)
+            .await;
+        lease.release().await;
+        res
+    }
+
+    async fn full_pair_leased(
+        &mut self,
+        kind: Kind,
+        a: Option<Record>,
+        b: Option<Record>,
+        link: Option<Link>,
+        taken_over: bool,
+    ) -> Result<Option<Link>, PairError> {
+        let store = self.flow.store.clone();
+        let tenant = self.flow.tenant.clone();
+        let mut now = None;
+        for r in [a.as_ref(), b.as_ref()].into_iter().flatten() {
+            now = store
+                .link_by_external(&tenant, kind.as_str(), &r.system, &r.id)
+                .await?;
+            if now.is_some() {
+                break;
+            }
+        }
+        if now.is_none() {
+            if let Some(k) = [a.as_ref(), b.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|r| r.key().ok())
+            {
+                now = store.link_by_key(&tenant, kind.as_str(), &k).await?;
+            }
+        }
+        let batched = std::mem::replace(&mut self.batch_links, false);
+        let res = if same_link(now.as_ref(), link.as_ref()) && !taken_over {
+            self.sync_pair(kind, a, b, link).await
+        } else {
+            let r = a.or(b).expect("a pair has a record");
+            self.resync(kind, r).await
+        };
+        self.batch_links = batched;
+        res
+    }
+
+    /// Reads `r` again and syncs it as an event would (under the lease already held).
+    async fn resync(&mut self, kind: Kind, r: Record) -> Result<Option<Link>, PairError> {
+        let flow = self.flow;
+        let Some(side) = flow.side_of(&r.system) else {
+            return Ok(None);
+        };
+        let link = flow
+            .store
+            .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
+            .await?;
+        match flow.conn(side).clone().get(kind, &r.id).await? {
+            Some(fresh) => self.sync_record_leased(kind, fresh, link, None).await,
+            None => Ok(link),
+        }
+    }
+
+    /// Whether the link already holds `r` as it is, marks included (nothing to sync).
+    fn link_knows(&self, r: &Record, link: Option<&Link>) -> bool {
+        let flow = self.flow;
+        let (Some(l), Some(side)) = (link, flow.side_of(&r.system)) else {
+            return false;
+        };
+        let other = flow.conn(if side == Side::A { Side::B } else { Side::A });
+        let pid = l.ids.get(other.system()).map(String::as_str).unwrap_or("");
+        crate::flow::link_state(l).knows(r) && !flow.conn(side).needs_marks(r, pid)
+    }
+
+    /// Whether the engine would write anything for this pair (a create, an update, or the
+    /// counterpart's id and marks on a record).
+    fn needs_write(&self, a: Option<&Record>, b: Option<&Record>, link: Option<&Link>) -> bool {
+        let state = link.map(crate::flow::link_state);
+        match puente_core::decide(a, b, state.as_ref(), &self.flow.rules) {
+            puente_core::Decision::Skip(_) => false,
+            puente_core::Decision::Unchanged => match (a, b) {
+                (Some(a), Some(b)) => {
+                    link.is_none()
+                        || self.flow.a.needs_marks(a, &b.id)
+                        || self.flow.b.needs_marks(b, &a.id)
+                }
+                _ => true,
+            },
+            _ => true,
+        }
+    }
+
     /// The single-record path (Modified, webhooks): `r` changed in its system; find its
-    /// counterpart (link → kept id → identification → create) and sync the pair. `other` is
-    /// the other side's listing from this run, if any: records found there are not read again,
-    /// and a complete listing makes a search call unnecessary.
+    /// counterpart (link → kept id → identification → create) and sync the pair. `link` is
+    /// the record's link as read *before* `r` was read (`None`: it had none then); `other`
+    /// is the other side's listing from this run, if any: records found there are not read
+    /// again, and a complete listing makes a search call unnecessary.
+    ///
+    /// A record that needs syncing is synced under its pair lease (see
+    /// [`pair_lease_name`]). If the link changed between the first read and the lease,
+    /// another run synced the pair meanwhile and `r` may be older than it: `r` is read again.
     pub async fn sync_record(
+        &mut self,
+        kind: Kind,
+        r: Record,
+        link: Option<Link>,
+        other_listing: Option<&Listing>,
+    ) -> Result<Option<Link>, PairError> {
+        let flow = self.flow;
+        if flow.side_of(&r.system).is_none() {
+            return Ok(None);
+        }
+        if self.link_knows(&r, link.as_ref()) {
+            self.summary.counts(kind.as_str()).unchanged += 1;
+            return Ok(link);
+        }
+        let name = match pair_lease_name(kind, link.as_ref(), &[&r]) {
+            Some(n) if !self.dry_run => n,
+            _ => return self.sync_record_leased(kind, r, link, other_listing).await,
+        };
+        let lease = match self.lease_pair(&name).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.pair_failed(kind, &r, link.as_ref(), &e);
+                return Err(e);
+            }
+        };
+        let now = flow
+            .store
+            .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
+            .await;
+        let res = match now {
+            Err(e) => Err(e.into()),
+            Ok(now) if same_link(now.as_ref(), link.as_ref()) && !lease.taken_over => {
+                self.sync_record_leased(kind, r, link, other_listing).await
+            }
+            Ok(_) => self.resync(kind, r).await,
+        };
+        lease.release().await;
+        res
+    }
+
+    /// [`Run::sync_record`] once the pair is leased (or needs no lease).
+    async fn sync_record_leased(
         &mut self,
         kind: Kind,
         r: Record,
@@ -426,24 +592,13 @@ impl Run<'_> {
         };
         let other_side = if side == Side::A { Side::B } else { Side::A };
         let other = flow.conn(other_side).clone();
-        let link = match link {
-            Some(l) => Some(l),
-            None => {
-                flow.store
-                    .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
-                    .await?
-            }
-        };
         let listed = |id: &str| other_listing.and_then(|l| l.by_id.get(id)).cloned();
         let mut counterpart: Option<Record> = None;
+        if self.link_knows(&r, link.as_ref()) {
+            self.summary.counts(kind.as_str()).unchanged += 1;
+            return Ok(link);
+        }
         if let Some(l) = &link {
-            if crate::flow::link_state(l).knows(&r) {
-                let pid = l.ids.get(other.system()).cloned().unwrap_or_default();
-                if !flow.conn(side).needs_marks(&r, &pid) {
-                    self.summary.counts(kind.as_str()).unchanged += 1;
-                    return Ok(link);
-                }
-            }
             if let Some(oid) = l.ids.get(other.system()) {
                 let found = match listed(oid) {
                     Some(o) => Some(o),

@@ -43,8 +43,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use puente_store::{
-    Action, ActivityEntry, ActivityLog, CheckpointStore, DedupStore, LeaseStore, Link, LinkStore,
-    LogQuery, OpCounter, OpCounts, StoreError, StoreResult, StoreStats,
+    Action, ActivityEntry, ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, Link,
+    LinkStore, LogQuery, OpCounter, OpCounts, StoreError, StoreResult, StoreStats,
 };
 
 use crate::common::{
@@ -1058,13 +1058,13 @@ impl CheckpointStore for DynamoStore {
 
 #[async_trait]
 impl LeaseStore for DynamoStore {
-    async fn acquire_lease(
+    async fn take_lease(
         &self,
         tenant: &str,
         name: &str,
         owner: &str,
         ttl: Duration,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<LeaseGrant> {
         self.stats.write();
         let now = Utc::now();
         let until = deadline(now, ttl);
@@ -1083,15 +1083,27 @@ impl LeaseStore for DynamoStore {
             .expression_attribute_names("#e", "expires_ms")
             .expression_attribute_values(":o", s(owner))
             .expression_attribute_values(":now", n(now.timestamp_millis()))
+            // The item it replaced says whether the lease was free, ours or taken over.
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
         match res {
-            Ok(_) => Ok(true),
+            Ok(out) => {
+                let before = out
+                    .attributes()
+                    .and_then(|a| a.get("owner"))
+                    .and_then(|v| v.as_s().ok());
+                Ok(match before {
+                    None => LeaseGrant::Free,
+                    Some(o) if o == owner => LeaseGrant::Renewed,
+                    Some(_) => LeaseGrant::TakenOver,
+                })
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                Ok(false)
+                Ok(LeaseGrant::Busy)
             }
             Err(e) => Err(backend("PutItem (lease)", e)),
         }

@@ -17,8 +17,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use puente_store::{
-    ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseStore, Link,
-    LinkStore, LogQuery, OpCounter, OpCounts, Queue, QueueMessage, StoreResult,
+    ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseGrant, LeaseStore,
+    Link, LinkStore, LogQuery, OpCounter, OpCounts, Queue, QueueMessage, StoreResult,
 };
 
 pub use dynamo::DynamoStore;
@@ -113,14 +113,14 @@ impl CheckpointStore for AwsStore {
 
 #[async_trait]
 impl LeaseStore for AwsStore {
-    async fn acquire_lease(
+    async fn take_lease(
         &self,
         tenant: &str,
         name: &str,
         owner: &str,
         ttl: Duration,
-    ) -> StoreResult<bool> {
-        self.dynamo.acquire_lease(tenant, name, owner, ttl).await
+    ) -> StoreResult<LeaseGrant> {
+        self.dynamo.take_lease(tenant, name, owner, ttl).await
     }
 
     async fn release_lease(&self, tenant: &str, name: &str, owner: &str) -> StoreResult<()> {

@@ -583,6 +583,31 @@ pub async fn lease_renew_same_owner<S: Store + ?Sized>(s: &S, _t: &Timing) {
     s.release_lease(T, "nothing", "a").await.unwrap();
 }
 
+/// A released lease is taken as free; one its holder let expire is taken over, so the next
+/// holder knows the last one died half-way (a pair lease: maybe after a vendor write).
+pub async fn lease_grant_says_free_renewed_or_taken_over<S: Store + ?Sized>(s: &S, _t: &Timing) {
+    use crate::LeaseGrant::*;
+    let long = ms(60_000);
+    assert_eq!(s.take_lease(T, "pair/k", "a", long).await.unwrap(), Free);
+    assert_eq!(s.take_lease(T, "pair/k", "a", long).await.unwrap(), Renewed);
+    assert_eq!(s.take_lease(T, "pair/k", "b", long).await.unwrap(), Busy);
+    s.release_lease(T, "pair/k", "a").await.unwrap();
+    assert_eq!(s.take_lease(T, "pair/k", "b", long).await.unwrap(), Free);
+    // Abandoned: b renews with ttl 0 (held but already expired), as a cancelled holder does.
+    assert_eq!(
+        s.take_lease(T, "pair/k", "b", Duration::ZERO)
+            .await
+            .unwrap(),
+        Renewed
+    );
+    sleep(ms(5)).await;
+    assert_eq!(
+        s.take_lease(T, "pair/k", "c", long).await.unwrap(),
+        TakenOver
+    );
+    assert_eq!(s.take_lease(T, "pair/k", "b", long).await.unwrap(), Busy);
+}
+
 // ---------------------------------------------------------------- dedup
 
 /// An event id is new once per tenant within its ttl, and new again after it.
@@ -1065,6 +1090,7 @@ macro_rules! store_conformance_tests {
             checkpoint_roundtrip
             lease_exclusive_and_expiry
             lease_renew_same_owner
+            lease_grant_says_free_renewed_or_taken_over
             dedup_first_seen_and_ttl
             log_newest_first_and_filters
             log_retention_purge

@@ -24,6 +24,8 @@ pub use model::{
     Action, ActivityEntry, DeadLetter, Link, LogQuery, ParseActionError, QueueMessage, StoreError,
     StoreResult,
 };
-pub use ports::{ActivityLog, CheckpointStore, DedupStore, LeaseStore, LinkStore, Queue, Store};
+pub use ports::{
+    ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue, Store,
+};
 pub use sqlite::SqliteStore;
 pub use stats::{OpCounter, OpCounts, StoreStats};

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use crate::model::{
     ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, StoreError, StoreResult,
 };
-use crate::ports::{ActivityLog, CheckpointStore, DedupStore, LeaseStore, LinkStore, Queue};
+use crate::ports::{
+    ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue,
+};
 use crate::stats::{OpCounter, OpCounts, StoreStats};
 use crate::util::{deadline, token, DEDUP_WINDOW, DEFAULT_MAX_RECEIVES};
 
@@ -351,22 +353,24 @@ impl CheckpointStore for MemoryStore {
 
 #[async_trait]
 impl LeaseStore for MemoryStore {
-    async fn acquire_lease(
+    async fn take_lease(
         &self,
         tenant: &str,
         name: &str,
         owner: &str,
         ttl: Duration,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<LeaseGrant> {
         self.stats.write();
         let now = Utc::now();
         let mut inner = self.lock();
         let key = tk(tenant, name);
-        let free = inner
-            .leases
-            .get(&key)
-            .is_none_or(|l| l.owner == owner || l.expires_at <= now);
-        if free {
+        let grant = match inner.leases.get(&key) {
+            None => LeaseGrant::Free,
+            Some(l) if l.owner == owner => LeaseGrant::Renewed,
+            Some(l) if l.expires_at <= now => LeaseGrant::TakenOver,
+            Some(_) => LeaseGrant::Busy,
+        };
+        if grant.held() {
             inner.leases.insert(
                 key,
                 Lease {
@@ -375,7 +379,7 @@ impl LeaseStore for MemoryStore {
                 },
             );
         }
-        Ok(free)
+        Ok(grant)
     }
 
     async fn release_lease(&self, tenant: &str, name: &str, owner: &str) -> StoreResult<()> {

@@ -59,21 +59,55 @@ pub trait CheckpointStore: Send + Sync {
     async fn put_checkpoint(&self, tenant: &str, scope: &str, value: &str) -> StoreResult<()>;
 }
 
-/// Time-limited exclusive leases, so two polls of the same flow never overlap.
+/// How [`LeaseStore::take_lease`] went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseGrant {
+    /// Another owner holds it.
+    Busy,
+    /// It was free (never taken, or released).
+    Free,
+    /// `owner` already held it; renewed.
+    Renewed,
+    /// Another owner held it and let it expire without releasing it: that holder died (or
+    /// was cancelled) while it held the lease, maybe half-way through what it guarded.
+    TakenOver,
+}
+
+impl LeaseGrant {
+    /// Whether the caller holds the lease now.
+    pub fn held(self) -> bool {
+        self != LeaseGrant::Busy
+    }
+}
+
+/// Time-limited exclusive leases, so two polls of the same flow never overlap and two
+/// workers never write the same pair at once.
 ///
 /// A lease rather than a lock: if its holder dies (a Lambda timing out) the lease simply
 /// expires and the next run takes over, with nothing to clean up.
 #[async_trait]
 pub trait LeaseStore: Send + Sync {
-    /// Acquire if free, expired, or already held by `owner` (then renew it for `ttl`).
-    /// Returns whether `owner` holds it now.
+    /// Acquire if free, expired, or already held by `owner` (then renew it for `ttl`), and
+    /// say which of those it was. A `ttl` of zero leaves it held-but-expired (abandoned):
+    /// the next taker gets [`LeaseGrant::TakenOver`].
+    async fn take_lease(
+        &self,
+        tenant: &str,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> StoreResult<LeaseGrant>;
+
+    /// [`take_lease`](LeaseStore::take_lease), only saying whether `owner` holds it now.
     async fn acquire_lease(
         &self,
         tenant: &str,
         name: &str,
         owner: &str,
         ttl: Duration,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        Ok(self.take_lease(tenant, name, owner, ttl).await?.held())
+    }
 
     /// Give the lease up early; does nothing unless `owner` holds it.
     async fn release_lease(&self, tenant: &str, name: &str, owner: &str) -> StoreResult<()>;

@@ -27,7 +27,9 @@ use rusqlite::{
 use crate::model::{
     Action, ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, StoreError, StoreResult,
 };
-use crate::ports::{ActivityLog, CheckpointStore, DedupStore, LeaseStore, LinkStore, Queue};
+use crate::ports::{
+    ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue,
+};
 use crate::stats::{OpCounter, OpCounts, StoreStats};
 use crate::util::{deadline, token, DEDUP_WINDOW, DEFAULT_MAX_RECEIVES};
 
@@ -527,16 +529,22 @@ impl CheckpointStore for SqliteStore {
 
 #[async_trait]
 impl LeaseStore for SqliteStore {
-    async fn acquire_lease(
+    async fn take_lease(
         &self,
         tenant: &str,
         name: &str,
         owner: &str,
         ttl: Duration,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<LeaseGrant> {
         self.stats.write();
         let now = Utc::now();
         let conn = self.lock();
+        // Who held it before, read under the same connection lock as the upsert (this
+        // process is the database's only writer).
+        let before: Option<String> = conn
+            .prepare_cached("SELECT owner FROM leases WHERE tenant = ?1 AND name = ?2")
+            .and_then(|mut s| s.query_row(params![tenant, name], |r| r.get(0)).optional())
+            .map_err(backend)?;
         // One conditional upsert: insert if absent, take over if expired or ours.
         let changed = conn
             .prepare_cached(
@@ -555,7 +563,12 @@ impl LeaseStore for SqliteStore {
                 ])
             })
             .map_err(backend)?;
-        Ok(changed == 1)
+        Ok(match (changed == 1, before) {
+            (false, _) => LeaseGrant::Busy,
+            (true, None) => LeaseGrant::Free,
+            (true, Some(o)) if o == owner => LeaseGrant::Renewed,
+            (true, Some(_)) => LeaseGrant::TakenOver,
+        })
     }
 
     async fn release_lease(&self, tenant: &str, name: &str, owner: &str) -> StoreResult<()> {
