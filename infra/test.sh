@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step says how long the run has taken so far, so a slow step shows in CI's log.
+step() { printf '\n== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -53,3 +54,5 @@ if [ -f template.yaml ]; then
     test -x "target/sam-build/$f/bootstrap" || { echo "sam build left no bootstrap for $f" >&2; exit 1; }
   done
 fi
+
+step "all passed"
