@@ -572,6 +572,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn alg11_alegra_webhook_kinds_come_from_the_types_and_deletions_are_not_synced() {
+        let body = |subject: &str, client: Value| {
+            json!({"subject": subject, "message": {"client": client}}).to_string()
+        };
+        let person = json!({"id": "3", "type": ["client"], "updated_at": "2026-11-22 10:00:00"});
+        let d = parse_webhook(body("edit-client", person.clone()).as_bytes()).unwrap();
+        assert_eq!(d.targets, vec![(Kind::Contact, "3".to_string())]);
+        let provider = json!({"id": 4, "type": ["provider"]});
+        let d = parse_webhook(body("new-client", provider).as_bytes()).unwrap();
+        assert_eq!(d.targets, vec![(Kind::Company, "4".to_string())]);
+        // Same second, other content: another version (no false duplicate).
+        let mut edited = person.clone();
+        edited["name"] = json!("Ana");
+        assert_ne!(
+            parse_webhook(body("edit-client", person).as_bytes())
+                .unwrap()
+                .version,
+            parse_webhook(body("edit-client", edited).as_bytes())
+                .unwrap()
+                .version
+        );
+        let d = parse_webhook(body("delete-client", json!({"id": "3"})).as_bytes()).unwrap();
+        assert!(d.targets.is_empty());
+        assert!(parse_webhook(br#"{"event":"x","data":{}}"#).is_err());
+        assert_eq!(
+            subscription_url("https://h.es/webhooks/t/alegra/s"),
+            "h.es/webhooks/t/alegra/s"
+        );
+    }
+
+    #[test]
     fn alg4_alegra_types_map_to_relationship_and_back_keeping_provider() {
         assert_eq!(relationship_of(&["client".into()]), Relationship::Client);
         assert_eq!(relationship_of(&["lead".into()]), Relationship::Lead);

@@ -552,6 +552,24 @@ b = "alegra"
 "#;
 
     #[test]
+    fn alg11_public_url_must_be_an_http_url() {
+        let with = |u: &str| Config::parse(&format!("{GOOD}\n[server]\npublic_url = \"{u}\"\n"));
+        assert_eq!(
+            with("https://puente.acme.es")
+                .unwrap()
+                .server
+                .public_url
+                .as_deref(),
+            Some("https://puente.acme.es")
+        );
+        for bad in ["puente.acme.es", "ftp://puente.acme.es", ""] {
+            let e = with(bad).unwrap_err();
+            assert_eq!(e.key, "server.public_url", "{bad}: {e}");
+        }
+        assert_eq!(Config::parse(GOOD).unwrap().server.public_url, None);
+    }
+
+    #[test]
     fn alg12_good_config_parses_with_defaults() {
         let c = Config::parse(GOOD).unwrap();
         assert_eq!(c.tenant, "acme");
