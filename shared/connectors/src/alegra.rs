@@ -106,6 +106,89 @@ pub fn is_kind(v: &Value, kind: Kind) -> bool {
     }
 }
 
+/// The Alegra webhook subjects Puente syncs, the `message` key holding the record, and the
+/// kinds it may be (ALG-11, spec §2.4). The one place to add one (`new-item`/`edit-item` →
+/// products with ALG-7): Puente subscribes to exactly these, for the kinds a flow syncs.
+/// `delete-*` is deliberately absent: deletions are not propagated, so those deliveries are
+/// answered 202 and ignored.
+pub const WEBHOOK_EVENTS: &[(&str, &str, &[Kind])] = &[
+    ("new-client", "client", &[Kind::Contact, Kind::Company]),
+    ("edit-client", "client", &[Kind::Contact, Kind::Company]),
+];
+
+/// An Alegra webhook delivery, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookDelivery {
+    /// The `subject`, e.g. `edit-client`.
+    pub event: String,
+    /// What to sync: (kind, id). A contact that is a client and a provider is both a person
+    /// contact and a company (ALG-6); empty when the subject is not synced.
+    pub targets: Vec<(Kind, String)>,
+    /// What makes two deliveries of the same change equal: `updated_at` has one-second
+    /// resolution, so the record's content is part of it (two edits in one second differ).
+    pub version: String,
+}
+
+/// Parses an Alegra webhook body `{"subject": "edit-client", "message": {"client": {…}}}`.
+/// Only the id and the contact's types are taken from it (the types say which flows' kinds it
+/// belongs to, as the record has no kind of its own); the worker re-reads the record.
+pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, crate::WebhookError> {
+    use crate::WebhookError;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| WebhookError(format!("body is not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(WebhookError("body is not a JSON object".into()));
+    }
+    let event = v
+        .get("subject")
+        .and_then(Value::as_str)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| WebhookError("no `subject` in the body".into()))?
+        .to_string();
+    let Some((_, key, kinds)) = WEBHOOK_EVENTS.iter().find(|(e, _, _)| *e == event) else {
+        return Ok(WebhookDelivery {
+            event,
+            targets: Vec::new(),
+            version: String::new(),
+        });
+    };
+    let record = v
+        .get("message")
+        .and_then(|m| m.get(*key))
+        .filter(|r| r.is_object())
+        .ok_or_else(|| WebhookError(format!("`{event}` without `message.{key}`")))?;
+    let id = s(record, "id");
+    if id.is_empty() {
+        return Err(WebhookError(format!("`{event}` without a {key} id")));
+    }
+    let mut targets: Vec<(Kind, String)> = kinds
+        .iter()
+        .filter(|k| is_kind(record, **k))
+        .map(|k| (*k, id.clone()))
+        .collect();
+    if targets.is_empty() {
+        // A record of none of the kinds (an item before ALG-7): the first kind re-reads it.
+        targets.push((kinds[0], id));
+    }
+    let content = serde_json::to_string(record).unwrap_or_default();
+    let version = format!(
+        "{}|{}",
+        s(record, "updated_at"),
+        puente_core::value_hash(&content)
+    );
+    Ok(WebhookDelivery {
+        event,
+        targets,
+        version,
+    })
+}
+
+/// A subscription URL as Alegra takes it: without the scheme [C: A9, A10].
+pub fn subscription_url(url: &str) -> &str {
+    url.trim_start_matches("https://")
+        .trim_start_matches("http://")
+}
+
 /// Maps an Alegra contact to a canonical record of `kind`.
 pub fn to_record(kind: Kind, v: &Value) -> Record {
     let mut f = Fields::new();
@@ -312,6 +395,51 @@ impl Connector for Alegra {
         false
     }
 
+    /// Subscribes `url` to each [`WEBHOOK_EVENTS`] subject of `kinds`, after listing the
+    /// subscriptions so that an activation repeated (every `serve` start) adds none.
+    async fn subscribe_webhooks(
+        &self,
+        url: &str,
+        kinds: &[Kind],
+    ) -> Result<Vec<String>, ConnectorError> {
+        let url = subscription_url(url);
+        let a = self
+            .http
+            .get("webhooks/subscriptions", &[])
+            .await
+            .map_err(Self::auth_hint)?;
+        let existing: Vec<(String, String)> = a
+            .body
+            .get("subscriptions")
+            .or(Some(&a.body))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|sub| (s(sub, "event"), s(sub, "url")))
+            .collect();
+        let mut created = Vec::new();
+        for (event, _, ek) in WEBHOOK_EVENTS {
+            if !ek.iter().any(|k| kinds.contains(k) && self.supports(*k)) {
+                continue;
+            }
+            if existing
+                .iter()
+                .any(|(e, u)| e == event && subscription_url(u) == url)
+            {
+                continue;
+            }
+            self.http
+                .post(
+                    "webhooks/subscriptions",
+                    &json!({"event": event, "url": url}),
+                )
+                .await
+                .map_err(Self::auth_hint)?;
+            created.push(format!("Alegra webhook subscription {event} → {url}"));
+        }
+        Ok(created)
+    }
+
     async fn list(
         &self,
         kind: Kind,
@@ -442,6 +570,37 @@ impl Connector for Alegra {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alg11_alegra_webhook_kinds_come_from_the_types_and_deletions_are_not_synced() {
+        let body = |subject: &str, client: Value| {
+            json!({"subject": subject, "message": {"client": client}}).to_string()
+        };
+        let person = json!({"id": "3", "type": ["client"], "updated_at": "2026-11-22 10:00:00"});
+        let d = parse_webhook(body("edit-client", person.clone()).as_bytes()).unwrap();
+        assert_eq!(d.targets, vec![(Kind::Contact, "3".to_string())]);
+        let provider = json!({"id": 4, "type": ["provider"]});
+        let d = parse_webhook(body("new-client", provider).as_bytes()).unwrap();
+        assert_eq!(d.targets, vec![(Kind::Company, "4".to_string())]);
+        // Same second, other content: another version (no false duplicate).
+        let mut edited = person.clone();
+        edited["name"] = json!("Ana");
+        assert_ne!(
+            parse_webhook(body("edit-client", person).as_bytes())
+                .unwrap()
+                .version,
+            parse_webhook(body("edit-client", edited).as_bytes())
+                .unwrap()
+                .version
+        );
+        let d = parse_webhook(body("delete-client", json!({"id": "3"})).as_bytes()).unwrap();
+        assert!(d.targets.is_empty());
+        assert!(parse_webhook(br#"{"event":"x","data":{}}"#).is_err());
+        assert_eq!(
+            subscription_url("https://h.es/webhooks/t/alegra/s"),
+            "h.es/webhooks/t/alegra/s"
+        );
+    }
 
     #[test]
     fn alg4_alegra_types_map_to_relationship_and_back_keeping_provider() {

@@ -1000,9 +1000,18 @@ pub struct WebhookDelivery {
     pub version: String,
 }
 
-/// Why a webhook body was rejected (answered 400).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebhookError(pub String);
+pub use crate::WebhookError;
+
+/// The Clientify webhook events Puente syncs, and the entity each is about (ALG-11, ODO-6).
+/// The one place to add an event (`budget.saved` → budgets). `product.saved` is not in the
+/// vendor node's list but both seeds name it. Every other event (`company.deleted`:
+/// deletions are not propagated; `deal.saved`, `task.saved`; orders flow to Clientify only)
+/// is answered 202 and ignored.
+pub const WEBHOOK_EVENTS: &[(&str, Kind)] = &[
+    ("contact.saved", Kind::Contact),
+    ("company.saved", Kind::Company),
+    ("product.saved", Kind::Product),
+];
 
 /// Parses a Clientify webhook body. The record in the body is not trusted beyond its id: the
 /// worker re-reads it from the API.
@@ -1019,14 +1028,10 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
         .ok_or_else(|| WebhookError("no `event` (nor `hook.event`) in the body".into()))?
         .to_string();
     let entity = event.split('.').next().unwrap_or("");
-    let kind = match entity {
-        "contact" => Some(Kind::Contact),
-        "company" => Some(Kind::Company),
-        // ODO-6 / ALG-11: `product.saved` (not in the vendor node's list, but named by both
-        // seeds). Orders flow to Clientify only, so `order.*` events are not synced.
-        "product" => Some(Kind::Product),
-        _ => None,
-    };
+    let kind = WEBHOOK_EVENTS
+        .iter()
+        .find(|(e, _)| *e == event)
+        .map(|(_, k)| *k);
     let record = v
         .get(entity)
         .or_else(|| v.get("data").and_then(|d| d.get(entity)))

@@ -1,5 +1,5 @@
-//! One module per vendor API: HTTP client, mapping to canonical records, and (later) webhook
-//! parsing. Every vendor-specific path and field name lives in its module, so a correction
+//! One module per vendor API: HTTP client, mapping to canonical records, and webhook parsing
+//! and subscription. Every vendor-specific path and field name lives in its module, so a correction
 //! when a real API disagrees with the sandbox touches one file.
 
 pub mod alegra;
@@ -16,6 +16,10 @@ pub use http::{Auth, CallStats, Http, RetryPolicy};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use puente_core::{Fields, Kind, Record};
+
+/// Why a webhook body was rejected (answered 400).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookError(pub String);
 
 /// One page of a listing.
 #[derive(Clone, Debug, Default)]
@@ -39,6 +43,18 @@ pub trait Connector: Send + Sync {
     /// ALG-13: makes sure what the flow needs exists on the vendor side (e.g. custom fields).
     /// Returns a description of each thing it created.
     async fn prepare(&self) -> Result<Vec<String>, ConnectorError>;
+
+    /// ALG-11: makes sure the vendor posts changes of `kinds` to `url` (Puente's webhook
+    /// receiver for this system), without subscribing twice. Returns a description of each
+    /// subscription created. The default does nothing: Clientify, for one, registers webhooks
+    /// in its UI only (spec §1.4), so its URL is given to the user instead.
+    async fn subscribe_webhooks(
+        &self,
+        _url: &str,
+        _kinds: &[Kind],
+    ) -> Result<Vec<String>, ConnectorError> {
+        Ok(Vec::new())
+    }
 
     /// Whether this connector syncs `kind` at all. Flows only include kinds both of their
     /// connectors support (checked when the app is built); the other methods answer

@@ -103,6 +103,11 @@ pub struct ServerConfig {
     /// The secret in webhook URLs (`/webhooks/{tenant}/{system}/{secret}`).
     pub webhook_secret: Option<String>,
     pub webhook_secret_env: Option<String>,
+    /// The address vendors reach this server at, e.g. `https://puente.acme.es` (ALG-11). With
+    /// it (and a webhook secret) activation subscribes to the vendors' webhooks that have an
+    /// API for it (Alegra) at `{public_url}/webhooks/{tenant}/{system}/{secret}`; without it
+    /// no subscription is made and changes arrive by the schedule only.
+    pub public_url: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -115,6 +120,7 @@ impl Default for ServerConfig {
             listen: default_listen(),
             webhook_secret: None,
             webhook_secret_env: None,
+            public_url: None,
         }
     }
 }
@@ -309,6 +315,18 @@ impl Config {
 
     /// Checks what serde cannot: references between sections and value ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(u) = &self.server.public_url {
+            let ok = url::Url::parse(u)
+                .ok()
+                .filter(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+            if ok.is_none() {
+                return Err(err(
+                    "server.public_url",
+                    format!("'{u}' is not an http(s) URL"),
+                    "e.g. public_url = \"https://puente.example.com\" (where vendors reach this server)",
+                ));
+            }
+        }
         if self.tenant.trim().is_empty()
             || !self
                 .tenant
@@ -532,6 +550,24 @@ name = "clientify-alegra"
 a = "clientify"
 b = "alegra"
 "#;
+
+    #[test]
+    fn alg11_public_url_must_be_an_http_url() {
+        let with = |u: &str| Config::parse(&format!("{GOOD}\n[server]\npublic_url = \"{u}\"\n"));
+        assert_eq!(
+            with("https://puente.acme.es")
+                .unwrap()
+                .server
+                .public_url
+                .as_deref(),
+            Some("https://puente.acme.es")
+        );
+        for bad in ["puente.acme.es", "ftp://puente.acme.es", ""] {
+            let e = with(bad).unwrap_err();
+            assert_eq!(e.key, "server.public_url", "{bad}: {e}");
+        }
+        assert_eq!(Config::parse(GOOD).unwrap().server.public_url, None);
+    }
 
     #[test]
     fn alg12_good_config_parses_with_defaults() {

@@ -25,6 +25,23 @@ pub struct Flow {
     pub store: Arc<dyn Store>,
     /// How long activity-log entries are kept (APC-8 / GDPR).
     pub log_retention: chrono::Duration,
+    /// Where vendors deliver webhooks for this flow's tenant, or why nowhere (ALG-11).
+    pub webhooks: Result<WebhookReceiver, String>,
+}
+
+/// Puente's public webhook receiver of one tenant: `{public_url}/webhooks/{tenant}`, and the
+/// secret that completes each system's URL.
+#[derive(Clone)]
+pub struct WebhookReceiver {
+    pub base: String,
+    pub secret: String,
+}
+
+impl WebhookReceiver {
+    /// The URL `system` delivers to.
+    pub fn url(&self, system: &str) -> String {
+        format!("{}/{system}/{}", self.base, self.secret)
+    }
 }
 
 impl Flow {

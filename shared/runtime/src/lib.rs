@@ -21,7 +21,7 @@ pub mod summary;
 pub mod sync;
 
 pub use config::{Config, ConfigError, Connection};
-pub use flow::{Flow, Run};
+pub use flow::{Flow, Run, WebhookReceiver};
 pub use summary::{Counts, NoProgress, Progress, Resume, Summary};
 
 use puente_connectors::alegra::{Alegra, AlegraConfig};
@@ -205,6 +205,16 @@ impl App {
         for name in config.connections.keys() {
             get(name, "alegra")?;
         }
+        // ALG-11: the receiver vendors are subscribed to, when the config says where it is.
+        let webhooks = match (&config.server.public_url, config.webhook_secret()) {
+            (None, _) => Err("server.public_url is not set".to_string()),
+            (_, Ok(None)) => Err("server.webhook_secret is not set".to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+            (Some(u), Ok(Some(secret))) => Ok(WebhookReceiver {
+                base: format!("{}/webhooks/{}", u.trim_end_matches('/'), config.tenant),
+                secret,
+            }),
+        };
         let mut flows = Vec::new();
         for (fi, f) in config.flows.iter().enumerate() {
             let (ca, cb) = (&config.connections[&f.a], &config.connections[&f.b]);
@@ -250,6 +260,7 @@ impl App {
                 b,
                 store: store.clone(),
                 log_retention: chrono::Duration::days(config.log.retention_days as i64),
+                webhooks: webhooks.clone(),
             });
         }
         Ok(App {
@@ -281,10 +292,31 @@ pub async fn check(flow: &Flow) -> Result<(), ConnectorError> {
 
 /// ALG-12 and ALG-13: checks both connections, then creates what the flow needs (custom
 /// fields). A flow is active only when this succeeds. Returns what was created.
+///
+/// ALG-11: it also subscribes Puente's webhook receiver to the vendors that take
+/// subscriptions by API (Alegra), idempotently, when `server.public_url` is set. A failed
+/// subscription is logged but does not stop activation: the schedule still syncs every
+/// change, only later.
 pub async fn activate(flow: &Flow) -> Result<Vec<String>, ConnectorError> {
     check(flow).await?;
     let mut created = flow.a.prepare().await?;
     created.extend(flow.b.prepare().await?);
+    match &flow.webhooks {
+        Ok(receiver) => {
+            for conn in [&flow.a, &flow.b] {
+                let url = receiver.url(conn.system());
+                match conn.subscribe_webhooks(&url, &flow.kinds).await {
+                    Ok(subs) => created.extend(subs),
+                    Err(e) => {
+                        tracing::warn!(tenant = %flow.tenant, flow = %flow.name, system = conn.system(),
+                        error = %e, "webhook subscription failed; changes from there arrive with the schedule only")
+                    }
+                }
+            }
+        }
+        Err(why) => tracing::info!(tenant = %flow.tenant, flow = %flow.name,
+            "no webhook subscriptions made: {why}"),
+    }
     for c in &created {
         tracing::info!(tenant = %flow.tenant, flow = %flow.name, "setup: created {c}");
     }

@@ -147,41 +147,67 @@ pub async fn accept_webhook(
     if !secret_ok || tenant != app.config.tenant {
         return rejected(401, "unknown tenant or wrong webhook secret");
     }
-    if system != puente_connectors::clientify::SYSTEM {
-        return rejected(404, format!("no webhook receiver for system '{system}'"));
-    }
-    let d = match puente_connectors::clientify::parse_webhook(body) {
-        Ok(d) => d,
+    // Each vendor's parser (its payload shapes and event names live in its connector module)
+    // gives the event, the records to re-read, and what tells two deliveries of one change
+    // apart.
+    let parsed = match system {
+        puente_connectors::clientify::SYSTEM => puente_connectors::clientify::parse_webhook(body)
+            .map(|d| {
+                let targets = d.kind.zip(d.id).into_iter().collect::<Vec<_>>();
+                (d.event, targets, d.version)
+            }),
+        puente_connectors::alegra::SYSTEM => {
+            puente_connectors::alegra::parse_webhook(body).map(|d| (d.event, d.targets, d.version))
+        }
+        _ => return rejected(404, format!("no webhook receiver for system '{system}'")),
+    };
+    let (event, targets, version) = match parsed {
+        Ok(p) => p,
         Err(e) => return rejected(400, e.0),
     };
-    let (Some(kind), Some(id)) = (d.kind, d.id.clone()) else {
-        tracing::info!(%tenant, %system, event = %d.event, "webhook event ignored: not synced by any flow");
-        return (202, json!({"status": "ignored", "event": d.event}));
-    };
-    let event_id = value_hash(&format!("{system}|{}|{id}|{}", kind.as_str(), d.version));
-    let ev = ChangeEvent {
-        tenant: tenant.to_string(),
-        system: system.to_string(),
-        kind,
-        id: id.clone(),
-        event_id: event_id.clone(),
-        observed_at: chrono::Utc::now(),
-    };
+    if targets.is_empty() {
+        let why = if event.contains("delete") {
+            "deletions are not propagated"
+        } else {
+            "not synced by any flow"
+        };
+        tracing::info!(%tenant, %system, %event, "webhook event ignored: {why}");
+        return (202, json!({"status": "ignored", "event": event}));
+    }
     let store = &app.store;
-    match store.first_seen(tenant, &event_id, DEDUP_TTL).await {
-        Ok(false) => return (202, json!({"status": "duplicate", "event_id": event_id})),
-        Ok(true) => {}
-        Err(e) => return rejected(503, format!("store unavailable: {e}")),
+    let mut ids = Vec::new();
+    let mut queued = false;
+    for (kind, id) in targets {
+        let event_id = value_hash(&format!("{system}|{}|{id}|{version}", kind.as_str()));
+        ids.push(event_id.clone());
+        let ev = ChangeEvent {
+            tenant: tenant.to_string(),
+            system: system.to_string(),
+            kind,
+            id: id.clone(),
+            event_id: event_id.clone(),
+            observed_at: chrono::Utc::now(),
+        };
+        match store.first_seen(tenant, &event_id, DEDUP_TTL).await {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(e) => return rejected(503, format!("store unavailable: {e}")),
+        }
+        let body = serde_json::to_string(&ev).expect("event serialises");
+        if let Err(e) = store
+            .send(&ev.group(), &format!("{tenant}/{event_id}"), &body)
+            .await
+        {
+            return rejected(503, format!("queue unavailable: {e}"));
+        }
+        queued = true;
+        tracing::info!(%tenant, %system, kind = %kind, record = %id, %event_id, "webhook event queued");
     }
-    let body = serde_json::to_string(&ev).expect("event serialises");
-    if let Err(e) = store
-        .send(&ev.group(), &format!("{tenant}/{event_id}"), &body)
-        .await
-    {
-        return rejected(503, format!("queue unavailable: {e}"));
-    }
-    tracing::info!(%tenant, %system, kind = %kind, record = %id, %event_id, "webhook event queued");
-    (202, json!({"status": "queued", "event_id": event_id}))
+    let status = if queued { "queued" } else { "duplicate" };
+    (
+        202,
+        json!({"status": status, "event_id": ids[0], "event_ids": ids}),
+    )
 }
 
 /// Options of `serve`.
@@ -222,7 +248,7 @@ pub async fn serve(
     tracing::info!(%addr, "listening");
     if secret.is_some() {
         for f in &app.flows {
-            tracing::info!(flow = %f.name, "Clientify webhook URL: http://{addr}/webhooks/{}/clientify/<secret>", app.config.tenant);
+            tracing::info!(flow = %f.name, "webhook URLs: http://{addr}/webhooks/{}/{{clientify|alegra}}/<secret> (Clientify: set it in its UI; Alegra: subscribed on activation when server.public_url is set)", app.config.tenant);
         }
     }
     let state = ServerState {

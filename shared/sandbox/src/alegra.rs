@@ -50,7 +50,26 @@ const STRING_FIELDS: [&str; 8] = [
 struct Data {
     rows: BTreeMap<u64, Obj>,
     next_id: u64,
+    /// Webhook subscriptions (§2.4): id → `{id, event, url}`.
+    subs: BTreeMap<u64, Obj>,
+    next_sub: u64,
 }
+
+/// Subscribable events: `new-|edit-|delete-` × `invoice, bill, client, item` [C: A10].
+const EVENTS: [&str; 12] = [
+    "new-client",
+    "edit-client",
+    "delete-client",
+    "new-item",
+    "edit-item",
+    "delete-item",
+    "new-invoice",
+    "edit-invoice",
+    "delete-invoice",
+    "new-bill",
+    "edit-bill",
+    "delete-bill",
+];
 
 /// Fixed rate-limit window of one user.
 struct Window {
@@ -82,6 +101,8 @@ pub(crate) fn router(
     let mut data = Data {
         rows: BTreeMap::new(),
         next_id: 1,
+        subs: BTreeMap::new(),
+        next_sub: 1,
     };
     for v in contacts {
         seed(&mut data, &common, v).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -105,6 +126,14 @@ pub(crate) fn router(
         (
             "/api/v1/contacts/{id}",
             get(detail).put(update).delete(destroy),
+        ),
+        (
+            "/api/v1/webhooks/subscriptions",
+            get(list_subs).post(create_sub),
+        ),
+        (
+            "/api/v1/webhooks/subscriptions/{id}",
+            axum::routing::delete(delete_sub),
         ),
     ];
     for (path, mr) in routes {
@@ -569,6 +598,7 @@ async fn create(State(app): State<App>, body: Bytes) -> Response {
         rec.insert("created_at".into(), json!(now));
         rec.insert("updated_at".into(), json!(now));
         d.rows.insert(id, rec.clone());
+        notify(&app, &d, "new-client", &rec);
     }
     json(StatusCode::CREATED, Value::Object(rec))
 }
@@ -595,18 +625,92 @@ async fn update(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> 
     };
     rec.insert("updated_at".into(), json!(fmt_seconds(app.common.now())));
     d.rows.insert(id, rec.clone());
+    notify(&app, &d, "edit-client", &rec);
     json(StatusCode::OK, Value::Object(rec))
 }
 
 /// `DELETE /api/v1/contacts/{id}` → 200 `{"code":200,"message":…}` [C: §2.1
 /// "DELETE 200"].
 async fn destroy(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let removed = id_of(&id).and_then(|id| lock(&app.inner.data).rows.remove(&id));
+    let removed = id_of(&id).and_then(|id| {
+        let mut d = lock(&app.inner.data);
+        let rec = d.rows.remove(&id)?;
+        notify(&app, &d, "delete-client", &rec);
+        Some(rec)
+    });
     match removed {
         Some(_) => json(
             StatusCode::OK,
             json!({"code": 200, "message": "Contacto eliminado correctamente"}),
         ),
         None => contact_not_found(),
+    }
+}
+
+/// §2.4: a `{"subject", "message": {"client": …}}` delivery to every URL subscribed to
+/// `subject`. Subscriptions store URLs without a scheme; see `webhooks::with_scheme`.
+fn notify(app: &App, d: &Data, subject: &str, rec: &Obj) {
+    for sub in d.subs.values() {
+        if sub.get("event").and_then(Value::as_str) != Some(subject) {
+            continue;
+        }
+        let url =
+            crate::webhooks::with_scheme(sub.get("url").and_then(Value::as_str).unwrap_or(""));
+        let body = json!({"subject": subject, "message": {"client": rec}});
+        app.common.outbox.send(url, subject, body);
+    }
+}
+
+/// `GET /api/v1/webhooks/subscriptions` → `{"subscriptions": […]}` [C: A9, A10].
+async fn list_subs(State(app): State<App>) -> Response {
+    let subs: Vec<Value> = lock(&app.inner.data)
+        .subs
+        .values()
+        .cloned()
+        .map(Value::Object)
+        .collect();
+    json(StatusCode::OK, json!({"subscriptions": subs}))
+}
+
+/// `POST /api/v1/webhooks/subscriptions` `{"event","url"}` → 201
+/// `{"subscription": {id, event, url}}` (A9's reading; A10 reads `result.id`, so the id is
+/// also at the top level) [C]. Unknown event or missing url → 400 [I]. The URL is kept as
+/// given (clients send it without a scheme [C: A9, A10]).
+async fn create_sub(State(app): State<App>, body: Bytes) -> Response {
+    let body = match parse_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let event = body.get("event").and_then(Value::as_str).unwrap_or("");
+    if !EVENTS.contains(&event) {
+        return bad(format!("El evento '{event}' no es válido"));
+    }
+    let url = body.get("url").and_then(Value::as_str).unwrap_or("").trim();
+    if url.is_empty() {
+        return bad("La url es obligatoria");
+    }
+    let mut d = lock(&app.inner.data);
+    let id = d.next_sub;
+    d.next_sub += 1;
+    let mut sub = Obj::new();
+    sub.insert("id".into(), json!(id.to_string()));
+    sub.insert("event".into(), json!(event));
+    sub.insert("url".into(), json!(url));
+    d.subs.insert(id, sub.clone());
+    json(
+        StatusCode::CREATED,
+        json!({"id": id.to_string(), "subscription": sub}),
+    )
+}
+
+/// `DELETE /api/v1/webhooks/subscriptions/{id}` → 200 [C: A10]; unknown id → 404 [I].
+async fn delete_sub(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let removed = id_of(&id).and_then(|id| lock(&app.inner.data).subs.remove(&id));
+    match removed {
+        Some(_) => json(
+            StatusCode::OK,
+            json!({"code": 200, "message": "Suscripción eliminada correctamente"}),
+        ),
+        None => error(StatusCode::NOT_FOUND, "La suscripción no existe"),
     }
 }

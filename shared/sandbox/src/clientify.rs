@@ -1304,6 +1304,27 @@ async fn list(
     envelope(&p, results)
 }
 
+/// ALG-11: after a write through the API, the `{entity}.{what}` webhook (`contact.saved`,
+/// `company.saved`, `product.saved`, `company.deleted`) to the configured target, in the
+/// configured shape, unsigned (§1.4, §3), whoever made the write. Orders have no event. A
+/// "saved" is any write that bumps `modified`, sub-resource writes (tags) included.
+fn notify(app: &App, kind: Kind, what: &str, rec: &Obj, base: &str) {
+    let (target, shape) = lock(&app.common.hook).clone();
+    let Some(url) = target else {
+        return;
+    };
+    if kind == Kind::Order {
+        return;
+    }
+    let entity = kind.object_type();
+    let event = format!("{entity}.{what}");
+    let record = Value::Object(render(rec, kind, base));
+    // One django-rest-hooks subscription per event type; its id is only decoration.
+    let hook_id = 9820 + kind as u64;
+    let body = shape.clientify_body(&event, entity, &record, hook_id);
+    app.common.outbox.send(url, &event, body);
+}
+
 /// `GET /v1/{contacts|companies}/{id}/` → object or 404 `{"detail":"Not
 /// found."}` [I: DRF default, §1.1].
 async fn detail(
@@ -1357,6 +1378,7 @@ async fn create(
                 rec.insert("created".into(), json!(now));
                 rec.insert("modified".into(), json!(now));
                 t.rows.insert(id, rec.clone());
+                notify(&app, kind, "saved", &rec, &abs_base(&headers, &app.common));
                 rec
             }
         }
@@ -1394,6 +1416,7 @@ async fn update(
             Ok(mut rec) => {
                 rec.insert("modified".into(), json!(fmt_micros(app.common.stamp())));
                 d.table(kind).rows.insert(id, rec.clone());
+                notify(&app, kind, "saved", &rec, &abs_base(&headers, &app.common));
                 rec
             }
         }
@@ -1411,7 +1434,13 @@ async fn destroy(State(app): State<App>, Path((seg, id)): Path<(String, String)>
         _ => return not_found(),
     };
     match lock(&app.inner.data).table(kind).rows.remove(&id) {
-        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        Some(rec) => {
+            // The vendor lists `company.deleted` only (§1.4).
+            if kind == Kind::Company {
+                notify(&app, kind, "deleted", &rec, &app.common.root_url);
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
         None => not_found(),
     }
 }
@@ -1492,6 +1521,8 @@ async fn add_tag(
             }
         }
         rec.insert("modified".into(), json!(stamp));
+        let rec = rec.clone();
+        notify(&app, kind, "saved", &rec, &abs_base(&headers, &app.common));
     }
     json(StatusCode::CREATED, json!({"id": tag_id, "name": name}))
 }
@@ -1529,6 +1560,8 @@ async fn remove_tag(
         return not_found();
     }
     rec.insert("modified".into(), json!(stamp));
+    let rec = rec.clone();
+    notify(&app, kind, "saved", &rec, &app.common.root_url);
     StatusCode::NO_CONTENT.into_response()
 }
 

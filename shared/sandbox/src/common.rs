@@ -59,6 +59,10 @@ pub(crate) struct Common {
     /// Whose error shapes injected faults imitate.
     pub(crate) vendor: Vendor,
     pub(crate) faults: Mutex<FaultState>,
+    /// Outgoing webhooks (see `webhooks`).
+    pub(crate) outbox: crate::webhooks::Outbox,
+    /// Where Clientify posts its webhooks (none: off) and in which shape.
+    pub(crate) hook: Mutex<(Option<String>, crate::webhooks::WebhookShape)>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking handler must not take the
@@ -79,6 +83,8 @@ impl Common {
             slash,
             vendor,
             faults: Mutex::new(FaultState::new(faults)),
+            outbox: Default::default(),
+            hook: Mutex::new((None, Default::default())),
         }
     }
 

@@ -17,6 +17,7 @@ mod common;
 mod faults;
 pub mod odoo;
 pub mod taxid;
+mod webhooks;
 mod world;
 
 use std::io;
@@ -32,6 +33,7 @@ use tokio::sync::watch;
 pub use common::Stats;
 pub use faults::Faults;
 pub use odoo::{OdooConfig, OdooSeed};
+pub use webhooks::{WebhookSent, WebhookShape};
 pub use world::World;
 
 use common::{lock, Common, Slash};
@@ -66,6 +68,13 @@ pub struct SandboxConfig {
     pub alegra_token: String,
     /// Faults both sandboxes inject from the start (default: none).
     pub faults: Faults,
+    /// Where the Clientify sandbox POSTs `contact.saved`, `company.saved`, `product.saved`
+    /// and `company.deleted` after each write through its API (ALG-11). Default `None`: no
+    /// webhooks, so suites that do not expect them see no extra traffic. Changeable at run
+    /// time with [`Sandbox::set_webhook_target`].
+    pub clientify_webhook_target: Option<String>,
+    /// Payload shape of those deliveries (default [`WebhookShape::Hook`]).
+    pub clientify_webhook_shape: WebhookShape,
 }
 
 impl Default for SandboxConfig {
@@ -84,6 +93,8 @@ impl Default for SandboxConfig {
             alegra_email: "sandbox@puente.local".into(),
             alegra_token: "alegra-sandbox-token".into(),
             faults: Faults::default(),
+            clientify_webhook_target: None,
+            clientify_webhook_shape: WebhookShape::default(),
         }
     }
 }
@@ -128,6 +139,26 @@ impl Sandbox {
     /// The faults in force.
     pub fn faults(&self) -> Faults {
         self.common.faults()
+    }
+
+    /// Clientify: where its webhooks go (`None`: off). Takes effect for the next write.
+    pub fn set_webhook_target(&self, url: Option<String>) {
+        lock(&self.common.hook).0 = url;
+    }
+
+    /// Clientify: the payload shape of its webhooks.
+    pub fn set_webhook_shape(&self, shape: WebhookShape) {
+        lock(&self.common.hook).1 = shape;
+    }
+
+    /// Webhook deliveries queued or in progress (tests wait for 0 before counting writes).
+    pub fn webhooks_pending(&self) -> usize {
+        self.common.outbox.pending()
+    }
+
+    /// Webhook deliveries made so far (the most recent 10 000), oldest first.
+    pub fn webhooks_sent(&self) -> Vec<WebhookSent> {
+        self.common.outbox.sent()
     }
 
     /// Zeroes the counters.
@@ -227,6 +258,10 @@ pub async fn start_clientify_seeded(
         Vendor::Clientify,
         cfg.faults.clone(),
     ));
+    *lock(&common.hook) = (
+        cfg.clientify_webhook_target.clone(),
+        cfg.clientify_webhook_shape,
+    );
     let vendor = clientify::router(common.clone(), cfg, seed)?;
     serve(listener, root, "/v1", common, vendor)
 }
