@@ -175,10 +175,9 @@ impl Connection {
     /// and ALG-8, are not built yet).
     pub fn entities(&self) -> &'static [&'static str] {
         match self {
-            Connection::Clientify { .. } | Connection::Odoo { .. } => {
-                &["contact", "company", "product", "order"]
-            }
-            Connection::Alegra { .. } => &["contact", "company"],
+            Connection::Clientify { .. } => &["contact", "company", "product", "order", "budget"],
+            Connection::Odoo { .. } => &["contact", "company", "product", "order"],
+            Connection::Alegra { .. } => &["contact", "company", "product", "budget"],
         }
     }
 }
@@ -436,7 +435,7 @@ impl Config {
                         return Err(err(
                             format!("{at}.entities"),
                             format!("unknown entity '{e}'"),
-                            "use \"contact\", \"company\", \"product\" and/or \"order\"",
+                            "use \"contact\", \"company\", \"product\", \"order\" and/or \"budget\"",
                         ))
                     }
                 };
