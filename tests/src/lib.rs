@@ -296,7 +296,11 @@ impl TestEnv {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "alegra POST {resource} {}", r.status());
+        assert!(
+            r.status().is_success(),
+            "alegra POST {resource} {}",
+            r.status()
+        );
         r.json().await.unwrap()
     }
 

@@ -429,7 +429,10 @@ impl Alegra {
         }
         let a = self
             .http
-            .get("taxes", &[("start", "0".into()), ("limit", PAGE_LIMIT.to_string())])
+            .get(
+                "taxes",
+                &[("start", "0".into()), ("limit", PAGE_LIMIT.to_string())],
+            )
             .await
             .map_err(Self::auth_hint)?;
         // A bare array, `{data}` with metadata, or `{total, results}` [C: A5].
@@ -459,7 +462,10 @@ impl Alegra {
             return Ok(Vec::new());
         }
         let mut taxes = self.taxes(false).await?;
-        if wanted.iter().any(|r| !taxes.iter().any(|t| &t.percentage == r)) {
+        if wanted
+            .iter()
+            .any(|r| !taxes.iter().any(|t| &t.percentage == r))
+        {
             taxes = self.taxes(true).await?;
         }
         wanted
@@ -557,7 +563,10 @@ impl Alegra {
                 if id.is_empty() {
                     return Err(ConnectorError::Mapping {
                         system: SYSTEM.into(),
-                        detail: format!("budget line '{}' (SKU '{}') has no Alegra item", l.name, l.sku),
+                        detail: format!(
+                            "budget line '{}' (SKU '{}') has no Alegra item",
+                            l.name, l.sku
+                        ),
                     });
                 }
                 let n = |x: &str| x.parse::<f64>().map(|v| json!(v)).unwrap_or(json!(x));
@@ -690,7 +699,11 @@ impl Connector for Alegra {
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
         Self::supported(kind)?;
-        match self.http.get(&format!("{}/{id}", resource(kind)), &[]).await {
+        match self
+            .http
+            .get(&format!("{}/{id}", resource(kind)), &[])
+            .await
+        {
             Ok(a) => Ok(Some(self.record_of(kind, &a.body).await?)),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Self::auth_hint(e)),

@@ -346,10 +346,7 @@ pub fn taxes_json(rates: &str) -> Value {
 /// estimate's once it exists there.
 pub fn budget_record(v: &Value) -> Record {
     let code = s(v, "code");
-    let code = if code
-        .to_uppercase()
-        .starts_with(ALEGRA_CODE_PREFIX)
-    {
+    let code = if code.to_uppercase().starts_with(ALEGRA_CODE_PREFIX) {
         code
     } else {
         String::new()

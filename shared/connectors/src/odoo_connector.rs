@@ -541,7 +541,7 @@ impl Odoo {
         order: &str,
     ) -> Result<Vec<Record>, ConnectorError> {
         match kind {
-                Kind::Budget => Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget => Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Contact | Kind::Company => {
                 let fields = self.partner_fields(kind).await?;
                 let d = Self::partner_domain(kind).and(domain.clone());
@@ -585,7 +585,7 @@ impl Odoo {
     async fn read_one(&self, kind: Kind, id: i64) -> Result<Option<Record>, ConnectorError> {
         let d = Domain::new().eq("id", id);
         let found = match kind {
-                Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
             // By id, without the listing's state filter: the engine decides what is sent.
             Kind::Order => {
                 let fields = self.order_fields().await?;
@@ -625,7 +625,7 @@ impl Odoo {
         let mut v = Map::new();
         let text = |s: &str| if s.is_empty() { json!(false) } else { json!(s) };
         match kind {
-                Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Contact | Kind::Company => {
                 if touched("tax_id") {
                     v.insert("ref".into(), text(fields.get("tax_id")));

@@ -431,13 +431,11 @@ impl Config {
             for e in &f.entities {
                 let kind = match e.parse::<puente_core::Kind>() {
                     Ok(k) => k,
-                    Err(_) => {
-                        return Err(err(
-                            format!("{at}.entities"),
-                            format!("unknown entity '{e}'"),
-                            "use \"contact\", \"company\", \"product\", \"order\" and/or \"budget\"",
-                        ))
-                    }
+                    Err(_) => return Err(err(
+                        format!("{at}.entities"),
+                        format!("unknown entity '{e}'"),
+                        "use \"contact\", \"company\", \"product\", \"order\" and/or \"budget\"",
+                    )),
                 };
                 for conn in [&f.a, &f.b] {
                     let c = &self.connections[conn];

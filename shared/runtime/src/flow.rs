@@ -672,11 +672,7 @@ impl<'f> Run<'f> {
         }
         let a_after = if write_a {
             let set = self.with_dependencies(kind, b, Side::A, &m.to_a).await?;
-            let r = self
-                .flow
-                .a
-                .update(a, &set, &m.clear_a, Some(&b.id))
-                .await?;
+            let r = self.flow.a.update(a, &set, &m.clear_a, Some(&b.id)).await?;
             crash_point!(AfterVendorWrite);
             r
         } else {
@@ -684,11 +680,7 @@ impl<'f> Run<'f> {
         };
         let b_after = if write_b {
             let set = self.with_dependencies(kind, a, Side::B, &m.to_b).await?;
-            let r = self
-                .flow
-                .b
-                .update(b, &set, &m.clear_b, Some(&a.id))
-                .await?;
+            let r = self.flow.b.update(b, &set, &m.clear_b, Some(&a.id)).await?;
             crash_point!(AfterVendorWrite);
             r
         } else {

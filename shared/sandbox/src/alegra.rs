@@ -117,7 +117,10 @@ pub(crate) fn router(
         ("/api/v1/taxes", get(taxes)),
     ];
     let mut routes = routes;
-    for (base, res) in [("/api/v1/items", Res::Items), ("/api/v1/estimates", Res::Estimates)] {
+    for (base, res) in [
+        ("/api/v1/items", Res::Items),
+        ("/api/v1/estimates", Res::Estimates),
+    ] {
         routes.push((
             base,
             get(move |st: State<App>, q: Q| cat_list(res, st, q))
@@ -130,9 +133,8 @@ pub(crate) fn router(
         };
         routes.push((
             one,
-            get(move |st: State<App>, p: Path<String>| cat_detail(res, st, p)).put(
-                move |st: State<App>, p: Path<String>, b: Bytes| cat_update(res, st, p, b),
-            ),
+            get(move |st: State<App>, p: Path<String>| cat_detail(res, st, p))
+                .put(move |st: State<App>, p: Path<String>, b: Bytes| cat_update(res, st, p, b)),
         ));
     }
     for (path, mr) in routes {
@@ -644,13 +646,19 @@ async fn destroy(State(app): State<App>, Path(id): Path<String>) -> Response {
 /// Taxes every account starts with (Spanish VAT rates) [I]; shape `id, name, percentage,
 /// description, status, type` [C: A5].
 fn default_taxes() -> Vec<Obj> {
-    [("1", "IVA", "21.00"), ("2", "IVA Reducido", "10.00"), ("3", "IVA Superreducido", "4.00")]
-        .iter()
-        .map(|(id, name, p)| {
-            obj(json!({"id": id, "name": name, "percentage": p, "description": "",
-                "status": "active", "type": "IVA"}))
-        })
-        .collect()
+    [
+        ("1", "IVA", "21.00"),
+        ("2", "IVA Reducido", "10.00"),
+        ("3", "IVA Superreducido", "4.00"),
+    ]
+    .iter()
+    .map(|(id, name, p)| {
+        obj(
+            json!({"id": id, "name": name, "percentage": p, "description": "",
+                "status": "active", "type": "IVA"}),
+        )
+    })
+    .collect()
 }
 
 fn obj(v: Value) -> Obj {
@@ -719,8 +727,10 @@ fn num_of(v: &Value) -> Option<f64> {
 /// string; `tax` ids → tax objects; `name` required.
 fn write_item(cat: &Catalog, existing: Option<&Obj>, body: &Obj) -> Result<Obj, String> {
     let mut rec = existing.cloned().unwrap_or_else(|| {
-        obj(json!({"name": "", "description": "", "reference": "", "status": "active",
-            "type": "product", "price": [], "tax": [], "customFields": []}))
+        obj(
+            json!({"name": "", "description": "", "reference": "", "status": "active",
+            "type": "product", "price": [], "tax": [], "customFields": []}),
+        )
     });
     for f in ["name", "description", "reference"] {
         if let Some(v) = body.get(f) {
@@ -761,8 +771,10 @@ fn write_estimate(
     body: &Obj,
 ) -> Result<Obj, String> {
     let mut rec = existing.cloned().unwrap_or_else(|| {
-        obj(json!({"date": "", "dueDate": "", "observations": "", "status": "draft",
-            "client": null, "items": [], "total": 0}))
+        obj(
+            json!({"date": "", "dueDate": "", "observations": "", "status": "draft",
+            "client": null, "items": [], "total": 0}),
+        )
     });
     for f in ["date", "dueDate", "observations"] {
         if let Some(v) = body.get(f) {
@@ -808,7 +820,10 @@ fn write_estimate(
                     .and_then(num_of)
                     .unwrap_or(0.0)
             });
-            let quantity = l.get("quantity").and_then(num_of).ok_or("La cantidad es obligatoria")?;
+            let quantity = l
+                .get("quantity")
+                .and_then(num_of)
+                .ok_or("La cantidad es obligatoria")?;
             let discount = l.get("discount").and_then(num_of).unwrap_or(0.0);
             let tax = match l.get("tax") {
                 Some(t) => Value::Array(cat.taxes_of(t)?),
@@ -816,7 +831,11 @@ fn write_estimate(
             };
             let rate: f64 = tax
                 .as_array()
-                .map(|a| a.iter().filter_map(|t| t.get("percentage").and_then(num_of)).sum())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.get("percentage").and_then(num_of))
+                        .sum()
+                })
                 .unwrap_or(0.0);
             let net = price * quantity * (1.0 - discount / 100.0);
             let name = l
@@ -836,7 +855,11 @@ fn write_estimate(
     let total: f64 = rec
         .get("items")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|i| i.get("total").and_then(num_of)).sum())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i.get("total").and_then(num_of))
+                .sum()
+        })
         .unwrap_or(0.0);
     rec.insert("total".into(), json!((total * 100.0).round() / 100.0));
     if rec.get("client").is_none_or(Value::is_null) {
@@ -862,7 +885,9 @@ fn res_not_found(r: Res) -> Response {
 /// `GET /items`, `/estimates`: `start`/`limit` (cap 30), bare array or `metadata=true`
 /// [C], filters `name`, `reference`, `query` (items) and `client_id` (estimates) [C: A5].
 async fn cat_list(r: Res, State(app): State<App>, Query(q): Q) -> Response {
-    let start: usize = qget(&q, "start").and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    let start: usize = qget(&q, "start")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
     let limit = qget(&q, "limit")
         .and_then(|v| v.trim().parse::<usize>().ok())
         .unwrap_or(MAX_LIMIT)
@@ -891,7 +916,10 @@ async fn cat_list(r: Res, State(app): State<App>, Query(q): Q) -> Response {
                         .any(|f| f.to_lowercase().contains(x))
                 })
                 && client.is_none_or(|c| {
-                    o.get("client").and_then(|cl| cl.get("id")).and_then(Value::as_str) == Some(c)
+                    o.get("client")
+                        .and_then(|cl| cl.get("id"))
+                        .and_then(Value::as_str)
+                        == Some(c)
                 })
         })
         .collect();
@@ -904,7 +932,10 @@ async fn cat_list(r: Res, State(app): State<App>, Query(q): Q) -> Response {
         .collect();
     drop(cat);
     if qget(&q, "metadata").is_some_and(|m| m.eq_ignore_ascii_case("true") || m == "1") {
-        json(StatusCode::OK, json!({"metadata": {"total": total}, "data": page}))
+        json(
+            StatusCode::OK,
+            json!({"metadata": {"total": total}, "data": page}),
+        )
     } else {
         json(StatusCode::OK, Value::Array(page))
     }
@@ -912,7 +943,11 @@ async fn cat_list(r: Res, State(app): State<App>, Query(q): Q) -> Response {
 
 async fn cat_detail(r: Res, State(app): State<App>, Path(id): Path<String>) -> Response {
     let cat = lock(&app.inner.catalog);
-    let table = if r == Res::Items { &cat.items } else { &cat.estimates };
+    let table = if r == Res::Items {
+        &cat.items
+    } else {
+        &cat.estimates
+    };
     match id_of(&id).and_then(|i| table.get(&i)) {
         Some(o) => json(StatusCode::OK, Value::Object(o.clone())),
         None => res_not_found(r),
@@ -956,7 +991,12 @@ async fn cat_create(r: Res, State(app): State<App>, body: Bytes) -> Response {
 }
 
 /// PUT: partial merge, like contacts [I].
-async fn cat_update(r: Res, State(app): State<App>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn cat_update(
+    r: Res,
+    State(app): State<App>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let body = match parse_json(&body) {
         Ok(b) => b,
         Err(resp) => return resp,

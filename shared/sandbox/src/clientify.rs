@@ -1280,7 +1280,10 @@ fn taxes_value(v: &Value) -> Result<Value, String> {
             .get("percentage")
             .ok_or("Each tax needs a percentage.")
             .and_then(|p| decimal_value(p).map_err(|_| "A valid number is required."))?;
-        let name = t.get("name").map(|n| s(Some(n)).to_string()).unwrap_or_default();
+        let name = t
+            .get("name")
+            .map(|n| s(Some(n)).to_string())
+            .unwrap_or_default();
         out.push(json!({"name": name, "percentage": p}));
     }
     Ok(Value::Array(out))
@@ -1358,7 +1361,10 @@ fn write_budget(data: &mut Data, existing: Option<&Obj>, body: &Obj) -> Result<O
                     None => field_err(
                         &mut errs,
                         f,
-                        format!("Invalid pk \"{}\" - object does not exist.", display_value(Some(v))),
+                        format!(
+                            "Invalid pk \"{}\" - object does not exist.",
+                            display_value(Some(v))
+                        ),
                     ),
                 }
             }
