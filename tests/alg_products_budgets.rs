@@ -31,7 +31,12 @@ fn by_sku<'a>(rows: &'a [Value], sku: &str) -> Vec<&'a Value> {
 
 fn by_ref<'a>(rows: &'a [Value], r: &str) -> Vec<&'a Value> {
     rows.iter()
-        .filter(|v| v["reference"].as_str().unwrap_or("").eq_ignore_ascii_case(r))
+        .filter(|v| {
+            v["reference"]
+                .as_str()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(r)
+        })
         .collect()
 }
 
@@ -44,7 +49,10 @@ async fn alg7_full_sync_moves_products_with_reference_both_ways_and_skips_the_re
     // Clientify: CAB-005 (shared), LAM-010, PAP-011, and one without SKU.
     assert_eq!(c.created.get("clientify"), Some(&3), "{s:?}");
     assert_eq!(c.created.get("alegra"), Some(&2), "{s:?}");
-    assert_eq!(c.skipped, 3, "2 Alegra items + 1 Clientify product without SKU");
+    assert_eq!(
+        c.skipped, 3,
+        "2 Alegra items + 1 Clientify product without SKU"
+    );
 
     let cl = env.clientify_all(Kind::Product).await;
     assert_eq!(cl.len(), 4 + 3);
@@ -55,8 +63,15 @@ async fn alg7_full_sync_moves_products_with_reference_both_ways_and_skips_the_re
     assert_eq!(sil[0]["price"], "120.00");
     assert_eq!(sil[0]["taxes"][0]["percentage"], "21.00");
     let lib = by_sku(&cl, "LIB-004");
-    assert_eq!(lib[0]["taxes"][0]["percentage"], "4.00", "the 4 % tax stays with it");
-    assert_eq!(by_sku(&cl, "CAB-005").len(), 1, "shared SKU linked, not duplicated");
+    assert_eq!(
+        lib[0]["taxes"][0]["percentage"], "4.00",
+        "the 4 % tax stays with it"
+    );
+    assert_eq!(
+        by_sku(&cl, "CAB-005").len(),
+        1,
+        "shared SKU linked, not duplicated"
+    );
 
     let al = env.alegra_list("items").await;
     assert_eq!(al.len(), 6 + 2);
@@ -66,7 +81,10 @@ async fn alg7_full_sync_moves_products_with_reference_both_ways_and_skips_the_re
     assert_eq!(pap[0]["tax"][0]["id"], "2", "10 % is Alegra's tax 2");
     assert_eq!(pap[0]["tax"][0]["percentage"], "10.00");
     assert_eq!(by_ref(&al, "cab-005").len(), 1);
-    assert!(by_ref(&al, "").len() == 2, "items without reference untouched");
+    assert!(
+        by_ref(&al, "").len() == 2,
+        "items without reference untouched"
+    );
 
     // The shared pair: linked, and its differing name resolved once.
     let cab_cl = by_sku(&cl, "CAB-005")[0];
@@ -96,7 +114,11 @@ async fn alg7_full_sync_moves_products_with_reference_both_ways_and_skips_the_re
     env.sb.clientify.reset_stats();
     env.sb.alegra.reset_stats();
     let again = env.sync(Mode::Full).await;
-    assert_eq!(writes(&env.sb.clientify) + writes(&env.sb.alegra), 0, "{again:?}");
+    assert_eq!(
+        writes(&env.sb.clientify) + writes(&env.sb.alegra),
+        0,
+        "{again:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +142,9 @@ async fn alg7_unknown_tax_fails_the_product_with_a_reason() {
         .unwrap();
     let failed = log
         .iter()
-        .find(|e| e.action == Action::Failed && e.external_id.as_deref() == Some(&made["id"].to_string()))
+        .find(|e| {
+            e.action == Action::Failed && e.external_id.as_deref() == Some(&made["id"].to_string())
+        })
         .expect("failure logged");
     let why = failed.reason.clone().unwrap_or_default();
     assert!(why.contains("no Alegra tax has the rate 7%"), "{why}");
@@ -150,12 +174,16 @@ fn shared_alegra_client(env: &TestEnv) -> (String, String) {
                 && alegra_key(v).is_some_and(|k| cl_keys.contains(&k))
         })
         .expect("a shared person");
-    (v["id"].as_str().unwrap().to_string(), alegra_key(v).unwrap())
+    (
+        v["id"].as_str().unwrap().to_string(),
+        alegra_key(v).unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alg8_alegra_budget_appears_in_clientify_as_alg_id_with_lines_and_total() {
     let env = TestEnv::start_entities("alg8a", cfg(), ALL).await;
+    env.activate().await;
     let (client, nif) = shared_alegra_client(&env);
     let est = env
         .alegra_post(
@@ -170,7 +198,23 @@ async fn alg8_alegra_budget_appears_in_clientify_as_alg_id_with_lines_and_total(
     // 2 × 100 − 10 % = 180, + 21 % = 217.8; 18 + 4 % = 18.72 → 236.52
     assert_eq!(est["total"], 236.52);
     let s = env.sync(Mode::Full).await;
-    assert_eq!(s.entities["budget"].created.get("clientify"), Some(&1), "{s:?}");
+    let log = env
+        .app
+        .store
+        .query(&LogQuery::new("test", 1000))
+        .await
+        .unwrap();
+    let bad: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == Action::Failed)
+        .map(|e| (&e.kind, &e.reason))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(
+        s.entities["budget"].created.get("clientify"),
+        Some(&1),
+        "{s:?}"
+    );
     let budgets = env.clientify_all(Kind::Budget).await;
     assert_eq!(budgets.len(), 1);
     let b = &budgets[0];
@@ -179,7 +223,12 @@ async fn alg8_alegra_budget_appears_in_clientify_as_alg_id_with_lines_and_total(
     assert_eq!(b["date"], "2026-11-20");
     assert_eq!(b["due_date"], "2026-12-20");
     assert_eq!(b["observations"], "Entrega en 2 semanas");
-    assert_eq!(b["contact"]["taxpayer_identification_number"].as_str().map(key_of), Some(Some(nif)));
+    assert_eq!(
+        b["contact"]["taxpayer_identification_number"]
+            .as_str()
+            .map(key_of),
+        Some(Some(nif))
+    );
     let lines = b["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["sku"], "SIL-001");
@@ -188,7 +237,10 @@ async fn alg8_alegra_budget_appears_in_clientify_as_alg_id_with_lines_and_total(
     assert_eq!(lines[0]["taxes"][0]["percentage"], "21.00");
     assert_eq!(lines[1]["sku"], "LIB-004");
     // The line's product is the Clientify product linked to Alegra item 1.
-    let link = env.link_for(Kind::Product, "alegra", "1").await.expect("item linked");
+    let link = env
+        .link_for(Kind::Product, "alegra", "1")
+        .await
+        .expect("item linked");
     assert_eq!(lines[0]["product"].to_string(), link.ids["clientify"]);
 
     // Re-run: nothing written anywhere (no echo).
@@ -203,6 +255,7 @@ async fn alg8_budget_contact_and_products_are_linked_not_duplicated() {
     // Only budgets in the flow: the contact and products must be made to exist by the
     // budget's own dependency path.
     let env = TestEnv::start_entities("alg8deps", cfg(), &["budget"]).await;
+    env.activate().await;
     let (client, nif) = shared_alegra_client(&env);
     let contacts_before = env.clientify_all(Kind::Contact).await.len();
     let products_before = env.clientify_all(Kind::Product).await;
@@ -216,13 +269,29 @@ async fn alg8_budget_contact_and_products_are_linked_not_duplicated() {
         )
         .await;
     let s = env.sync(Mode::Full).await;
-    assert_eq!(s.entities["budget"].created.get("clientify"), Some(&1), "{s:?}");
-    assert_eq!(s.entities["product"].created.get("clientify"), Some(&1), "{s:?}");
+    assert_eq!(
+        s.entities["budget"].created.get("clientify"),
+        Some(&1),
+        "{s:?}"
+    );
+    assert_eq!(
+        s.entities["product"].created.get("clientify"),
+        Some(&1),
+        "{s:?}"
+    );
 
     let contacts = env.clientify_all(Kind::Contact).await;
-    assert_eq!(contacts.len(), contacts_before, "the contact was linked, not duplicated");
+    assert_eq!(
+        contacts.len(),
+        contacts_before,
+        "the contact was linked, not duplicated"
+    );
     let products = env.clientify_all(Kind::Product).await;
-    assert_eq!(products.len(), products_before.len() + 1, "only MES-002 is new");
+    assert_eq!(
+        products.len(),
+        products_before.len() + 1,
+        "only MES-002 is new"
+    );
     assert_eq!(by_sku(&products, "CAB-005").len(), 1);
     let cab_id = by_sku(&products_before, "CAB-005")[0]["id"].to_string();
 
@@ -234,13 +303,17 @@ async fn alg8_budget_contact_and_products_are_linked_not_duplicated() {
         .unwrap();
     assert_eq!(b["contact"]["id"], existing["id"]);
     assert_eq!(b["lines"][0]["product"].to_string(), cab_id);
-    let link = env.link_for(Kind::Contact, "alegra", &client).await.expect("contact linked");
+    let link = env
+        .link_for(Kind::Contact, "alegra", &client)
+        .await
+        .expect("contact linked");
     assert_eq!(link.ids["clientify"], existing["id"].to_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alg8_clientify_budget_reaches_alegra() {
     let env = TestEnv::start_entities("alg8c", cfg(), ALL).await;
+    env.activate().await;
     let contact = env
         .sb
         .world
@@ -263,22 +336,29 @@ async fn alg8_clientify_budget_reaches_alegra() {
         )
         .await;
     let s = env.sync(Mode::Full).await;
-    assert_eq!(s.entities["budget"].created.get("alegra"), Some(&1), "{s:?}");
+    assert_eq!(
+        s.entities["budget"].created.get("alegra"),
+        Some(&1),
+        "{s:?}"
+    );
     let ests = env.alegra_list("estimates").await;
     assert_eq!(ests.len(), 1);
     let e = &ests[0];
-    // 65 × 1.21 = 78.65; 0.45 × 1.21 = 0.5445 → 0.54 ⇒ 79.19? Alegra rounds per line.
+    // Alegra computes the total itself, rounding per line: 78.65 + 0.54 = 79.19.
+    assert_eq!(e["total"], 79.19);
     let lines = e["items"].as_array().unwrap();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["reference"], "LAM-010");
-    assert_eq!(lines[1]["reference"], "cab-005", "the linked Alegra item, not a new one");
+    assert_eq!(lines[1]["id"], "5", "the linked Alegra item, not a new one");
     assert_eq!(e["observations"], "Desde el CRM");
     assert_eq!(
         e["client"]["identification"].as_str().and_then(key_of),
         clientify_key(&contact)
     );
     // The code Alegra minted is written back to Clientify.
-    let b = env.clientify_get(Kind::Budget, &made["id"].to_string()).await;
+    let b = env
+        .clientify_get(Kind::Budget, &made["id"].to_string())
+        .await;
     assert_eq!(b["code"], format!("ALG-{}", e["id"].as_str().unwrap()));
     // No item duplicated: LAM-010 created once, cab-005 reused.
     let items = env.alegra_list("items").await;

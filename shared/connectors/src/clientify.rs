@@ -408,6 +408,11 @@ pub fn budget_record(v: &Value) -> Record {
     r
 }
 
+/// A Clientify primary key as JSON: a number when it is one (ids are integers).
+fn pk(id: &str) -> Value {
+    id.parse::<u64>().map(|n| json!(n)).unwrap_or(json!(id))
+}
+
 /// ALG-8 write body of a budget; the customer's and products' Clientify ids come from the
 /// runtime's reference fields ([`puente_core::REF_CUSTOMER`]).
 fn budget_body(fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Result<Value, ConnectorError> {
@@ -436,7 +441,7 @@ fn budget_body(fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Result<Value,
         } else {
             ("contact", "company")
         };
-        b.insert(set.into(), num(id));
+        b.insert(set.into(), pk(id));
         b.insert(unset.into(), Value::Null);
     }
     if touched("lines") {
@@ -456,7 +461,7 @@ fn budget_body(fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Result<Value,
                 });
             }
             out.push(json!({
-                "product": num(pid),
+                "product": pk(pid),
                 "sku": l.sku,
                 "name": l.name,
                 "quantity": num(&l.quantity),
