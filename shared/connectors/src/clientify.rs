@@ -1285,6 +1285,20 @@ mod webhook_tests {
     }
 
     #[test]
+    fn alg11_product_and_budget_events_map_to_their_kinds() {
+        let d = parse_webhook(br#"{"event":"budget.saved","budget":{"id":7001}}"#).unwrap();
+        assert_eq!(
+            (d.kind, d.id.as_deref()),
+            (Some(Kind::Budget), Some("7001"))
+        );
+        let d = parse_webhook(br#"{"event":"product.saved","product":{"id":501}}"#).unwrap();
+        assert_eq!(
+            (d.kind, d.id.as_deref()),
+            (Some(Kind::Product), Some("501"))
+        );
+    }
+
+    #[test]
     fn alg11_bad_bodies_are_rejected_with_a_reason_and_unknown_events_pass() {
         assert!(parse_webhook(b"not json")
             .unwrap_err()

@@ -171,8 +171,8 @@ impl Connection {
         }
     }
 
-    /// The entities this connection's connector syncs (Alegra products and budgets, ALG-7
-    /// and ALG-8, are not built yet).
+    /// The entities this connection's connector syncs (budgets are Clientify ⇄ Alegra only,
+    /// orders Odoo → Clientify only).
     pub fn entities(&self) -> &'static [&'static str] {
         match self {
             Connection::Clientify { .. } => &["contact", "company", "product", "order", "budget"],
@@ -534,7 +534,11 @@ b = "alegra"
     fn alg12_good_config_parses_with_defaults() {
         let c = Config::parse(GOOD).unwrap();
         assert_eq!(c.tenant, "acme");
-        assert_eq!(c.flows[0].entities, vec!["contact", "company"]);
+        // ALG-1: the Alegra flow syncs contacts, companies, products and budgets by default.
+        assert_eq!(
+            c.flows[0].entities,
+            vec!["contact", "company", "product", "budget"]
+        );
         assert_eq!(c.flows[0].modified_every_minutes, 60);
         match &c.connections["alegra"] {
             Connection::Alegra { base_url, .. } => {
@@ -604,11 +608,11 @@ b = "odoo"
         // An entity Alegra does not sync is named with the fix.
         let e = Config::parse(&GOOD.replace(
             "b = \"alegra\"",
-            "b = \"alegra\"\nentities = [\"contact\", \"product\"]",
+            "b = \"alegra\"\nentities = [\"contact\", \"order\"]",
         ))
         .unwrap_err();
         assert_eq!(e.key, "flows[0].entities");
-        assert!(e.to_string().contains("does not sync products"), "{e}");
+        assert!(e.to_string().contains("does not sync orders"), "{e}");
         let e =
             Config::parse(&ODOO.replace("database = \"acme\"", "database = \" \"")).unwrap_err();
         assert_eq!(e.key, "connections.odoo.database");
