@@ -47,9 +47,12 @@ if [ -f template.yaml ]; then
   if rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$'; then
     arch=arm64
   fi
-  step "sam build ($arch, debug profile)"
-  SAM_BUILD_MODE=debug sam build --parameter-overrides "Architecture=$arch" \
-    --build-dir target/sam-build
+  # This build only proves the deploy builds (`sam build` for a deploy is a release build),
+  # so it is unoptimised and not incremental: half the CPU time of the dev profile's
+  # opt-level 1 for dependencies (8 min against 15 for one function, measured here).
+  step "sam build ($arch, debug profile, unoptimised)"
+  CARGO_INCREMENTAL=0 RUSTFLAGS="-C opt-level=0" SAM_BUILD_MODE=debug \
+    sam build --parameter-overrides "Architecture=$arch" --build-dir target/sam-build
   for f in WebhookFunction WorkerFunction SchedulerFunction; do
     test -x "target/sam-build/$f/bootstrap" || { echo "sam build left no bootstrap for $f" >&2; exit 1; }
   done

@@ -268,6 +268,7 @@ fn segment(kind: Kind) -> &'static str {
         Kind::Company => "companies",
         Kind::Product => "products",
         Kind::Order => "orders",
+        Kind::Budget => "budgets",
     }
 }
 

@@ -46,6 +46,22 @@ pub fn config_toml(
     cfg: &SandboxConfig,
     store: &std::path::Path,
 ) -> String {
+    config_toml_entities(clientify, alegra, cfg, store, &["contact", "company"])
+}
+
+/// [`config_toml`] with the flow's entities given.
+pub fn config_toml_entities(
+    clientify: &str,
+    alegra: &str,
+    cfg: &SandboxConfig,
+    store: &std::path::Path,
+    entities: &[&str],
+) -> String {
+    let entities = entities
+        .iter()
+        .map(|e| format!("\"{e}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"
 tenant = "test"
@@ -67,7 +83,7 @@ token = "{at}"
 name = "{FLOW}"
 a = "clientify"
 b = "alegra"
-entities = ["contact", "company"]
+entities = [{entities}]
 prefer_on_tie = "alegra"
 "#,
         store = store.display(),
@@ -93,15 +109,30 @@ impl TestEnv {
     /// [`TestEnv::start`] with the connectors' retry policy given (fault tests raise the retry
     /// counts or shorten the timeout).
     pub async fn start_with_policy(name: &str, cfg: SandboxConfig, policy: RetryPolicy) -> TestEnv {
+        TestEnv::start_full(name, cfg, policy, &["contact", "company"]).await
+    }
+
+    /// [`TestEnv::start`] with the flow's entities given.
+    pub async fn start_entities(name: &str, cfg: SandboxConfig, entities: &[&str]) -> TestEnv {
+        TestEnv::start_full(name, cfg, test_retry(), entities).await
+    }
+
+    async fn start_full(
+        name: &str,
+        cfg: SandboxConfig,
+        policy: RetryPolicy,
+        entities: &[&str],
+    ) -> TestEnv {
         let sb = puente_sandbox::start(&cfg, None, None)
             .await
             .expect("sandboxes start");
         let store_path = temp_path(name);
-        let toml = config_toml(
+        let toml = config_toml_entities(
             &sb.clientify.base_url,
             &sb.alegra.base_url,
             &cfg,
             &store_path,
+            entities,
         );
         let config = Config::parse(&toml).expect("test config is valid");
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_path).expect("store opens"));
@@ -133,12 +164,7 @@ impl TestEnv {
 
     /// Every Clientify record of `kind`, read straight from the sandbox.
     pub async fn clientify_all(&self, kind: Kind) -> Vec<Value> {
-        let path = match kind {
-            Kind::Contact => "contacts/",
-            Kind::Company => "companies/",
-            Kind::Product => "products/",
-            Kind::Order => "orders/",
-        };
+        let path = format!("{}/", clientify_path(kind));
         let mut out = Vec::new();
         let mut url = Some(format!(
             "{}/{path}?page_size=250",
@@ -197,12 +223,7 @@ impl TestEnv {
 
     /// Creates a Clientify record as a user would; panics on a non-2xx answer.
     pub async fn clientify_post(&self, kind: Kind, body: Value) -> Value {
-        let path = match kind {
-            Kind::Contact => "contacts",
-            Kind::Company => "companies",
-            Kind::Product => "products",
-            Kind::Order => "orders",
-        };
+        let path = clientify_path(kind);
         let r = self
             .http
             .post(format!("{}/{path}/", self.sb.clientify.base_url))
@@ -223,12 +244,7 @@ impl TestEnv {
     }
 
     pub async fn clientify_get(&self, kind: Kind, id: &str) -> Value {
-        let path = match kind {
-            Kind::Contact => "contacts",
-            Kind::Company => "companies",
-            Kind::Product => "products",
-            Kind::Order => "orders",
-        };
+        let path = clientify_path(kind);
         self.http
             .get(format!("{}/{path}/{id}/", self.sb.clientify.base_url))
             .header(
@@ -241,6 +257,51 @@ impl TestEnv {
             .json()
             .await
             .unwrap()
+    }
+
+    /// Every Alegra row of `resource` (`contacts`, `items`, `estimates`).
+    pub async fn alegra_list(&self, resource: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        loop {
+            let v: Value = self
+                .http
+                .get(format!("{}/{resource}", self.sb.alegra.base_url))
+                .query(&[("start", start.to_string()), ("limit", "30".into())])
+                .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let rows = v.as_array().expect("bare array").clone();
+            let n = rows.len();
+            out.extend(rows);
+            if n < 30 {
+                break;
+            }
+            start += 30;
+        }
+        out
+    }
+
+    /// Creates an Alegra record as a user would; panics on a non-2xx answer.
+    pub async fn alegra_post(&self, resource: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/{resource}", self.sb.alegra.base_url))
+            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "alegra POST {resource} {}",
+            r.status()
+        );
+        r.json().await.unwrap()
     }
 
     pub async fn alegra_get(&self, id: &str) -> Value {
@@ -273,12 +334,7 @@ pub async fn clientify_put(
     id: &str,
     body: Value,
 ) -> Value {
-    let path = match kind {
-        Kind::Contact => "contacts",
-        Kind::Company => "companies",
-        Kind::Product => "products",
-        Kind::Order => "orders",
-    };
+    let path = clientify_path(kind);
     let r = http
         .put(format!("{}/{path}/{id}/", sb.base_url))
         .header("Authorization", format!("Token {}", cfg.clientify_token))
@@ -307,6 +363,17 @@ pub async fn alegra_put(
         .unwrap();
     assert!(r.status().is_success(), "alegra PUT {}", r.status());
     r.json().await.unwrap()
+}
+
+/// The Clientify resource of a kind.
+pub fn clientify_path(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Contact => "contacts",
+        Kind::Company => "companies",
+        Kind::Product => "products",
+        Kind::Order => "orders",
+        Kind::Budget => "budgets",
+    }
 }
 
 /// Write calls (POST/PUT/PATCH/DELETE) a sandbox received.

@@ -10,6 +10,15 @@
 //!   `provider`, ALG-6 companies); a contact may be both, so writes keep the other types.
 //! - `identification` reads as a string; writes send `{type, number}` (the Colombian shape
 //!   "verified live" [C]; the Spanish shape is unknown) — one place to change: [`id_object`].
+//! - Items `/items` (ALG-7) [C: A5, A3, A6]: `reference` is the Clientify SKU, `price` a list
+//!   `[{idPriceList, name, price}]` (price possibly a string), `tax` a list of tax objects;
+//!   writes send `price:[{idPriceList:"1", price}]` and `tax:[{id}]`. Tax ids come from
+//!   `/taxes` (`id, name, percentage`), read once per connection and again when a rate is
+//!   not found; canonical products carry rates, not ids ([`puente_core::tax_rates`]).
+//! - Estimates `/estimates` (ALG-8) [C: A5]: `client{id,name}`, `date`, `dueDate`,
+//!   `observations`, `total` (computed by Alegra), `items:[{id, name, reference, price,
+//!   discount, quantity, tax:[{id}]}]`. The client's `identification` inside `client` is [I]
+//!   (Alegra invoices embed it); the canonical code is `ALG-{id}` ([`budget_code`]).
 
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
@@ -17,8 +26,13 @@ use crate::time::parse_vendor_time;
 use crate::{Connector, Page};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use puente_core::{canonical_tax_id, Fields, Kind, Record, Relationship, TaxId};
+use puente_core::{
+    budget_lines, canonical_decimal, canonical_sku, canonical_tax_id, parse_budget_lines,
+    parse_tax_rates, ref_product, tax_rates, BudgetLine, Fields, Kind, Record, Relationship, Sku,
+    TaxId, REF_CUSTOMER,
+};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 pub const SYSTEM: &str = "alegra";
 /// The API's page cap.
@@ -35,6 +49,153 @@ pub struct AlegraConfig {
 
 pub struct Alegra {
     http: Http,
+    /// `/taxes`, read on first need (ALG-7).
+    taxes: tokio::sync::Mutex<Option<Vec<Tax>>>,
+}
+
+/// One Alegra tax (`/taxes`): id and rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tax {
+    pub id: String,
+    pub name: String,
+    /// A canonical decimal (`21`).
+    pub percentage: String,
+}
+
+/// The resource path of a kind.
+fn resource(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Product => "items",
+        Kind::Budget => "estimates",
+        _ => "contacts",
+    }
+}
+
+/// ALG-8: the Clientify code of the budget for Alegra estimate `id`.
+pub fn budget_code(id: &str) -> String {
+    format!("ALG-{id}")
+}
+
+/// A text that may come as a string or a number.
+fn text_of(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The item's price: the first price list entry (`[{price}]`), or a scalar.
+fn item_price(v: &Value) -> String {
+    match v.get("price") {
+        Some(Value::Array(a)) => a
+            .first()
+            .map(|p| canonical_decimal(&text_of(p.get("price"))))
+            .unwrap_or_default(),
+        other => canonical_decimal(&text_of(other)),
+    }
+}
+
+/// The item's `reference`, a string or (some accounts) `{"reference": "..."}` [C: A5].
+fn item_reference(v: &Value) -> String {
+    match v.get("reference") {
+        Some(Value::Object(o)) => text_of(o.get("reference")),
+        other => text_of(other),
+    }
+}
+
+/// Tax rates of a `tax` list: inline percentages, else looked up by id in `taxes`.
+fn rates_of(v: &Value, taxes: &[Tax]) -> Vec<String> {
+    v.get("tax")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    let p = text_of(t.get("percentage"));
+                    if !p.is_empty() {
+                        return Some(p);
+                    }
+                    let id = text_of(t.get("id"));
+                    taxes
+                        .iter()
+                        .find(|x| x.id == id)
+                        .map(|x| x.percentage.clone())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// ALG-7: an Alegra item as a canonical product.
+pub fn item_record(v: &Value, taxes: &[Tax]) -> Record {
+    let f = Fields::new()
+        .with("sku", canonical_sku(&item_reference(v)))
+        .with("name", s(v, "name"))
+        .with("description", s(v, "description"))
+        .with("price", item_price(v))
+        .with("taxes", tax_rates(&rates_of(v, taxes)));
+    Record {
+        system: SYSTEM.into(),
+        kind: Kind::Product,
+        id: s(v, "id"),
+        modified: None,
+        fields: f,
+        partner_ref: None,
+        marked: true,
+        extra: Value::Null,
+    }
+}
+
+/// ALG-8: an Alegra estimate as a canonical budget, with its client and items as refs.
+pub fn estimate_record(v: &Value, taxes: &[Tax]) -> Record {
+    let id = s(v, "id");
+    let client = v.get("client").cloned().unwrap_or(Value::Null);
+    let mut products = BTreeMap::new();
+    let lines: Vec<BudgetLine> = v
+        .get("items")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    let sku = item_reference(i);
+                    if let Ok(k) = Sku::parse(&sku) {
+                        products.insert(k.key(), s(i, "id"));
+                    }
+                    BudgetLine {
+                        sku,
+                        name: s(i, "name"),
+                        price: text_of(i.get("price")),
+                        quantity: text_of(i.get("quantity")),
+                        discount: text_of(i.get("discount")),
+                        taxes: tax_rates(&rates_of(i, taxes)),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let f = Fields::new()
+        .with("code", budget_code(&id))
+        .with("customer", canonical_tax_id(&s(&client, "identification")))
+        .with("date", s(v, "date"))
+        .with("due_date", s(v, "dueDate"))
+        .with("observations", s(v, "observations"))
+        .with("total", canonical_decimal(&text_of(v.get("total"))))
+        .with("lines", budget_lines(&lines));
+    let client_id = s(&client, "id");
+    let refs = json!({
+        "customer": (!client_id.is_empty()).then(|| json!({"id": client_id, "kind": null})),
+        "products": products,
+    });
+    Record {
+        system: SYSTEM.into(),
+        kind: Kind::Budget,
+        id,
+        modified: None,
+        fields: f,
+        partner_ref: None,
+        marked: true,
+        extra: json!({ "refs": refs }),
+    }
 }
 
 fn s(v: &Value, key: &str) -> String {
@@ -101,8 +262,8 @@ pub fn is_kind(v: &Value, kind: Kind) -> bool {
     match kind {
         Kind::Company => provider,
         Kind::Contact => !provider || types.iter().any(|t| t == "client" || t == "lead"),
-        // Items and estimates are not built yet (ALG-7, ALG-8): no contact is one.
-        Kind::Product | Kind::Order => false,
+        // Items and estimates have their own resources: no contact is one.
+        Kind::Product | Kind::Order | Kind::Budget => false,
     }
 }
 
@@ -223,7 +384,7 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
             f.set("mobile", s(v, "mobile"));
         }
         Kind::Company => f.set("name", s(v, "name")),
-        Kind::Product | Kind::Order => {}
+        Kind::Product | Kind::Order | Kind::Budget => {}
     }
     f.set("email", s(v, "email"));
     f.set("phone", s(v, "phonePrimary"));
@@ -302,7 +463,7 @@ fn body_for(kind: Kind, fields: &Fields, changed: &[String], current: Option<&Re
                 b.insert("type".into(), json!(["provider"]));
             }
         }
-        Kind::Product | Kind::Order => {}
+        Kind::Product | Kind::Order | Kind::Budget => {}
     }
     if touched("email") {
         b.insert("email".into(), json!(fields.get("email")));
@@ -337,7 +498,174 @@ impl Alegra {
             cfg.retry,
         )
         .with_budget(cfg.budget);
-        Alegra { http }
+        Alegra {
+            http,
+            taxes: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Alegra's taxes, read once (`fresh`: read again, e.g. a rate was not found).
+    pub async fn taxes(&self, fresh: bool) -> Result<Vec<Tax>, ConnectorError> {
+        let mut cache = self.taxes.lock().await;
+        if let (Some(t), false) = (cache.as_ref(), fresh) {
+            return Ok(t.clone());
+        }
+        let a = self
+            .http
+            .get(
+                "taxes",
+                &[("start", "0".into()), ("limit", PAGE_LIMIT.to_string())],
+            )
+            .await
+            .map_err(Self::auth_hint)?;
+        // A bare array, `{data}` with metadata, or `{total, results}` [C: A5].
+        let rows = a
+            .body
+            .as_array()
+            .or_else(|| a.body.get("data").and_then(Value::as_array))
+            .or_else(|| a.body.get("results").and_then(Value::as_array))
+            .cloned()
+            .unwrap_or_default();
+        let list: Vec<Tax> = rows
+            .iter()
+            .map(|t| Tax {
+                id: s(t, "id"),
+                name: s(t, "name"),
+                percentage: canonical_decimal(&text_of(t.get("percentage"))),
+            })
+            .collect();
+        *cache = Some(list.clone());
+        Ok(list)
+    }
+
+    /// ALG-7: the Alegra tax ids for canonical rates; a rate without a tax fails the record.
+    async fn tax_ids(&self, rates: &str) -> Result<Vec<Value>, ConnectorError> {
+        let wanted = parse_tax_rates(rates);
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut taxes = self.taxes(false).await?;
+        if wanted
+            .iter()
+            .any(|r| !taxes.iter().any(|t| &t.percentage == r))
+        {
+            taxes = self.taxes(true).await?;
+        }
+        wanted
+            .iter()
+            .map(|r| {
+                taxes
+                    .iter()
+                    .find(|t| &t.percentage == r)
+                    .map(|t| json!({"id": t.id}))
+                    .ok_or_else(|| ConnectorError::Mapping {
+                        system: SYSTEM.into(),
+                        detail: format!(
+                            "no Alegra tax has the rate {r}% (known: {}); add it in Alegra or fix the product's tax",
+                            taxes
+                                .iter()
+                                .map(|t| format!("{} {}%", t.name, t.percentage))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    })
+            })
+            .collect()
+    }
+
+    /// Maps a vendor row of `kind`.
+    async fn record_of(&self, kind: Kind, v: &Value) -> Result<Record, ConnectorError> {
+        Ok(match kind {
+            Kind::Product => item_record(v, &self.taxes(false).await?),
+            Kind::Budget => estimate_record(v, &self.taxes(false).await?),
+            _ => to_record(kind, v),
+        })
+    }
+
+    /// The write body of an item or estimate (all of it on create, `changed` on update).
+    async fn catalog_body(
+        &self,
+        kind: Kind,
+        fields: &Fields,
+        changed: Option<&[String]>,
+    ) -> Result<Value, ConnectorError> {
+        let touched = |f: &str| changed.is_none_or(|c| c.iter().any(|x| x == f));
+        let mut b = serde_json::Map::new();
+        if kind == Kind::Product {
+            if touched("sku") {
+                b.insert("reference".into(), json!(fields.get("sku")));
+            }
+            for f in ["name", "description"] {
+                if touched(f) {
+                    b.insert(f.into(), json!(fields.get(f)));
+                }
+            }
+            if touched("price") {
+                let p = fields.get("price");
+                let p = p.parse::<f64>().map(|x| json!(x)).unwrap_or(json!(p));
+                b.insert("price".into(), json!([{"idPriceList": "1", "price": p}]));
+            }
+            if touched("taxes") {
+                b.insert(
+                    "tax".into(),
+                    Value::Array(self.tax_ids(fields.get("taxes")).await?),
+                );
+            }
+            if changed.is_none() {
+                b.insert("type".into(), json!("product"));
+            }
+            return Ok(Value::Object(b));
+        }
+        if touched("customer") {
+            let id = fields.get(REF_CUSTOMER);
+            if id.is_empty() {
+                return Err(ConnectorError::Mapping {
+                    system: SYSTEM.into(),
+                    detail: format!(
+                        "the budget's customer {} has no Alegra contact",
+                        fields.get("customer")
+                    ),
+                });
+            }
+            b.insert("client".into(), json!({"id": id}));
+        }
+        for (canon, key) in [
+            ("date", "date"),
+            ("due_date", "dueDate"),
+            ("observations", "observations"),
+        ] {
+            if touched(canon) {
+                b.insert(key.into(), json!(fields.get(canon)));
+            }
+        }
+        if touched("lines") {
+            let mut items = Vec::new();
+            for l in parse_budget_lines(fields.get("lines")) {
+                let key = Sku::parse(&l.sku).map(|k| k.key()).unwrap_or_default();
+                let id = fields.get(&ref_product(&key));
+                if id.is_empty() {
+                    return Err(ConnectorError::Mapping {
+                        system: SYSTEM.into(),
+                        detail: format!(
+                            "budget line '{}' (SKU '{}') has no Alegra item",
+                            l.name, l.sku
+                        ),
+                    });
+                }
+                let n = |x: &str| x.parse::<f64>().map(|v| json!(v)).unwrap_or(json!(x));
+                items.push(json!({
+                    "id": id,
+                    "name": l.name,
+                    "reference": l.sku,
+                    "price": n(&l.price),
+                    "quantity": n(&l.quantity),
+                    "discount": n(&l.discount),
+                    "tax": self.tax_ids(&l.taxes).await?,
+                }));
+            }
+            b.insert("items".into(), Value::Array(items));
+        }
+        Ok(Value::Object(b))
     }
 
     fn auth_hint(e: ConnectorError) -> ConnectorError {
@@ -363,10 +691,10 @@ impl Alegra {
 }
 
 impl Alegra {
-    /// Contacts and companies only, so far (items and estimates: ALG-7, ALG-8).
+    /// Contacts, companies (ALG-2..6), items (ALG-7) and estimates (ALG-8).
     fn supported(kind: Kind) -> Result<(), ConnectorError> {
         match kind {
-            Kind::Contact | Kind::Company => Ok(()),
+            Kind::Contact | Kind::Company | Kind::Product | Kind::Budget => Ok(()),
             k => Err(ConnectorError::unsupported(SYSTEM, k)),
         }
     }
@@ -389,6 +717,20 @@ impl Connector for Alegra {
     async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
         // Alegra contacts have no custom fields; the Clientify id lives in Puente's links.
         Ok(Vec::new())
+    }
+
+    fn supports(&self, kind: Kind) -> bool {
+        Self::supported(kind).is_ok()
+    }
+
+    async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {
+        match self.http.get(&format!("contacts/{id}"), &[]).await {
+            // A provider that is not also a client/lead is a company (ALG-6).
+            Ok(a) if !is_kind(&a.body, Kind::Contact) => Ok(Some(Kind::Company)),
+            Ok(_) => Ok(Some(Kind::Contact)),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Self::auth_hint(e)),
+        }
     }
 
     fn has_modified_filter(&self, _kind: Kind) -> bool {
@@ -460,7 +802,7 @@ impl Connector for Alegra {
         }
         let a = self
             .http
-            .get("contacts", &q)
+            .get(resource(kind), &q)
             .await
             .map_err(Self::auth_hint)?;
         let rows = Self::array(&a.body)?;
@@ -470,11 +812,12 @@ impl Connector for Alegra {
         });
         let next =
             (rows.len() as u32 >= PAGE_LIMIT).then(|| (start + rows.len() as u64).to_string());
-        let records = rows
-            .iter()
-            .filter(|v| is_kind(v, kind))
-            .map(|v| to_record(kind, v))
-            .collect();
+        let mut records = Vec::with_capacity(rows.len());
+        for v in rows {
+            if matches!(kind, Kind::Product | Kind::Budget) || is_kind(v, kind) {
+                records.push(self.record_of(kind, v).await?);
+            }
+        }
         Ok(Page {
             records,
             next,
@@ -484,8 +827,12 @@ impl Connector for Alegra {
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
         Self::supported(kind)?;
-        match self.http.get(&format!("contacts/{id}"), &[]).await {
-            Ok(a) => Ok(Some(to_record(kind, &a.body))),
+        match self
+            .http
+            .get(&format!("{}/{id}", resource(kind)), &[])
+            .await
+        {
+            Ok(a) => Ok(Some(self.record_of(kind, &a.body).await?)),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Self::auth_hint(e)),
         }
@@ -493,15 +840,31 @@ impl Connector for Alegra {
 
     async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
         Self::supported(kind)?;
+        if kind == Kind::Budget {
+            // The code is `ALG-{id}`: the estimate is read by id.
+            let id = key.strip_prefix("ALG-").unwrap_or("");
+            if id.is_empty() {
+                return Ok(Vec::new());
+            }
+            return Ok(self.get(kind, id).await?.into_iter().collect());
+        }
+        let q = match kind {
+            Kind::Product => ("reference", key.to_string()),
+            _ => ("identification", key.to_string()),
+        };
         let a = self
             .http
-            .get("contacts", &[("identification", key.to_string())])
+            .get(resource(kind), &[q])
             .await
             .map_err(Self::auth_hint)?;
-        Ok(Self::array(&a.body)?
-            .iter()
-            .map(|v| to_record(kind, v))
-            .collect())
+        let mut out = Vec::new();
+        for v in Self::array(&a.body)? {
+            let r = self.record_of(kind, v).await?;
+            if kind != Kind::Product || r.key().is_ok_and(|k| k == key) {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     async fn create(
@@ -511,13 +874,16 @@ impl Connector for Alegra {
         _partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
         Self::supported(kind)?;
-        let body = body_for(kind, fields, &[], None);
+        let body = match kind {
+            Kind::Product | Kind::Budget => self.catalog_body(kind, fields, None).await?,
+            _ => body_for(kind, fields, &[], None),
+        };
         let a = self
             .http
-            .post("contacts", &body)
+            .post(resource(kind), &body)
             .await
             .map_err(Self::auth_hint)?;
-        Ok(to_record(kind, &a.body))
+        self.record_of(kind, &a.body).await
     }
 
     async fn update(
@@ -529,6 +895,20 @@ impl Connector for Alegra {
     ) -> Result<Record, ConnectorError> {
         Self::supported(current.kind)?;
         let (target, changed) = current.fields.apply(set, clear);
+        if matches!(current.kind, Kind::Product | Kind::Budget) {
+            let body = self
+                .catalog_body(current.kind, &target, Some(&changed))
+                .await?;
+            if body.as_object().is_some_and(|o| o.is_empty()) {
+                return Ok(current.clone());
+            }
+            let a = self
+                .http
+                .put(&format!("{}/{}", resource(current.kind), current.id), &body)
+                .await
+                .map_err(Self::auth_hint)?;
+            return self.record_of(current.kind, &a.body).await;
+        }
         let mut body = body_for(current.kind, &target, &changed, Some(current));
         // A company written through the contact resource stays a provider (ALG-6).
         if current.kind == Kind::Company {

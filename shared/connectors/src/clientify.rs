@@ -13,6 +13,16 @@
 //!   `[{name, sku, price, quantity}]`; filters `order_id=`, `ecommerce=`): the endpoint exists
 //!   [C: C1] but its payload is not documented, so these names follow ODO-4/ODO-5 and live
 //!   only in [`product_record`], [`order_record`] and [`body_for`].
+//! - Towards Alegra, products also carry `description` and `taxes` (ALG-7). Clientify's
+//!   product tax fields are **not confirmed** by any source (§4 "product tax fields"); Puente
+//!   reads and writes `taxes: [{"name", "percentage"}]` (the rate is what links to Alegra's
+//!   tax ids) — change [`product_taxes`] and [`taxes_json`] when the real shape is known.
+//! - Budgets `/budgets/` (ALG-8): **no endpoint was found** (§1.3 "Budgets/quotes: no
+//!   endpoint found"); the sandbox models one DRF-style: `code` (`ALG-{alegra id}`, filter
+//!   `code=`), `contact` / `company` (id on write; nested `{id, name,
+//!   taxpayer_identification_number}` on read), `date`, `due_date` (`YYYY-MM-DD`),
+//!   `observations`, `total`, `lines: [{product, sku, name, quantity, price, discount,
+//!   taxes}]`. Every name is in [`budget_record`] and [`budget_body`].
 //!
 //! One connection serves one partner system ([`Partner`]): towards Alegra it keeps the marks
 //! above and every canonical field; towards Odoo it keeps no marks but the contact type
@@ -28,8 +38,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use puente_core::country::{canonical_country, spanish_name};
 use puente_core::{
-    canonical_decimal, canonical_sku, canonical_tax_id, natural_key, order_items,
-    parse_order_items, Fields, Kind, OrderItem, Record, Relationship, TaxId,
+    budget_lines, canonical_decimal, canonical_sku, canonical_tax_id, natural_key, order_items,
+    parse_budget_lines, parse_order_items, parse_tax_rates, ref_product, tax_rates, BudgetLine,
+    Fields, Kind, OrderItem, Record, Relationship, TaxId, REF_CUSTOMER, REF_CUSTOMER_KIND,
 };
 use serde_json::{json, Value};
 
@@ -75,6 +86,7 @@ fn path(kind: Kind) -> &'static str {
         Kind::Company => "companies/",
         Kind::Product => "products/",
         Kind::Order => "orders/",
+        Kind::Budget => "budgets/",
     }
 }
 
@@ -84,8 +96,12 @@ fn object_type(kind: Kind) -> &'static str {
         Kind::Company => "company",
         Kind::Product => "product",
         Kind::Order => "order",
+        Kind::Budget => "budget",
     }
 }
+
+/// ALG-8: the code prefix of budgets linked to Alegra estimates (`ALG-{alegra id}`).
+pub const ALEGRA_CODE_PREFIX: &str = "ALG-";
 
 /// Label Clientify orders carry in `ecommerce` when they come from Odoo (ODO-4).
 pub const ODOO_ECOMMERCE: &str = "Odoo";
@@ -131,8 +147,9 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
 /// Maps a Clientify record of `kind` to a canonical record for a flow with `partner`.
 pub fn to_record_for(partner: Partner, kind: Kind, v: &Value) -> Record {
     match kind {
-        Kind::Product => return product_record(v),
+        Kind::Product => return product_record_for(partner, v),
         Kind::Order => return order_record(v),
+        Kind::Budget => return budget_record(v),
         Kind::Contact | Kind::Company => {}
     }
     if partner == Partner::Odoo {
@@ -287,11 +304,175 @@ fn odoo_party_record(kind: Kind, v: &Value) -> Record {
 
 /// ODO-3: a Clientify product (`sku`, `name`, `price` as number or decimal string).
 pub fn product_record(v: &Value) -> Record {
-    let f = Fields::new()
+    product_record_for(Partner::Odoo, v)
+}
+
+/// A Clientify product for a flow with `partner`: ODO-3's fields, and towards Alegra also
+/// `description` and `taxes` (ALG-7).
+pub fn product_record_for(partner: Partner, v: &Value) -> Record {
+    let mut f = Fields::new()
         .with("sku", canonical_sku(&s(v, "sku")))
         .with("name", s(v, "name"))
         .with("price", canonical_decimal(&s(v, "price")));
+    if partner == Partner::Alegra {
+        f.set("description", s(v, "description"));
+        f.set("taxes", tax_rates(&product_taxes(v)));
+    }
     base_record(Kind::Product, v, f)
+}
+
+/// The tax rates of a product or budget line: `taxes: [{name, percentage}]` (unconfirmed,
+/// module doc).
+pub fn product_taxes(v: &Value) -> Vec<String> {
+    v.get("taxes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|t| s(t, "percentage")).collect())
+        .unwrap_or_default()
+}
+
+/// Canonical rates as Clientify `taxes` (named after the Spanish VAT, the only tax the
+/// flow's users have; the name is informative, the rate is what is matched).
+pub fn taxes_json(rates: &str) -> Value {
+    Value::Array(
+        parse_tax_rates(rates)
+            .into_iter()
+            .map(|p| json!({"name": format!("IVA {p}%"), "percentage": num(&p)}))
+            .collect(),
+    )
+}
+
+/// ALG-8: a Clientify budget (shape modelled, module doc). A code that is not `ALG-…` was
+/// not given by Puente: the budget is new to Alegra, and its code is replaced by the
+/// estimate's once it exists there.
+pub fn budget_record(v: &Value) -> Record {
+    let code = s(v, "code");
+    let code = if code.to_uppercase().starts_with(ALEGRA_CODE_PREFIX) {
+        code
+    } else {
+        String::new()
+    };
+    let (party, party_kind) = match (v.get("contact"), v.get("company")) {
+        (Some(c), _) if !c.is_null() => (c.clone(), Kind::Contact),
+        (_, Some(c)) if !c.is_null() => (c.clone(), Kind::Company),
+        _ => (Value::Null, Kind::Contact),
+    };
+    let party_id = if party.is_object() {
+        id_of(&party)
+    } else {
+        match &party {
+            Value::Number(n) => n.to_string(),
+            Value::String(x) => x.clone(),
+            _ => String::new(),
+        }
+    };
+    let mut products = serde_json::Map::new();
+    let lines: Vec<BudgetLine> = v
+        .get("lines")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|l| {
+                    let sku = s(l, "sku");
+                    let pid = s(l, "product");
+                    if let (Ok(k), false) = (puente_core::Sku::parse(&sku), pid.is_empty()) {
+                        products.insert(k.key(), json!(pid));
+                    }
+                    BudgetLine {
+                        sku,
+                        name: s(l, "name"),
+                        price: s(l, "price"),
+                        quantity: s(l, "quantity"),
+                        discount: s(l, "discount"),
+                        taxes: tax_rates(&product_taxes(l)),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let f = Fields::new()
+        .with("code", code)
+        .with(
+            "customer",
+            canonical_tax_id(&s(&party, "taxpayer_identification_number")),
+        )
+        .with("date", s(v, "date"))
+        .with("due_date", s(v, "due_date"))
+        .with("observations", s(v, "observations"))
+        .with("total", canonical_decimal(&s(v, "total")))
+        .with("lines", budget_lines(&lines));
+    let mut r = base_record(Kind::Budget, v, f);
+    r.extra = json!({"refs": {
+        "customer": (!party_id.is_empty()).then(|| json!({"id": party_id, "kind": party_kind})),
+        "products": products,
+    }});
+    r
+}
+
+/// A Clientify primary key as JSON: a number when it is one (ids are integers).
+fn pk(id: &str) -> Value {
+    id.parse::<u64>().map(|n| json!(n)).unwrap_or(json!(id))
+}
+
+/// ALG-8 write body of a budget; the customer's and products' Clientify ids come from the
+/// runtime's reference fields ([`puente_core::REF_CUSTOMER`]).
+fn budget_body(fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Result<Value, ConnectorError> {
+    let mut b = serde_json::Map::new();
+    for f in ["code", "date", "due_date", "observations"] {
+        if touched(f) {
+            b.insert(f.into(), json!(fields.get(f)));
+        }
+    }
+    if touched("total") {
+        b.insert("total".into(), num(fields.get("total")));
+    }
+    if touched("customer") {
+        let id = fields.get(REF_CUSTOMER);
+        if id.is_empty() {
+            return Err(ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail: format!(
+                    "the budget's customer {} has no Clientify contact or company",
+                    fields.get("customer")
+                ),
+            });
+        }
+        let (set, unset) = if fields.get(REF_CUSTOMER_KIND) == "company" {
+            ("company", "contact")
+        } else {
+            ("contact", "company")
+        };
+        b.insert(set.into(), pk(id));
+        b.insert(unset.into(), Value::Null);
+    }
+    if touched("lines") {
+        let mut out = Vec::new();
+        for l in parse_budget_lines(fields.get("lines")) {
+            let key = puente_core::Sku::parse(&l.sku)
+                .map(|k| k.key())
+                .unwrap_or_default();
+            let pid = fields.get(&ref_product(&key));
+            if pid.is_empty() {
+                return Err(ConnectorError::Mapping {
+                    system: SYSTEM.into(),
+                    detail: format!(
+                        "budget line '{}' (SKU '{}') has no Clientify product",
+                        l.name, l.sku
+                    ),
+                });
+            }
+            out.push(json!({
+                "product": pk(pid),
+                "sku": l.sku,
+                "name": l.name,
+                "quantity": num(&l.quantity),
+                "price": num(&l.price),
+                "discount": num(&l.discount),
+                "taxes": taxes_json(&l.taxes),
+            }));
+        }
+        b.insert("lines".into(), Value::Array(out));
+    }
+    Ok(Value::Object(b))
 }
 
 /// ODO-4/ODO-5: a Clientify order.
@@ -329,7 +510,12 @@ fn num(x: &str) -> Value {
 }
 
 /// The body writing a product or order (all fields on create, the changed ones on update).
-fn catalog_body(kind: Kind, fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Value {
+fn catalog_body(
+    kind: Kind,
+    fields: &Fields,
+    touched: &dyn Fn(&str) -> bool,
+    creating: bool,
+) -> Value {
     let mut b = serde_json::Map::new();
     if kind == Kind::Product {
         for f in ["sku", "name"] {
@@ -339,6 +525,14 @@ fn catalog_body(kind: Kind, fields: &Fields, touched: &dyn Fn(&str) -> bool) -> 
         }
         if touched("price") {
             b.insert("price".into(), num(fields.get("price")));
+        }
+        // Only the Alegra flow maps these (ODO-3 has no description nor taxes): an Odoo
+        // product never reports them, so they are never "touched" there on update.
+        if touched("description") && (!creating || !fields.get("description").is_empty()) {
+            b.insert("description".into(), json!(fields.get("description")));
+        }
+        if touched("taxes") && (!creating || !fields.get("taxes").is_empty()) {
+            b.insert("taxes".into(), taxes_json(fields.get("taxes")));
         }
         return Value::Object(b);
     }
@@ -499,13 +693,16 @@ fn body_for(
     fields: &Fields,
     changed: &[String],
     current: Option<&Record>,
-) -> Value {
+) -> Result<Value, ConnectorError> {
     let touched = |f: &str| current.is_none() || changed.iter().any(|c| c == f);
     if matches!(kind, Kind::Product | Kind::Order) {
-        return catalog_body(kind, fields, &touched);
+        return Ok(catalog_body(kind, fields, &touched, current.is_none()));
+    }
+    if kind == Kind::Budget {
+        return budget_body(fields, &touched);
     }
     if partner == Partner::Odoo {
-        return odoo_party_body(kind, fields, &touched, current);
+        return Ok(odoo_party_body(kind, fields, &touched, current));
     }
     let mut b = serde_json::Map::new();
     if touched("tax_id") {
@@ -597,7 +794,7 @@ fn body_for(
         });
         merge_address(&mut b, addresses, new, all_empty, current.is_some());
     }
-    Value::Object(b)
+    Ok(Value::Object(b))
 }
 
 impl Clientify {
@@ -641,6 +838,13 @@ impl Clientify {
         partner_id: Option<&str>,
     ) {
         let Some(pid) = partner_id else { return };
+        if let Some(c) = current.filter(|c| c.kind == Kind::Budget) {
+            let code = format!("{ALEGRA_CODE_PREFIX}{pid}");
+            if partner == Partner::Alegra && c.fields.get("code") != code {
+                body["code"] = json!(code);
+            }
+            return;
+        }
         if let Some(c) = current.filter(|c| c.kind == Kind::Contact && !c.marked) {
             if body.get("contact_type").is_none() {
                 let (_, want) = status_of(Relationship::from_canonical(c.fields.get("status")));
@@ -814,6 +1018,7 @@ impl Connector for Clientify {
                     ("ecommerce", shop.to_string()),
                 ]
             }
+            Kind::Budget => vec![("code", key.to_string())],
         };
         let search = |q: Vec<(&'static str, String)>| async move {
             let a = self
@@ -860,7 +1065,7 @@ impl Connector for Clientify {
         fields: &Fields,
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let mut body = body_for(self.partner, kind, fields, &[], None);
+        let mut body = body_for(self.partner, kind, fields, &[], None)?;
         if matches!(kind, Kind::Contact | Kind::Company) {
             Self::add_marks(self.partner, &mut body, None, partner_id);
         }
@@ -880,7 +1085,7 @@ impl Connector for Clientify {
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
         let (target, changed) = current.fields.apply(set, clear);
-        let mut body = body_for(self.partner, current.kind, &target, &changed, Some(current));
+        let mut body = body_for(self.partner, current.kind, &target, &changed, Some(current))?;
         Self::add_marks(self.partner, &mut body, Some(current), partner_id);
         if body.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(current.clone());
@@ -895,7 +1100,12 @@ impl Connector for Clientify {
 
     fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
         match (self.partner, record.kind) {
-            (_, Kind::Product | Kind::Order) => false,
+            // ALG-8: a budget made in Clientify takes its estimate's code once it exists.
+            (Partner::Alegra, Kind::Budget) => {
+                !partner_id.is_empty()
+                    && record.fields.get("code") != format!("{ALEGRA_CODE_PREFIX}{partner_id}")
+            }
+            (_, Kind::Product | Kind::Order | Kind::Budget) => false,
             (Partner::Odoo, _) => !record.marked,
             (Partner::Alegra, _) => {
                 !record.marked || record.partner_ref.as_deref() != Some(partner_id)
@@ -968,7 +1178,8 @@ mod tests {
             &target,
             &["city".into()],
             Some(&cur),
-        );
+        )
+        .unwrap();
         Clientify::add_marks(Partner::Alegra, &mut body, Some(&cur), Some("774"));
         let o = body.as_object().unwrap();
         // Only the address changed; the marks add the tag and, this lead having no contact
@@ -1011,6 +1222,8 @@ pub const WEBHOOK_EVENTS: &[(&str, Kind)] = &[
     ("contact.saved", Kind::Contact),
     ("company.saved", Kind::Company),
     ("product.saved", Kind::Product),
+    // ALG-11: `budget.saved` (budgets are modelled, see the module doc).
+    ("budget.saved", Kind::Budget),
 ];
 
 /// Parses a Clientify webhook body. The record in the body is not trusted beyond its id: the
@@ -1074,6 +1287,20 @@ mod webhook_tests {
             assert_eq!(d.id.as_deref(), Some("5"));
             assert_eq!(d.version, "2026-11-22T10:00:00+00:00");
         }
+    }
+
+    #[test]
+    fn alg11_product_and_budget_events_map_to_their_kinds() {
+        let d = parse_webhook(br#"{"event":"budget.saved","budget":{"id":7001}}"#).unwrap();
+        assert_eq!(
+            (d.kind, d.id.as_deref()),
+            (Some(Kind::Budget), Some("7001"))
+        );
+        let d = parse_webhook(br#"{"event":"product.saved","product":{"id":501}}"#).unwrap();
+        assert_eq!(
+            (d.kind, d.id.as_deref()),
+            (Some(Kind::Product), Some("501"))
+        );
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub enum ConnectorError {
     /// The connector does not handle this entity kind (e.g. Alegra products before they are
     /// built): a configuration problem, never retried.
     Unsupported { system: String, what: String },
+    /// A canonical value has no counterpart in this vendor (ALG-7: a tax rate Alegra has no
+    /// tax for; ALG-8: a budget line whose product is not linked). Permanent: the record
+    /// fails with this reason until someone adds the counterpart.
+    Mapping { system: String, detail: String },
 }
 
 impl ConnectorError {
@@ -64,7 +68,8 @@ impl ConnectorError {
             | ConnectorError::Ambiguous { system, .. }
             | ConnectorError::Decode { system, .. }
             | ConnectorError::NotFound { system, .. }
-            | ConnectorError::Unsupported { system, .. } => system,
+            | ConnectorError::Unsupported { system, .. }
+            | ConnectorError::Mapping { system, .. } => system,
         }
     }
 }
@@ -101,6 +106,7 @@ impl fmt::Display for ConnectorError {
                 f,
                 "{system} does not sync {what}; remove it from the flow's `entities`"
             ),
+            ConnectorError::Mapping { system, detail } => write!(f, "{system}: {detail}"),
         }
     }
 }

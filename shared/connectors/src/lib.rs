@@ -100,6 +100,13 @@ pub trait Connector: Send + Sync {
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError>;
 
+    /// The kind (contact or company) of the party `id`, for a reference that does not say
+    /// (ALG-8: an Alegra estimate's client may be a person or a provider). `None` when it
+    /// does not exist. Vendors that keep the two apart always say, hence the default.
+    async fn party_kind(&self, _id: &str) -> Result<Option<Kind>, ConnectorError> {
+        Ok(Some(Kind::Contact))
+    }
+
     /// Whether `record` lacks the marks this vendor keeps for a link to `partner_id`.
     fn needs_marks(&self, _record: &Record, _partner_id: &str) -> bool {
         false

@@ -96,7 +96,9 @@ fn model_of(kind: Kind) -> &'static str {
     match kind {
         Kind::Contact | Kind::Company => PARTNER,
         Kind::Product => PRODUCT,
-        Kind::Order => ORDER,
+        // Budgets are an Alegra flow (ALG-8); `supports` keeps them out of Odoo flows and
+        // every entry point refuses them before a model is needed.
+        Kind::Order | Kind::Budget => ORDER,
     }
 }
 
@@ -539,6 +541,7 @@ impl Odoo {
         order: &str,
     ) -> Result<Vec<Record>, ConnectorError> {
         match kind {
+            Kind::Budget => Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Contact | Kind::Company => {
                 let fields = self.partner_fields(kind).await?;
                 let d = Self::partner_domain(kind).and(domain.clone());
@@ -582,6 +585,7 @@ impl Odoo {
     async fn read_one(&self, kind: Kind, id: i64) -> Result<Option<Record>, ConnectorError> {
         let d = Domain::new().eq("id", id);
         let found = match kind {
+            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
             // By id, without the listing's state filter: the engine decides what is sent.
             Kind::Order => {
                 let fields = self.order_fields().await?;
@@ -621,6 +625,7 @@ impl Odoo {
         let mut v = Map::new();
         let text = |s: &str| if s.is_empty() { json!(false) } else { json!(s) };
         match kind {
+            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Contact | Kind::Company => {
                 if touched("tax_id") {
                     v.insert("ref".into(), text(fields.get("tax_id")));
@@ -700,6 +705,7 @@ impl Odoo {
 
     fn kind_check(kind: Kind) -> Result<(), ConnectorError> {
         match kind {
+            Kind::Budget => Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Order => Err(ConnectorError::Unsupported {
                 system: SYSTEM.into(),
                 what: "orders written from another system (orders flow Odoo → Clientify, ODO-4)"
@@ -744,8 +750,8 @@ impl Connector for Odoo {
         Ok(Vec::new())
     }
 
-    fn supports(&self, _kind: Kind) -> bool {
-        true
+    fn supports(&self, kind: Kind) -> bool {
+        kind != Kind::Budget
     }
 
     fn has_modified_filter(&self, _kind: Kind) -> bool {
@@ -758,6 +764,9 @@ impl Connector for Odoo {
         since: Option<DateTime<Utc>>,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError> {
+        if kind == Kind::Budget {
+            return Err(ConnectorError::unsupported(SYSTEM, kind));
+        }
         let offset: u32 = page.and_then(|p| p.parse().ok()).unwrap_or(0);
         let (domain, order) = match since {
             // Full: by id, which edits during the run do not reorder.
@@ -788,6 +797,9 @@ impl Connector for Odoo {
     }
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
+        if kind == Kind::Budget {
+            return Err(ConnectorError::unsupported(SYSTEM, kind));
+        }
         self.read_one(kind, parse_id(id)?).await
     }
 
@@ -807,6 +819,7 @@ impl Connector for Odoo {
                 }
                 Domain::new().eq("name", number)
             }
+            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
         };
         let found = self.read_kind(kind, &domain, Some(20), 0, "id asc").await?;
         Ok(found

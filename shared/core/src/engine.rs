@@ -68,6 +68,10 @@ pub struct SkipReason(pub String);
 /// confirmed orders (ODO-4: drafts and quotations are never sent). Returns the key.
 pub fn eligibility(record: &Record) -> Result<String, SkipReason> {
     let (sys, kind, id) = (&record.system, record.kind, &record.id);
+    if kind.key_minted_on_create() && record.fields.get(kind.key_field()).is_empty() {
+        // A new record whose key its target mints (ALG-8): eligible, with no key yet.
+        return Ok(String::new());
+    }
     let key = natural_key(kind, &record.fields).map_err(|e| {
         SkipReason(match (kind, e) {
             (Kind::Contact | Kind::Company, KeyError::Missing) => {

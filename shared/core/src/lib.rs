@@ -16,8 +16,10 @@ pub use engine::{
 };
 pub use hash::{field_hashes, record_hash, value_hash};
 pub use record::{
-    canonical_tax_id, natural_key, order_items, parse_order_items, Fields, KeyError, Kind,
-    OrderItem, Record, Relationship,
+    budget_lines, canonical_tax_id, natural_key, order_items, parse_budget_lines,
+    parse_order_items, parse_tax_rates, ref_product, tax_rates, BudgetLine, CustomerRef,
+    DependencyRefs, Fields, KeyError, Kind, OrderItem, Record, Relationship, REF_CUSTOMER,
+    REF_CUSTOMER_KIND,
 };
 pub use sku::{canonical_decimal, canonical_sku, decimal, Sku, SkuError};
 pub use taxid::{TaxId, TaxIdError, TaxIdKind};

@@ -23,6 +23,10 @@ pub enum Kind {
     Product,
     /// Sales orders, matched by the selling system and its order number (ODO-4).
     Order,
+    /// Budgets / quotes (ALG-8: Alegra estimates ⇄ Clientify budgets), matched by the code
+    /// `ALG-{alegra id}`, which only exists once the estimate does (see
+    /// [`Kind::key_minted_on_create`]).
+    Budget,
 }
 
 /// Canonical contact fields (persons). `tax_id` is also the natural key (ALG-2).
@@ -54,9 +58,26 @@ pub const COMPANY_FIELDS: &[&str] = &[
     "country",
 ];
 
-/// Canonical product fields (ODO-3: name, list_price → price, SKU). `sku` is the natural
-/// key; `price` a [`crate::sku::decimal`].
-pub const PRODUCT_FIELDS: &[&str] = &["sku", "name", "price"];
+/// Canonical product fields (ODO-3: name, list_price → price, SKU; ALG-7 adds description
+/// and taxes). `sku` is the natural key; `price` a [`crate::sku::decimal`]; `taxes` the
+/// product's tax rates as [`tax_rates`] (percentages, not vendor tax ids, so both sides
+/// compare). Flows whose vendors lack a field leave it empty on both sides.
+pub const PRODUCT_FIELDS: &[&str] = &["sku", "name", "price", "description", "taxes"];
+
+/// Canonical budget fields (ALG-8). `code` is the natural key (`ALG-{alegra id}`),
+/// `customer` the tax id of the contact or company it is for (both sides link parties by tax
+/// id, so the key is what compares; the vendor ids are resolved when writing), `date` and
+/// `due_date` `YYYY-MM-DD`, `total` a [`crate::sku::decimal`], `lines` the lines as
+/// canonical JSON (see [`budget_lines`]).
+pub const BUDGET_FIELDS: &[&str] = &[
+    "code",
+    "customer",
+    "date",
+    "due_date",
+    "observations",
+    "total",
+    "lines",
+];
 
 /// Canonical sales-order fields (ODO-4). `order_id` is the selling system's number (Odoo
 /// `name`), `ecommerce` the selling system's label (`Odoo`); together they are the natural
@@ -77,7 +98,13 @@ pub const ORDER_FIELDS: &[&str] = &[
 pub const ORDER_STATUSES: &[&str] = &["draft", "confirmed", "locked", "cancelled"];
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Contact, Kind::Company, Kind::Product, Kind::Order];
+    pub const ALL: [Kind; 5] = [
+        Kind::Contact,
+        Kind::Company,
+        Kind::Product,
+        Kind::Order,
+        Kind::Budget,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -85,7 +112,15 @@ impl Kind {
             Kind::Company => "company",
             Kind::Product => "product",
             Kind::Order => "order",
+            Kind::Budget => "budget",
         }
+    }
+
+    /// Whether the natural key is minted by the system a record is created in (ALG-8: a
+    /// budget made in Clientify has no `ALG-{id}` until Alegra gives the estimate an id), so
+    /// a record without one is new rather than ineligible.
+    pub fn key_minted_on_create(self) -> bool {
+        self == Kind::Budget
     }
 
     /// The canonical fields of this kind, in a fixed order (hashes depend on it).
@@ -95,6 +130,7 @@ impl Kind {
             Kind::Company => COMPANY_FIELDS,
             Kind::Product => PRODUCT_FIELDS,
             Kind::Order => ORDER_FIELDS,
+            Kind::Budget => BUDGET_FIELDS,
         }
     }
 
@@ -104,6 +140,7 @@ impl Kind {
             Kind::Contact | Kind::Company => "tax_id",
             Kind::Product => "sku",
             Kind::Order => "order_id",
+            Kind::Budget => "code",
         }
     }
 
@@ -113,6 +150,7 @@ impl Kind {
             Kind::Contact | Kind::Company => "identification",
             Kind::Product => "SKU",
             Kind::Order => "order number",
+            Kind::Budget => "budget code",
         }
     }
 }
@@ -150,6 +188,7 @@ pub fn natural_key(kind: Kind, fields: &Fields) -> Result<String, KeyError> {
             }
             Ok(format!("{shop}/{raw}"))
         }
+        Kind::Budget => Ok(raw.trim().to_uppercase()),
     }
 }
 
@@ -191,6 +230,77 @@ pub fn parse_order_items(s: &str) -> Vec<OrderItem> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
+/// The canonical `taxes` value of a product or line: its tax percentages as canonical
+/// decimals, sorted and comma-joined (`"10,21"`), empty for none.
+pub fn tax_rates<S: AsRef<str>>(percentages: &[S]) -> String {
+    let mut v: Vec<String> = percentages
+        .iter()
+        .map(|p| crate::sku::canonical_decimal(p.as_ref()))
+        .filter(|p| !p.is_empty())
+        .collect();
+    v.sort_by(|a, b| {
+        let (x, y) = (a.parse::<f64>(), b.parse::<f64>());
+        match (x, y) {
+            (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+            _ => a.cmp(b),
+        }
+    });
+    v.dedup();
+    v.join(",")
+}
+
+/// Reads a canonical `taxes` value back into percentages.
+pub fn parse_tax_rates(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// One budget line as canonical data (ALG-8). The product is named by its SKU (the link key
+/// of products, ALG-7), never by a vendor id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetLine {
+    pub sku: String,
+    pub name: String,
+    /// Unit price, a [`crate::sku::decimal`].
+    pub price: String,
+    pub quantity: String,
+    /// Discount in percent.
+    pub discount: String,
+    /// Tax rates, as [`tax_rates`].
+    pub taxes: String,
+}
+
+/// The canonical `lines` value of a budget: a JSON array with sorted keys and canonical
+/// decimals, in line order (like [`order_items`]), so both sides hash the same text.
+pub fn budget_lines(lines: &[BudgetLine]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let v: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| {
+            let d = crate::sku::canonical_decimal(&l.discount);
+            serde_json::json!({
+                "sku": crate::sku::canonical_sku(&l.sku),
+                "name": l.name.trim(),
+                "price": crate::sku::canonical_decimal(&l.price),
+                "quantity": crate::sku::canonical_decimal(&l.quantity),
+                "discount": if d.is_empty() { "0".to_string() } else { d },
+                "taxes": tax_rates(&parse_tax_rates(&l.taxes)),
+            })
+        })
+        .collect();
+    serde_json::to_string(&v).expect("lines serialise")
+}
+
+/// Reads a canonical `lines` value back (empty or unreadable: no lines).
+pub fn parse_budget_lines(s: &str) -> Vec<BudgetLine> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -205,8 +315,9 @@ impl FromStr for Kind {
             "company" | "companies" => Ok(Kind::Company),
             "product" | "products" => Ok(Kind::Product),
             "order" | "orders" => Ok(Kind::Order),
+            "budget" | "budgets" => Ok(Kind::Budget),
             other => Err(format!(
-                "unknown entity '{other}'; expected 'contact', 'company', 'product' or 'order'"
+                "unknown entity '{other}'; expected 'contact', 'company', 'product', 'order' or 'budget'"
             )),
         }
     }
@@ -359,5 +470,48 @@ impl Record {
     /// The record's natural key (see [`natural_key`]).
     pub fn key(&self) -> Result<String, KeyError> {
         natural_key(self.kind, &self.fields)
+    }
+}
+
+/// Field names outside every kind's canonical fields (so never hashed, merged or compared)
+/// through which the runtime hands a connector the ids a write refers to on the connector's
+/// own side (ALG-8: a budget's customer and products, made to exist there first).
+pub const REF_CUSTOMER: &str = "@customer_id";
+/// `contact` or `company`: which kind [`REF_CUSTOMER`] is.
+pub const REF_CUSTOMER_KIND: &str = "@customer_kind";
+
+/// The reference field holding the id of the product with SKU key `sku_key`.
+pub fn ref_product(sku_key: &str) -> String {
+    format!("@product:{sku_key}")
+}
+
+/// What a record refers to on its own system (ALG-8): connectors put it in `extra.refs` as
+/// `{"customer": {"id", "kind"}, "products": {SKU key: id}}` so the runtime can make those
+/// records exist on the other side before the record itself is written there.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DependencyRefs {
+    #[serde(default)]
+    pub customer: Option<CustomerRef>,
+    /// SKU key ([`Sku::key`]) → the product's id on the record's system.
+    #[serde(default)]
+    pub products: BTreeMap<String, String>,
+}
+
+/// A budget's customer on its own system. `kind` is `None` when the vendor does not say
+/// (Alegra estimates name a contact, which may be a person or a provider).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub id: String,
+    pub kind: Option<Kind>,
+}
+
+impl Record {
+    /// The records this one refers to, as its connector reported them (empty for most kinds).
+    pub fn dependency_refs(&self) -> DependencyRefs {
+        self.extra
+            .get("refs")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
     }
 }

@@ -177,14 +177,13 @@ impl Connection {
         }
     }
 
-    /// The entities this connection's connector syncs (Alegra products and budgets, ALG-7
-    /// and ALG-8, are not built yet).
+    /// The entities this connection's connector syncs (budgets are Clientify ⇄ Alegra only,
+    /// orders Odoo → Clientify only).
     pub fn entities(&self) -> &'static [&'static str] {
         match self {
-            Connection::Clientify { .. } | Connection::Odoo { .. } => {
-                &["contact", "company", "product", "order"]
-            }
-            Connection::Alegra { .. } => &["contact", "company"],
+            Connection::Clientify { .. } => &["contact", "company", "product", "order", "budget"],
+            Connection::Odoo { .. } => &["contact", "company", "product", "order"],
+            Connection::Alegra { .. } => &["contact", "company", "product", "budget"],
         }
     }
 }
@@ -450,13 +449,11 @@ impl Config {
             for e in &f.entities {
                 let kind = match e.parse::<puente_core::Kind>() {
                     Ok(k) => k,
-                    Err(_) => {
-                        return Err(err(
-                            format!("{at}.entities"),
-                            format!("unknown entity '{e}'"),
-                            "use \"contact\", \"company\", \"product\" and/or \"order\"",
-                        ))
-                    }
+                    Err(_) => return Err(err(
+                        format!("{at}.entities"),
+                        format!("unknown entity '{e}'"),
+                        "use \"contact\", \"company\", \"product\", \"order\" and/or \"budget\"",
+                    )),
                 };
                 for conn in [&f.a, &f.b] {
                     let c = &self.connections[conn];
@@ -573,7 +570,11 @@ b = "alegra"
     fn alg12_good_config_parses_with_defaults() {
         let c = Config::parse(GOOD).unwrap();
         assert_eq!(c.tenant, "acme");
-        assert_eq!(c.flows[0].entities, vec!["contact", "company"]);
+        // ALG-1: the Alegra flow syncs contacts, companies, products and budgets by default.
+        assert_eq!(
+            c.flows[0].entities,
+            vec!["contact", "company", "product", "budget"]
+        );
         assert_eq!(c.flows[0].modified_every_minutes, 60);
         match &c.connections["alegra"] {
             Connection::Alegra { base_url, .. } => {
@@ -643,11 +644,11 @@ b = "odoo"
         // An entity Alegra does not sync is named with the fix.
         let e = Config::parse(&GOOD.replace(
             "b = \"alegra\"",
-            "b = \"alegra\"\nentities = [\"contact\", \"product\"]",
+            "b = \"alegra\"\nentities = [\"contact\", \"order\"]",
         ))
         .unwrap_err();
         assert_eq!(e.key, "flows[0].entities");
-        assert!(e.to_string().contains("does not sync products"), "{e}");
+        assert!(e.to_string().contains("does not sync orders"), "{e}");
         let e =
             Config::parse(&ODOO.replace("database = \"acme\"", "database = \" \"")).unwrap_err();
         assert_eq!(e.key, "connections.odoo.database");

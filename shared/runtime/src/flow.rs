@@ -154,7 +154,15 @@ pub const PAIR_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(
 pub(crate) fn pair_lease_name(kind: Kind, link: Option<&Link>, recs: &[&Record]) -> Option<String> {
     let name = match link {
         Some(l) => l.key.clone().unwrap_or_else(|| format!("link:{}", l.id)),
-        None => recs.iter().find_map(|r| r.key().ok())?,
+        None => match recs.iter().find_map(|r| r.key().ok()) {
+            Some(k) => k,
+            // A new budget has no code until Alegra mints it (ALG-8): lease the record.
+            None if kind.key_minted_on_create() => {
+                let r = recs.first()?;
+                format!("new:{}:{}", r.system, r.id)
+            }
+            None => return None,
+        },
     };
     Some(format!("pair/{}/{name}", kind.as_str()))
 }
@@ -557,8 +565,15 @@ impl<'f> Run<'f> {
                     );
                     return Ok(None);
                 }
-                let created = self.create_on(&dst_conn, kind, &fields, &src.id).await?;
+                let with_refs = self.with_dependencies(kind, src, on, &fields).await?;
+                let created = self.create_on(&dst_conn, kind, &with_refs, &src.id).await?;
                 crash_point!(AfterVendorWrite);
+                // ALG-8: the key the target minted (`ALG-{new id}`) is the pair's key.
+                let mut fields = fields;
+                let key_field = kind.key_field();
+                if kind.key_minted_on_create() && fields.get(key_field).is_empty() {
+                    fields.set(key_field, created.fields.get(key_field));
+                }
                 // The source may keep the counterpart's id and marks (Clientify in_alegra, tag).
                 let src_conn = self
                     .flow
@@ -673,22 +688,16 @@ impl<'f> Run<'f> {
             return Ok(link.cloned());
         }
         let a_after = if write_a {
-            let r = self
-                .flow
-                .a
-                .update(a, &m.to_a, &m.clear_a, Some(&b.id))
-                .await?;
+            let set = self.with_dependencies(kind, b, Side::A, &m.to_a).await?;
+            let r = self.flow.a.update(a, &set, &m.clear_a, Some(&b.id)).await?;
             crash_point!(AfterVendorWrite);
             r
         } else {
             a.clone()
         };
         let b_after = if write_b {
-            let r = self
-                .flow
-                .b
-                .update(b, &m.to_b, &m.clear_b, Some(&a.id))
-                .await?;
+            let set = self.with_dependencies(kind, a, Side::B, &m.to_b).await?;
+            let r = self.flow.b.update(b, &set, &m.clear_b, Some(&a.id)).await?;
             crash_point!(AfterVendorWrite);
             r
         } else {
@@ -735,6 +744,126 @@ impl<'f> Run<'f> {
             );
         }
         Ok(Some(saved))
+    }
+
+    /// ALG-8 / architecture step 6: before a record that refers to others (a budget's
+    /// customer and products) is written to `target`, those records are made to exist there
+    /// through the same single-record path ([`Run::sync_record`], under their own pair
+    /// leases — never the budget's, so no lease is taken twice) and `fields` is returned with
+    /// their ids on `target` (`puente_core::REF_CUSTOMER`, `ref_product`). A linked record is
+    /// used as it is; one that cannot be synced (e.g. a customer without NIF) fails the
+    /// budget with a reason rather than writing it half-linked.
+    pub(crate) async fn with_dependencies(
+        &mut self,
+        kind: Kind,
+        src: &Record,
+        target: Side,
+        fields: &Fields,
+    ) -> Result<Fields, PairError> {
+        let refs = src.dependency_refs();
+        if refs.customer.is_none() && refs.products.is_empty() {
+            return Ok(fields.clone());
+        }
+        let flow = self.flow;
+        let Some(src_side) = flow.side_of(&src.system) else {
+            return Ok(fields.clone());
+        };
+        let src_conn = flow.conn(src_side).clone();
+        let tsys = flow.conn(target).system().to_string();
+        let mut out = fields.clone();
+        // Dependencies are saved at once (not batched), so the next budget finds them.
+        let batched = std::mem::replace(&mut self.batch_links, false);
+        let res = async {
+            if let Some(c) = &refs.customer {
+                let kinds = match c.kind {
+                    Some(k) => vec![k],
+                    None => vec![Kind::Contact, Kind::Company],
+                };
+                let mut found = None;
+                for k in &kinds {
+                    if let Some(id) = self.linked_id(*k, &src.system, &c.id, &tsys).await? {
+                        found = Some((*k, id));
+                        break;
+                    }
+                }
+                if found.is_none() {
+                    let k = match c.kind {
+                        Some(k) => Some(k),
+                        None => src_conn.party_kind(&c.id).await?,
+                    };
+                    if let Some(k) = k {
+                        if let Some(id) = self.sync_dependency(k, &src_conn, &c.id, &tsys).await? {
+                            found = Some((k, id));
+                        }
+                    }
+                }
+                let Some((k, id)) = found else {
+                    return Err(PairError::Vendor(ConnectorError::Mapping {
+                        system: tsys.clone(),
+                        detail: format!(
+                            "the {kind}'s customer ({} {}) could not be synced to {tsys} first (see its own log entry); the {kind} is not written",
+                            src.system, c.id
+                        ),
+                    }));
+                };
+                out.set(puente_core::REF_CUSTOMER, id);
+                out.set(puente_core::REF_CUSTOMER_KIND, k.as_str());
+            }
+            for (sku_key, pid) in &refs.products {
+                let id = match self.linked_id(Kind::Product, &src.system, pid, &tsys).await? {
+                    Some(id) => Some(id),
+                    None => {
+                        self.sync_dependency(Kind::Product, &src_conn, pid, &tsys)
+                            .await?
+                    }
+                };
+                let Some(id) = id else {
+                    return Err(PairError::Vendor(ConnectorError::Mapping {
+                        system: tsys.clone(),
+                        detail: format!(
+                            "the {kind}'s product {sku_key} ({} {pid}) could not be synced to {tsys} first (see its own log entry); the {kind} is not written",
+                            src.system
+                        ),
+                    }));
+                };
+                out.set(&puente_core::ref_product(sku_key), id);
+            }
+            Ok(out)
+        }
+        .await;
+        self.batch_links = batched;
+        res
+    }
+
+    /// The id on `tsys` of the record `system`/`id` of `kind`, when they are linked.
+    async fn linked_id(
+        &self,
+        kind: Kind,
+        system: &str,
+        id: &str,
+        tsys: &str,
+    ) -> Result<Option<String>, PairError> {
+        Ok(self
+            .flow
+            .store
+            .link_by_external(&self.flow.tenant, kind.as_str(), system, id)
+            .await?
+            .and_then(|l| l.ids.get(tsys).cloned()))
+    }
+
+    /// Reads a dependency on its own side and syncs it; its id on `tsys` afterwards.
+    async fn sync_dependency(
+        &mut self,
+        kind: Kind,
+        conn: &Arc<dyn Connector>,
+        id: &str,
+        tsys: &str,
+    ) -> Result<Option<String>, PairError> {
+        let Some(rec) = conn.get(kind, id).await? else {
+            return Ok(None);
+        };
+        let link = Box::pin(self.sync_record(kind, rec, None, None)).await?;
+        Ok(link.and_then(|l| l.ids.get(tsys).cloned()))
     }
 
     fn count_update(&mut self, kind: Kind, a: Option<&String>, b: Option<&String>) {

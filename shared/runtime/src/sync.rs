@@ -641,7 +641,9 @@ impl Run<'_> {
                         return Ok(None);
                     }
                 };
-                if let Some(l2) = flow
+                if key.is_empty() {
+                    // A new record whose key the target mints (ALG-8): nothing to match.
+                } else if let Some(l2) = flow
                     .store
                     .link_by_key(&flow.tenant, kind.as_str(), key.as_str())
                     .await?
@@ -653,6 +655,7 @@ impl Run<'_> {
                 }
                 // ALG-2 (2): the other side by identification: from a complete listing, or one search.
                 let candidates = match other_listing.filter(|l| l.complete) {
+                    _ if key.is_empty() => Vec::new(),
                     Some(l) => l.unlinked_with_key(key.as_str()),
                     None => other.find_by_key(kind, &key).await?,
                 };

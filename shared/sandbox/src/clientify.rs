@@ -34,6 +34,7 @@ pub(crate) const FIRST_COMPANY_ID: u64 = 101;
 /// First id handed to a product / order in an empty table.
 pub(crate) const FIRST_PRODUCT_ID: u64 = 501;
 pub(crate) const FIRST_ORDER_ID: u64 = 9001;
+pub(crate) const FIRST_BUDGET_ID: u64 = 7001;
 /// Owner written on records created through the API.
 pub(crate) const OWNER: &str = "comercial@puente.local";
 
@@ -77,6 +78,11 @@ pub(crate) enum Kind {
     Product = 2,
     /// `/v1/orders/` [C: C1 GET/POST]; payload not documented, modelled on ODO-4/ODO-5 [I].
     Order = 3,
+    /// `/v1/budgets/`: no endpoint was found (§1.3); modelled DRF-style for ALG-8 [I]:
+    /// `code`, `contact` / `company` (id on write, nested `{id, name,
+    /// taxpayer_identification_number}` on read), `date`, `due_date`, `observations`,
+    /// `total`, `lines: [{product, sku, name, quantity, price, discount, taxes}]`.
+    Budget = 4,
 }
 
 impl Kind {
@@ -86,6 +92,7 @@ impl Kind {
             "companies" => Some(Kind::Company),
             "products" => Some(Kind::Product),
             "orders" => Some(Kind::Order),
+            "budgets" => Some(Kind::Budget),
             _ => None,
         }
     }
@@ -95,6 +102,7 @@ impl Kind {
             Kind::Company => "companies",
             Kind::Product => "products",
             Kind::Order => "orders",
+            Kind::Budget => "budgets",
         }
     }
     fn object_type(self) -> &'static str {
@@ -103,6 +111,7 @@ impl Kind {
             Kind::Company => "company",
             Kind::Product => "product",
             Kind::Order => "order",
+            Kind::Budget => "budget",
         }
     }
     fn from_object_type(s: &str) -> Option<Kind> {
@@ -136,7 +145,7 @@ struct Table {
 }
 
 struct Data {
-    tables: [Table; 4],
+    tables: [Table; 5],
     /// Ids of emails, phones and addresses.
     next_sub: u64,
     next_tag: u64,
@@ -157,6 +166,7 @@ impl Data {
                 t(FIRST_COMPANY_ID),
                 t(FIRST_PRODUCT_ID),
                 t(FIRST_ORDER_ID),
+                t(FIRST_BUDGET_ID),
             ],
             next_sub: 1,
             next_tag: 1,
@@ -635,6 +645,7 @@ fn parse_filters(kind: Kind, q: &[(String, String)]) -> Result<Filters, Obj> {
         Kind::Company => &["name", "taxpayer_identification_number"],
         Kind::Product => &["sku", "name"],
         Kind::Order => &["order_id", "ecommerce", "status"],
+        Kind::Budget => &["code"],
     };
     let mut f = Filters {
         exact: Vec::new(),
@@ -702,6 +713,7 @@ fn matches(o: &Obj, kind: Kind, f: &Filters) -> bool {
             Kind::Company => hit(s(o.get("name"))) || hit(s(o.get("business_name"))) || hit(tax),
             Kind::Product => hit(s(o.get("name"))) || hit(s(o.get("sku"))),
             Kind::Order => hit(s(o.get("order_id"))),
+            Kind::Budget => hit(s(o.get("code"))),
         } || sub_values(o, "emails", "email").any(hit);
         if !ok {
             return false;
@@ -905,6 +917,11 @@ fn blank(kind: Kind) -> Obj {
         }),
         Kind::Product => json!({
             "sku": "", "name": "", "description": "", "price": "0.00", "owner": OWNER,
+            "taxes": [],
+        }),
+        Kind::Budget => json!({
+            "code": "", "contact": null, "company": null, "date": null, "due_date": null,
+            "observations": "", "total": "0.00", "lines": [],
         }),
         Kind::Order => json!({
             "order_id": "", "ecommerce": "", "status": "", "order_date": null,
@@ -930,6 +947,9 @@ fn write_record(
     let creating = existing.is_none();
     if matches!(kind, Kind::Product | Kind::Order) {
         return write_catalog(kind, existing, body, seed);
+    }
+    if kind == Kind::Budget {
+        return write_budget(data, existing, body);
     }
     let mut rec = existing.cloned().unwrap_or_else(|| blank(kind));
     let mut errs = Obj::new();
@@ -1162,6 +1182,14 @@ fn write_catalog(kind: Kind, existing: Option<&Obj>, body: &Obj, seed: bool) -> 
         }
     }
     if kind == Kind::Product {
+        if let Some(v) = body.get("taxes") {
+            match taxes_value(v) {
+                Ok(t) => {
+                    rec.insert("taxes".into(), t);
+                }
+                Err(m) => field_err(&mut errs, "taxes", m),
+            }
+        }
         if let Some(v) = body.get("price") {
             match decimal_value(v) {
                 Ok(p) => {
@@ -1232,6 +1260,168 @@ fn write_catalog(kind: Kind, existing: Option<&Obj>, body: &Obj, seed: bool) -> 
                 }
                 other => field_err(&mut errs, "items", list_type_err(other)),
             }
+        }
+    }
+    if errs.is_empty() {
+        Ok(rec)
+    } else {
+        Err(errs)
+    }
+}
+
+/// `taxes: [{name, percentage}]` (product tax fields are unknown, §4; modelled [I]).
+fn taxes_value(v: &Value) -> Result<Value, String> {
+    let Value::Array(a) = v else {
+        return Err(list_type_err(v));
+    };
+    let mut out = Vec::new();
+    for t in a {
+        let p = t
+            .get("percentage")
+            .ok_or("Each tax needs a percentage.")
+            .and_then(|p| decimal_value(p).map_err(|_| "A valid number is required."))?;
+        let name = t
+            .get("name")
+            .map(|n| s(Some(n)).to_string())
+            .unwrap_or_default();
+        out.push(json!({"name": name, "percentage": p}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// ALG-8 budgets (modelled, see [`Kind::Budget`]): partial writes; `contact`/`company` must
+/// exist and are served nested; `lines` replaced as a whole, `product` must exist.
+fn write_budget(data: &mut Data, existing: Option<&Obj>, body: &Obj) -> Result<Obj, Obj> {
+    let mut rec = existing.cloned().unwrap_or_else(|| blank(Kind::Budget));
+    let mut errs = Obj::new();
+    for f in ["code", "observations"] {
+        if let Some(v) = body.get(f) {
+            match char_value(v) {
+                Ok(x) => {
+                    rec.insert(f.into(), json!(x));
+                }
+                Err(m) => field_err(&mut errs, f, m),
+            }
+        }
+    }
+    for f in ["date", "due_date"] {
+        match body.get(f) {
+            None => {}
+            Some(Value::Null) => {
+                rec.insert(f.into(), Value::Null);
+            }
+            Some(Value::String(x))
+                if chrono::NaiveDate::parse_from_str(x, "%Y-%m-%d").is_ok() || x.is_empty() =>
+            {
+                let v = if x.is_empty() { Value::Null } else { json!(x) };
+                rec.insert(f.into(), v);
+            }
+            Some(_) => field_err(
+                &mut errs,
+                f,
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            ),
+        }
+    }
+    if let Some(v) = body.get("total") {
+        match decimal_value(v) {
+            Ok(x) => {
+                rec.insert("total".into(), json!(x));
+            }
+            Err(m) => field_err(&mut errs, "total", m),
+        }
+    }
+    for (f, kind) in [("contact", Kind::Contact), ("company", Kind::Company)] {
+        match body.get(f) {
+            None => {}
+            Some(Value::Null) => {
+                rec.insert(f.into(), Value::Null);
+            }
+            Some(v) => {
+                let id = match v {
+                    Value::Object(o) => o.get("id").and_then(Value::as_u64),
+                    Value::String(x) => x.parse().ok(),
+                    other => other.as_u64(),
+                };
+                match id.and_then(|i| data.table(kind).rows.get(&i)) {
+                    Some(o) => {
+                        let name = if kind == Kind::Contact {
+                            format!("{} {}", s(o.get("first_name")), s(o.get("last_name")))
+                                .trim()
+                                .to_string()
+                        } else {
+                            s(o.get("name")).to_string()
+                        };
+                        rec.insert(
+                            f.into(),
+                            json!({"id": id, "name": name,
+                                "taxpayer_identification_number": s(o.get("taxpayer_identification_number"))}),
+                        );
+                    }
+                    None => field_err(
+                        &mut errs,
+                        f,
+                        format!(
+                            "Invalid pk \"{}\" - object does not exist.",
+                            display_value(Some(v))
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    if let Some(v) = body.get("lines") {
+        match v {
+            Value::Array(lines) => {
+                let mut out = Vec::new();
+                let mut bad = false;
+                let mut line_errs = Vec::new();
+                for l in lines {
+                    let mut e = Obj::new();
+                    let pid = l.get("product").and_then(|p| match p {
+                        Value::String(x) => x.parse().ok(),
+                        other => other.as_u64(),
+                    });
+                    if pid.is_some_and(|p| !data.table(Kind::Product).rows.contains_key(&p)) {
+                        field_err(&mut e, "product", "Invalid pk - object does not exist.");
+                    }
+                    let mut line = Obj::new();
+                    line.insert("product".into(), json!(pid));
+                    for k in ["sku", "name"] {
+                        line.insert(k.into(), json!(l.get(k).map(|x| s(Some(x))).unwrap_or("")));
+                    }
+                    for k in ["quantity", "price", "discount"] {
+                        match l.get(k).map(decimal_value) {
+                            None if k == "discount" => {
+                                line.insert(k.into(), json!("0.00"));
+                            }
+                            None => field_err(&mut e, k, "This field is required."),
+                            Some(Ok(x)) => {
+                                line.insert(k.into(), json!(x));
+                            }
+                            Some(Err(m)) => field_err(&mut e, k, m),
+                        }
+                    }
+                    match l.get("taxes").map(taxes_value) {
+                        None => {
+                            line.insert("taxes".into(), json!([]));
+                        }
+                        Some(Ok(t)) => {
+                            line.insert("taxes".into(), t);
+                        }
+                        Some(Err(m)) => field_err(&mut e, "taxes", m),
+                    }
+                    bad |= !e.is_empty();
+                    line_errs.push(Value::Object(e));
+                    out.push(Value::Object(line));
+                }
+                if bad {
+                    errs.insert("lines".into(), Value::Array(line_errs));
+                } else {
+                    rec.insert("lines".into(), Value::Array(out));
+                }
+            }
+            other => field_err(&mut errs, "lines", list_type_err(other)),
         }
     }
     if errs.is_empty() {

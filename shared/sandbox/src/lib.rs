@@ -197,14 +197,24 @@ pub async fn start(
     alegra_addr: Option<SocketAddr>,
 ) -> io::Result<Sandboxes> {
     let mut world = World::generate(cfg);
-    let clientify = start_clientify(
+    let clientify = start_clientify_seeded(
         cfg,
         clientify_addr,
-        world.clientify_contacts.clone(),
-        world.clientify_companies.clone(),
+        ClientifySeed {
+            contacts: world.clientify_contacts.clone(),
+            companies: world.clientify_companies.clone(),
+            products: world.clientify_products.clone(),
+            ..ClientifySeed::default()
+        },
     )
     .await?;
-    let alegra = start_alegra(cfg, alegra_addr, world.alegra_contacts.clone()).await?;
+    let alegra = start_alegra_seeded(
+        cfg,
+        alegra_addr,
+        world.alegra_contacts.clone(),
+        world.alegra_items.clone(),
+    )
+    .await?;
     world.attach_clientify_urls(&clientify.base_url);
     Ok(Sandboxes {
         clientify,
@@ -272,6 +282,17 @@ pub async fn start_alegra(
     addr: Option<SocketAddr>,
     contacts: Vec<Value>,
 ) -> io::Result<Sandbox> {
+    start_alegra_seeded(cfg, addr, contacts, Vec::new()).await
+}
+
+/// [`start_alegra`] with items too (`{name, reference, description, price, tax: [id]}`);
+/// taxes IVA 21 % (id 1), 10 % (2) and 4 % (3) always exist.
+pub async fn start_alegra_seeded(
+    cfg: &SandboxConfig,
+    addr: Option<SocketAddr>,
+    contacts: Vec<Value>,
+    items: Vec<Value>,
+) -> io::Result<Sandbox> {
     let (listener, root) = bind(addr)?;
     let common = Arc::new(Common::new(
         root.clone(),
@@ -279,7 +300,7 @@ pub async fn start_alegra(
         Vendor::Alegra,
         cfg.faults.clone(),
     ));
-    let vendor = alegra::router(common.clone(), cfg, contacts)?;
+    let vendor = alegra::router(common.clone(), cfg, contacts, items)?;
     serve(listener, root, "/api/v1", common, vendor)
 }
 

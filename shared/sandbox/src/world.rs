@@ -27,6 +27,43 @@ pub struct World {
     /// Alegra contacts: persons (clients/leads) and providers together,
     /// ids ascending.
     pub alegra_contacts: Vec<Value>,
+    /// Alegra items (ALG-7): a fixed catalogue, the same for every seed; some without
+    /// `reference` (never synced), one sharing its SKU (in another case) with a Clientify
+    /// product.
+    pub alegra_items: Vec<Value>,
+    /// Clientify products: a fixed catalogue; one without SKU.
+    pub clientify_products: Vec<Value>,
+}
+
+/// The fixed Alegra items of every world.
+fn alegra_items() -> Vec<Value> {
+    vec![
+        json!({"id": "1", "name": "Silla de oficina", "description": "Ergonómica, negra",
+               "reference": "SIL-001", "price": 120, "tax": [1]}),
+        json!({"id": "2", "name": "Mesa de reuniones", "description": "",
+               "reference": "MES-002", "price": [{"idPriceList": "1", "price": "450.50"}], "tax": [1]}),
+        json!({"id": "3", "name": "Servicio de montaje", "description": "Por hora",
+               "reference": "", "price": 35, "tax": [1]}),
+        json!({"id": "4", "name": "Libro de estilo", "description": "",
+               "reference": "LIB-004", "price": 18, "tax": [3]}),
+        json!({"id": "5", "name": "Cable HDMI", "description": "2 m",
+               "reference": "cab-005", "price": 9.95, "tax": [1]}),
+        json!({"id": "6", "name": "Transporte", "description": "", "price": 20, "tax": [2]}),
+    ]
+}
+
+/// The fixed Clientify products of every world (`CAB-005` is Alegra's `cab-005`).
+fn clientify_products() -> Vec<Value> {
+    vec![
+        json!({"id": 501, "sku": "CAB-005", "name": "Cable HDMI 2m", "description": "",
+               "price": "9.95", "taxes": [{"name": "IVA 21%", "percentage": 21}]}),
+        json!({"id": 502, "sku": "LAM-010", "name": "Lámpara de pie", "description": "LED",
+               "price": "65.00", "taxes": [{"name": "IVA 21%", "percentage": 21}]}),
+        json!({"id": 503, "sku": "PAP-011", "name": "Papel A4 (500)", "description": "",
+               "price": "4.50", "taxes": [{"name": "IVA 10%", "percentage": 10}]}),
+        json!({"id": 504, "sku": "", "name": "Muestra sin código", "description": "",
+               "price": "1.00", "taxes": []}),
+    ]
 }
 
 struct City {
@@ -866,6 +903,8 @@ impl World {
             clientify_contacts,
             clientify_companies,
             alegra_contacts,
+            alegra_items: alegra_items(),
+            clientify_products: clientify_products(),
         }
     }
 
