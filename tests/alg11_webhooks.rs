@@ -48,15 +48,26 @@ struct Live {
 impl Live {
     /// With `public_url` set, activation subscribes to Alegra's webhooks.
     async fn start(name: &str, cfg: SandboxConfig, public_url: bool) -> Live {
+        Live::start_entities(name, cfg, public_url, &["contact", "company"]).await
+    }
+
+    /// [`Live::start`] with the flow's entities given.
+    async fn start_entities(
+        name: &str,
+        cfg: SandboxConfig,
+        public_url: bool,
+        entities: &[&str],
+    ) -> Live {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let sb = puente_sandbox::start(&cfg, None, None).await.unwrap();
         let store_path = temp_path(name);
-        let mut toml = config_toml(
+        let mut toml = config_toml_entities(
             &sb.clientify.base_url,
             &sb.alegra.base_url,
             &cfg,
             &store_path,
+            entities,
         );
         if public_url {
             toml = toml.replace(
@@ -241,6 +252,77 @@ impl Live {
             .await
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET|PUT|POST` on the Alegra API as a user would; panics on a non-2xx answer.
+    async fn alegra_req(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut r = self
+            .http
+            .request(
+                method.clone(),
+                format!("{}/{path}", self.sb.alegra.base_url),
+            )
+            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        assert!(
+            r.status().is_success(),
+            "alegra {method} {path} {}",
+            r.status()
+        );
+        r.json().await.unwrap()
+    }
+
+    /// The (first price list's) price of an Alegra item.
+    async fn alegra_item_price(&self, aid: &str) -> String {
+        let v = self
+            .alegra_req(reqwest::Method::GET, &format!("items/{aid}"), None)
+            .await;
+        v["price"][0]["price"].as_str().unwrap_or("").to_string()
+    }
+
+    /// The webhook subscriptions in the Alegra sandbox, as sorted (event, url) pairs.
+    async fn alegra_subscriptions(&self) -> Vec<(String, String)> {
+        let subs = self
+            .alegra_req(reqwest::Method::GET, "webhooks/subscriptions", None)
+            .await;
+        let mut got: Vec<(String, String)> = subs["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["event"].as_str().unwrap().to_string(),
+                    s["url"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        got
+    }
+
+    /// Waits until `link_of` finds a link of `kind` for Clientify id `cid` with an Alegra id.
+    async fn wait_alegra_link(&self, kind: Kind, cid: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(l) = self
+                .app
+                .store
+                .link_by_external("test", kind.as_str(), "clientify", cid)
+                .await
+                .unwrap()
+                .filter(|l| l.ids.contains_key("alegra"))
+            {
+                return l.ids["alegra"].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{kind} {cid} never reached Alegra"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     fn reset_stats(&self) {
@@ -632,4 +714,204 @@ async fn alg11_alegra_receiver_checks_like_clientify_and_ignores_deletions() {
     assert_eq!(v["event_ids"].as_array().unwrap().len(), 2);
     let (_, v) = live.post_hook("alegra", SECRET, &both).await;
     assert_eq!(v["status"], "duplicate");
+}
+
+/// The seeded catalogue of `tests/alg_products_budgets.rs` (products shared by SKU, all
+/// contacts with a tax id).
+fn catalog_cfg(seed: u64) -> SandboxConfig {
+    SandboxConfig {
+        seed,
+        contacts: 12,
+        companies: 3,
+        shared_contacts: 4,
+        shared_companies: 1,
+        without_id_percent: 0,
+        alegra_rate_limit: 0,
+        ..SandboxConfig::default()
+    }
+}
+
+const CATALOG: &[&str] = &["contact", "company", "product", "budget"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg11_product_and_budget_saved_reach_alegra_through_the_webhook_alone() {
+    let live = Live::start_entities("alg11-catalog", catalog_cfg(116), false, CATALOG).await;
+    live.activate_and_import().await;
+    live.sb
+        .clientify
+        .set_webhook_target(Some(live.hook_url("clientify")));
+
+    // A price edit of a linked product: one product.saved, one write to the Alegra item.
+    let (cid, aid) = live.linked(Kind::Product, 0).await;
+    assert_ne!(live.alegra_item_price(&aid).await, "37.25");
+    live.reset_stats();
+    let before = live.sb.clientify.webhooks_sent().len();
+    clientify_put(
+        &live.http,
+        &live.sb.clientify,
+        &live.cfg,
+        Kind::Product,
+        &cid,
+        json!({"price": "37.25"}),
+    )
+    .await;
+    live.wait_for("37.25", || live.alegra_item_price(&aid))
+        .await;
+    live.quiesce().await;
+    let astats = live.sb.alegra.stats();
+    assert_eq!(writes(&live.sb.alegra), 1, "one write: {astats:?}");
+    assert_eq!(astats.by_route.get("PUT /api/v1/items/{id}"), Some(&1));
+    assert_eq!(writes(&live.sb.clientify), 1, "only the user's edit");
+    assert_eq!(
+        clientify_hooks_about(&live, before),
+        vec![("product.saved".to_string(), Some(202))]
+    );
+
+    // A budget made in Clientify for a linked contact, with two linked products' lines.
+    let contact = live
+        .sb
+        .world
+        .clientify_contacts
+        .iter()
+        .find(|c| clientify_key(c).is_some())
+        .unwrap()
+        .clone();
+    live.reset_stats();
+    let before = live.sb.clientify.webhooks_sent().len();
+    let r = live
+        .http
+        .post(format!("{}/budgets/", live.sb.clientify.base_url))
+        .header(
+            "Authorization",
+            format!("Token {}", live.cfg.clientify_token),
+        )
+        .json(
+            &json!({"contact": contact["id"], "date": "2026-11-22", "observations": "Por webhook",
+               "total": "79.20",
+               "lines": [{"product": 502, "sku": "LAM-010", "name": "Lámpara de pie",
+                          "quantity": 1, "price": "65.00", "discount": 0,
+                          "taxes": [{"name": "IVA 21%", "percentage": 21}]},
+                         {"product": 501, "sku": "CAB-005", "name": "Cable HDMI 2m",
+                          "quantity": 1, "price": "0.45", "discount": 0,
+                          "taxes": [{"name": "IVA 21%", "percentage": 21}]}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let made: Value = r.json().await.unwrap();
+    let bid = made["id"].to_string();
+    let eid = live.wait_alegra_link(Kind::Budget, &bid).await;
+    live.quiesce().await;
+    let e = live
+        .alegra_req(reqwest::Method::GET, &format!("estimates/{eid}"), None)
+        .await;
+    // Alegra computes the total itself, rounding per line: 78.65 + 0.54 = 79.19.
+    assert_eq!(e["total"], 79.19);
+    assert_eq!(e["observations"], "Por webhook");
+    assert_eq!(e["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        e["client"]["identification"].as_str().and_then(key_of),
+        clientify_key(&contact)
+    );
+    let b = live.clientify_get(Kind::Budget, &bid).await;
+    assert_eq!(b["code"], format!("ALG-{eid}"), "the code is written back");
+    let astats = live.sb.alegra.stats();
+    assert_eq!(
+        astats.by_route.get("POST /api/v1/estimates"),
+        Some(&1),
+        "{astats:?}"
+    );
+    assert_eq!(
+        writes(&live.sb.alegra),
+        1,
+        "nothing else in Alegra: {astats:?}"
+    );
+    let cstats = live.sb.clientify.stats();
+    let puente_writes = writes(&live.sb.clientify) - 1;
+    assert!(puente_writes >= 1, "the code was written back: {cstats:?}");
+    let hooks = clientify_hooks_about(&live, before);
+    assert_eq!(hooks.len() as u64, 1 + puente_writes, "{hooks:?}");
+    assert!(hooks
+        .iter()
+        .all(|(e, s)| e == "budget.saved" && *s == Some(202)));
+
+    // Quiet now: the echo of the write-back started no loop.
+    let totals = (writes(&live.sb.clientify), writes(&live.sb.alegra));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    live.quiesce().await;
+    assert_eq!(
+        (writes(&live.sb.clientify), writes(&live.sb.alegra)),
+        totals
+    );
+    assert_eq!(live.app.store.queue_depth().await.unwrap(), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg11_alegra_item_edit_reaches_clientify_through_its_webhook() {
+    let live = Live::start_entities("alg11-alegra-item", catalog_cfg(117), true, CATALOG).await;
+    let created = live.activate_and_import().await;
+    assert!(
+        created.iter().any(|c| c.contains("edit-item")),
+        "{created:?}"
+    );
+    let again = puente_runtime::activate(live.flow()).await.unwrap();
+    assert!(!again.iter().any(|c| c.contains("webhook")), "{again:?}");
+    let url = live
+        .hook_url("alegra")
+        .trim_start_matches("http://")
+        .to_string();
+    let want: Vec<(String, String)> = ["edit-client", "edit-item", "new-client", "new-item"]
+        .iter()
+        .map(|e| (e.to_string(), url.clone()))
+        .collect();
+    assert_eq!(live.alegra_subscriptions().await, want, "once each");
+    // The import's item creates were delivered to Puente and accepted.
+    let sent = live.sb.alegra.webhooks_sent();
+    assert!(sent.iter().any(|s| s.event == "new-item"), "{sent:?}");
+    assert!(sent.iter().all(|s| s.status == Some(202)), "{sent:?}");
+
+    live.sb
+        .clientify
+        .set_webhook_target(Some(live.hook_url("clientify")));
+    let (cid, aid) = live.linked(Kind::Product, 0).await;
+    let price = |v: Value| v["price"].as_str().unwrap_or("").to_string();
+    assert_ne!(
+        price(live.clientify_get(Kind::Product, &cid).await),
+        "77.50"
+    );
+    live.sb.alegra.advance_clock(5);
+    live.reset_stats();
+    let before = live.sb.alegra.webhooks_sent().len();
+    live.alegra_req(
+        reqwest::Method::PUT,
+        &format!("items/{aid}"),
+        Some(json!({"price": 77.5})),
+    )
+    .await;
+    live.wait_for("77.50", || async {
+        price(live.clientify_get(Kind::Product, &cid).await)
+    })
+    .await;
+    live.quiesce().await;
+    let sent = live.sb.alegra.webhooks_sent();
+    assert_eq!(sent.len(), before + 1, "{:?}", &sent[before..]);
+    assert_eq!(sent[before].event, "edit-item");
+    assert_eq!(sent[before].status, Some(202));
+    assert_eq!(
+        writes(&live.sb.alegra),
+        1,
+        "only the user's edit: nothing written back"
+    );
+    let cstats = live.sb.clientify.stats();
+    assert_eq!(writes(&live.sb.clientify), 1, "{cstats:?}");
+    assert_eq!(cstats.by_route.get("PUT /v1/products/{id}/"), Some(&1));
+    assert_eq!(
+        clientify_hooks_about(&live, 0)
+            .iter()
+            .filter(|(e, _)| e == "product.saved")
+            .count(),
+        1,
+        "the echo of Puente's write, delivered once"
+    );
 }

@@ -268,13 +268,16 @@ pub fn is_kind(v: &Value, kind: Kind) -> bool {
 }
 
 /// The Alegra webhook subjects Puente syncs, the `message` key holding the record, and the
-/// kinds it may be (ALG-11, spec §2.4). The one place to add one (`new-item`/`edit-item` →
-/// products with ALG-7): Puente subscribes to exactly these, for the kinds a flow syncs.
+/// kinds it may be (ALG-11, spec §2.4). The one place to add one: Puente subscribes to
+/// exactly these, for the kinds a flow syncs (items only when products are synced).
 /// `delete-*` is deliberately absent: deletions are not propagated, so those deliveries are
-/// answered 202 and ignored.
+/// answered 202 and ignored. Estimates have no event (§2.4), so budgets made in Alegra still
+/// wait for a poll.
 pub const WEBHOOK_EVENTS: &[(&str, &str, &[Kind])] = &[
     ("new-client", "client", &[Kind::Contact, Kind::Company]),
     ("edit-client", "client", &[Kind::Contact, Kind::Company]),
+    ("new-item", "item", &[Kind::Product]),
+    ("edit-item", "item", &[Kind::Product]),
 ];
 
 /// An Alegra webhook delivery, parsed.
@@ -290,9 +293,11 @@ pub struct WebhookDelivery {
     pub version: String,
 }
 
-/// Parses an Alegra webhook body `{"subject": "edit-client", "message": {"client": {…}}}`.
-/// Only the id and the contact's types are taken from it (the types say which flows' kinds it
-/// belongs to, as the record has no kind of its own); the worker re-reads the record.
+/// Parses an Alegra webhook body `{"subject": "edit-client", "message": {"client": {…}}}`
+/// (`{"subject": "edit-item", "message": {"item": {…}}}` for items). Only the id and a
+/// contact's types are taken from it (the types say which flows' kinds it belongs to, as the
+/// record has no kind of its own); the worker re-reads the record. Items carry no
+/// `updated_at`, so their version is the content alone.
 pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, crate::WebhookError> {
     use crate::WebhookError;
     let v: Value =
@@ -322,13 +327,14 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, crate::WebhookError
     if id.is_empty() {
         return Err(WebhookError(format!("`{event}` without a {key} id")));
     }
+    // A client's types say which of its kinds it is; an item is always a product.
     let mut targets: Vec<(Kind, String)> = kinds
         .iter()
-        .filter(|k| is_kind(record, **k))
+        .filter(|k| *key != "client" || is_kind(record, **k))
         .map(|k| (*k, id.clone()))
         .collect();
     if targets.is_empty() {
-        // A record of none of the kinds (an item before ALG-7): the first kind re-reads it.
+        // A record of none of the kinds: the first kind re-reads it.
         targets.push((kinds[0], id));
     }
     let content = serde_json::to_string(record).unwrap_or_default();
@@ -980,6 +986,43 @@ mod tests {
             subscription_url("https://h.es/webhooks/t/alegra/s"),
             "h.es/webhooks/t/alegra/s"
         );
+    }
+
+    #[test]
+    fn alg11_alegra_item_webhooks_are_products_versioned_by_content() {
+        let body = |subject: &str, item: Value| {
+            json!({"subject": subject, "message": {"item": item}}).to_string()
+        };
+        let item = json!({"id": "5", "name": "Cable", "reference": "CAB-005",
+            "price": [{"idPriceList": "1", "price": "9.95"}]});
+        for subject in ["new-item", "edit-item"] {
+            let d = parse_webhook(body(subject, item.clone()).as_bytes()).unwrap();
+            assert_eq!(
+                d.targets,
+                vec![(Kind::Product, "5".to_string())],
+                "{subject}"
+            );
+        }
+        let mut repriced = item.clone();
+        repriced["price"][0]["price"] = json!("11.00");
+        assert_ne!(
+            parse_webhook(body("edit-item", item.clone()).as_bytes())
+                .unwrap()
+                .version,
+            parse_webhook(body("edit-item", repriced).as_bytes())
+                .unwrap()
+                .version
+        );
+        // An item subject reads `message.item`, not `message.client`.
+        let e = parse_webhook(
+            json!({"subject": "edit-item", "message": {"client": item}})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("message.item"), "{e:?}");
+        let d = parse_webhook(body("delete-item", json!({"id": "5"})).as_bytes()).unwrap();
+        assert!(d.targets.is_empty());
     }
 
     #[test]

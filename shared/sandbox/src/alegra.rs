@@ -678,15 +678,17 @@ async fn destroy(State(app): State<App>, Path(id): Path<String>) -> Response {
 }
 
 /// §2.4: a `{"subject", "message": {"client": …}}` delivery to every URL subscribed to
-/// `subject`. Subscriptions store URLs without a scheme; see `webhooks::with_scheme`.
+/// `subject` (`{"item": …}` for `*-item` subjects). Subscriptions store URLs without a
+/// scheme; see `webhooks::with_scheme`.
 fn notify(app: &App, d: &Data, subject: &str, rec: &Obj) {
+    let key = subject.rsplit('-').next().unwrap_or("client");
     for sub in d.subs.values() {
         if sub.get("event").and_then(Value::as_str) != Some(subject) {
             continue;
         }
         let url =
             crate::webhooks::with_scheme(sub.get("url").and_then(Value::as_str).unwrap_or(""));
-        let body = json!({"subject": subject, "message": {"client": rec}});
+        let body = json!({"subject": subject, "message": {key: rec}});
         app.common.outbox.send(url, subject, body);
     }
 }
@@ -1090,6 +1092,8 @@ async fn cat_create(r: Res, State(app): State<App>, body: Bytes) -> Response {
         cat.estimates.insert(id, rec.clone());
     } else {
         cat.items.insert(id, rec.clone());
+        // ALG-11: items are subscribable (§2.4); estimates have no event.
+        notify(&app, &contacts, "new-item", &rec);
     }
     json(StatusCode::CREATED, Value::Object(rec))
 }
@@ -1124,9 +1128,14 @@ async fn cat_update(
     match made {
         Ok(rec) => {
             match r {
-                Res::Items => cat.items.insert(id, rec.clone()),
-                Res::Estimates => cat.estimates.insert(id, rec.clone()),
-            };
+                Res::Items => {
+                    cat.items.insert(id, rec.clone());
+                    notify(&app, &contacts, "edit-item", &rec);
+                }
+                Res::Estimates => {
+                    cat.estimates.insert(id, rec.clone());
+                }
+            }
             json(StatusCode::OK, Value::Object(rec))
         }
         Err(m) => bad(m),

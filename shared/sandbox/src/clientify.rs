@@ -1495,9 +1495,10 @@ async fn list(
 }
 
 /// ALG-11: after a write through the API, the `{entity}.{what}` webhook (`contact.saved`,
-/// `company.saved`, `product.saved`, `company.deleted`) to the configured target, in the
-/// configured shape, unsigned (§1.4, §3), whoever made the write. Orders have no event. A
-/// "saved" is any write that bumps `modified`, sub-resource writes (tags) included.
+/// `company.saved`, `product.saved`, `budget.saved`, `company.deleted`) to the configured
+/// target, in the configured shape, unsigned (§1.4, §3), whoever made the write. Orders have
+/// no event. A "saved" is any write that bumps `modified`, sub-resource writes (tags)
+/// included.
 fn notify(app: &App, kind: Kind, what: &str, rec: &Obj, base: &str) {
     let (target, shape) = lock(&app.common.hook).clone();
     let Some(url) = target else {

@@ -68,8 +68,8 @@ pub struct SandboxConfig {
     pub alegra_token: String,
     /// Faults both sandboxes inject from the start (default: none).
     pub faults: Faults,
-    /// Where the Clientify sandbox POSTs `contact.saved`, `company.saved`, `product.saved`
-    /// and `company.deleted` after each write through its API (ALG-11). Default `None`: no
+    /// Where the Clientify sandbox POSTs `contact.saved`, `company.saved`, `product.saved`,
+    /// `budget.saved` and `company.deleted` after each write through its API (ALG-11). Default `None`: no
     /// webhooks, so suites that do not expect them see no extra traffic. Changeable at run
     /// time with [`Sandbox::set_webhook_target`].
     pub clientify_webhook_target: Option<String>,
