@@ -155,7 +155,7 @@ impl Live {
             .get(format!(
                 "{}/{}/{id}/",
                 self.sb.clientify.base_url,
-                segment(kind)
+                clientify_path(kind)
             ))
             .header(
                 "Authorization",
@@ -341,16 +341,6 @@ impl Drop for Live {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.store_path.display()));
         }
-    }
-}
-
-fn segment(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Contact => "contacts",
-        Kind::Company => "companies",
-        Kind::Product => "products",
-        Kind::Order => "orders",
-        Kind::Budget => "budgets",
     }
 }
 

@@ -192,29 +192,7 @@ impl TestEnv {
 
     /// Every Alegra contact (persons and providers).
     pub async fn alegra_all(&self) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut start = 0;
-        loop {
-            let v: Value = self
-                .http
-                .get(format!("{}/contacts", self.sb.alegra.base_url))
-                .query(&[("start", start.to_string()), ("limit", "30".into())])
-                .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let rows = v.as_array().unwrap().clone();
-            let n = rows.len();
-            out.extend(rows);
-            if n < 30 {
-                break;
-            }
-            start += 30;
-        }
-        out
+        self.alegra_list("contacts").await
     }
 
     pub async fn clientify_put(&self, kind: Kind, id: &str, body: Value) -> Value {
