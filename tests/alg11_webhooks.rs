@@ -151,34 +151,11 @@ impl Live {
     }
 
     async fn clientify_get(&self, kind: Kind, id: &str) -> Value {
-        self.http
-            .get(format!(
-                "{}/{}/{id}/",
-                self.sb.clientify.base_url,
-                clientify_path(kind)
-            ))
-            .header(
-                "Authorization",
-                format!("Token {}", self.cfg.clientify_token),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        clientify_get(&self.http, &self.sb.clientify, &self.cfg, kind, id).await
     }
 
     async fn alegra_get(&self, id: &str) -> Value {
-        self.http
-            .get(format!("{}/contacts/{id}", self.sb.alegra.base_url))
-            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        alegra_get(&self.http, &self.sb.alegra, &self.cfg, id).await
     }
 
     /// A user's edit of the first address's city in Clientify (the address keeps its id).

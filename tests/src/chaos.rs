@@ -32,7 +32,7 @@ use axum::http::{Method, Request};
 use chrono::{DateTime, Utc};
 use puente_connectors::{Connector, RetryPolicy};
 use puente_core::{Fields, Kind, Record, TaxId};
-use puente_e2e::{config_toml, writes, FLOW};
+use puente_e2e::{clientify_path, config_toml, writes, FLOW};
 use puente_runtime::crash::{with_plan, CrashPlan, CrashPoint};
 use puente_runtime::events::work_once;
 use puente_runtime::serve::{router, ServerState};
@@ -374,34 +374,11 @@ impl Env {
     // -------------------------------------------------------------- user writes
 
     async fn clientify_raw(&self, kind: Kind, id: &str) -> Value {
-        self.http
-            .get(format!(
-                "{}/{}/{id}/",
-                self.sb.clientify.base_url,
-                cpath(kind)
-            ))
-            .header(
-                "Authorization",
-                format!("Token {}", self.cfg.clientify_token),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        puente_e2e::clientify_get(&self.http, &self.sb.clientify, &self.cfg, kind, id).await
     }
 
     async fn alegra_raw(&self, id: &str) -> Value {
-        self.http
-            .get(format!("{}/contacts/{id}", self.sb.alegra.base_url))
-            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        puente_e2e::alegra_get(&self.http, &self.sb.alegra, &self.cfg, id).await
     }
 
     async fn clientify_write(
@@ -412,8 +389,12 @@ impl Env {
         body: Value,
     ) -> Value {
         let url = match id {
-            Some(id) => format!("{}/{}/{id}/", self.sb.clientify.base_url, cpath(kind)),
-            None => format!("{}/{}/", self.sb.clientify.base_url, cpath(kind)),
+            Some(id) => format!(
+                "{}/{}/{id}/",
+                self.sb.clientify.base_url,
+                clientify_path(kind)
+            ),
+            None => format!("{}/{}/", self.sb.clientify.base_url, clientify_path(kind)),
         };
         let r = self
             .http
@@ -516,14 +497,6 @@ impl Env {
                 tokio::time::sleep(VISIBILITY / 2).await;
             }
         }
-    }
-}
-
-fn cpath(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Contact => "contacts",
-        // Chaos scenarios cover contacts and companies only.
-        _ => "companies",
     }
 }
 

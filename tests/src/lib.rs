@@ -222,19 +222,7 @@ impl TestEnv {
     }
 
     pub async fn clientify_get(&self, kind: Kind, id: &str) -> Value {
-        let path = clientify_path(kind);
-        self.http
-            .get(format!("{}/{path}/{id}/", self.sb.clientify.base_url))
-            .header(
-                "Authorization",
-                format!("Token {}", self.cfg.clientify_token),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        clientify_get(&self.http, &self.sb.clientify, &self.cfg, kind, id).await
     }
 
     /// Every Alegra row of `resource` (`contacts`, `items`, `estimates`).
@@ -283,15 +271,7 @@ impl TestEnv {
     }
 
     pub async fn alegra_get(&self, id: &str) -> Value {
-        self.http
-            .get(format!("{}/contacts/{id}", self.sb.alegra.base_url))
-            .basic_auth(&self.cfg.alegra_email, Some(&self.cfg.alegra_token))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        alegra_get(&self.http, &self.sb.alegra, &self.cfg, id).await
     }
 
     pub async fn link_for(&self, kind: Kind, system: &str, id: &str) -> Option<puente_store::Link> {
@@ -301,6 +281,41 @@ impl TestEnv {
             .await
             .unwrap()
     }
+}
+
+/// Reads a Clientify record straight from the sandbox (the body as the API answers it).
+pub async fn clientify_get(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    cfg: &SandboxConfig,
+    kind: Kind,
+    id: &str,
+) -> Value {
+    http.get(format!("{}/{}/{id}/", sb.base_url, clientify_path(kind)))
+        .header("Authorization", format!("Token {}", cfg.clientify_token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Reads an Alegra contact straight from the sandbox.
+pub async fn alegra_get(
+    http: &reqwest::Client,
+    sb: &Sandbox,
+    cfg: &SandboxConfig,
+    id: &str,
+) -> Value {
+    http.get(format!("{}/contacts/{id}", sb.base_url))
+        .basic_auth(&cfg.alegra_email, Some(&cfg.alegra_token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Edits a Clientify record as a user would (a partial PUT); panics on a non-2xx answer.
