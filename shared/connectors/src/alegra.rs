@@ -300,11 +300,7 @@ pub struct WebhookDelivery {
 /// `updated_at`, so their version is the content alone.
 pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, crate::WebhookError> {
     use crate::WebhookError;
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| WebhookError(format!("body is not JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(WebhookError("body is not a JSON object".into()));
-    }
+    let v = crate::webhook_json(body)?;
     let event = v
         .get("subject")
         .and_then(Value::as_str)

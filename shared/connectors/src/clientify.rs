@@ -1229,11 +1229,7 @@ pub const WEBHOOK_EVENTS: &[(&str, Kind)] = &[
 /// Parses a Clientify webhook body. The record in the body is not trusted beyond its id: the
 /// worker re-reads it from the API.
 pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
-    let v: Value =
-        serde_json::from_slice(body).map_err(|e| WebhookError(format!("body is not JSON: {e}")))?;
-    if !v.is_object() {
-        return Err(WebhookError("body is not a JSON object".into()));
-    }
+    let v = crate::webhook_json(body)?;
     let event = v
         .get("event")
         .and_then(Value::as_str)

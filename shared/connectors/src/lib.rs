@@ -21,6 +21,17 @@ use puente_core::{Fields, Kind, Record};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookError(pub String);
 
+/// A webhook body as JSON: every vendor's deliveries are one JSON object, so anything else
+/// is a malformed request (answered 400).
+pub(crate) fn webhook_json(body: &[u8]) -> Result<serde_json::Value, WebhookError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| WebhookError(format!("body is not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(WebhookError("body is not a JSON object".into()));
+    }
+    Ok(v)
+}
+
 /// One page of a listing.
 #[derive(Clone, Debug, Default)]
 pub struct Page {

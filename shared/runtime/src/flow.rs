@@ -346,9 +346,25 @@ impl<'f> Run<'f> {
         }
     }
 
+    /// Takes the pair lease `name` for syncing `src` (and its `link`); if it cannot, the
+    /// pair is counted and logged as failed, as [`Run::sync_pair`] does for its own errors.
+    pub(crate) async fn lease_pair(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        src: &Record,
+        link: Option<&Link>,
+    ) -> Result<PairLease, PairError> {
+        let res = self.wait_for_lease(name).await;
+        if let Err(e) = &res {
+            self.pair_failed(kind, src, link, e);
+        }
+        res
+    }
+
     /// Takes the pair lease `name`, waiting up to [`PAIR_LEASE_WAIT`] while another run
     /// holds it.
-    pub(crate) async fn lease_pair(&mut self, name: &str) -> Result<PairLease, PairError> {
+    async fn wait_for_lease(&self, name: &str) -> Result<PairLease, PairError> {
         let store = self.flow.store.clone();
         let started = std::time::Instant::now();
         let mut pause = std::time::Duration::from_millis(5);

@@ -430,13 +430,7 @@ impl Run<'_> {
             }
             _ => return self.sync_pair(kind, a, b, link).await,
         };
-        let lease = match self.lease_pair(&name).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.pair_failed(kind, recs[0], link.as_ref(), &e);
-                return Err(e);
-            }
-        };
+        let lease = self.lease_pair(kind, &name, recs[0], link.as_ref()).await?;
         let res = self
             .full_pair_leased(kind, a, b, link, lease.taken_over)
             .await;
@@ -556,13 +550,7 @@ impl Run<'_> {
             Some(n) if !self.dry_run => n,
             _ => return self.sync_record_leased(kind, r, link, other_listing).await,
         };
-        let lease = match self.lease_pair(&name).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.pair_failed(kind, &r, link.as_ref(), &e);
-                return Err(e);
-            }
-        };
+        let lease = self.lease_pair(kind, &name, &r, link.as_ref()).await?;
         let now = flow
             .store
             .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
