@@ -404,3 +404,136 @@ async fn alg11_framework_rejections_are_json_too() {
     assert!(bad.is_empty(), "not JSON: {bad:#?}");
     assert_eq!(pending(&store).await, 0);
 }
+
+// ------------------------------------------------------------------ record ids (issue 17)
+
+/// A record id as a webhook body carries it, as raw JSON: plain ids, paths, encodings,
+/// queries, huge or fractional numbers, control characters.
+fn raw_id() -> impl Strategy<Value = String> {
+    let text = prop_oneof![
+        "[1-9][0-9]{0,3}",
+        "[./%?#a-zA-Z0-9 _-]{0,14}",
+        (
+            "(\\.\\./|%2[eE]%2[eE]%2[fF]|\\.\\.%2[fF])",
+            "(companies|contacts|products|items|estimates|users)",
+            "/[0-9]{1,3}"
+        )
+            .prop_map(|(up, res, id)| format!("{up}{res}{id}")),
+        ("[1-9][0-9]{0,2}", "[?#/;&=]", "[a-z=&0-9]{0,8}")
+            .prop_map(|(a, s, b)| format!("{a}{s}{b}")),
+        ("[0-9]{1,3}", "[\\x00-\\x1f\\x7f]", "[0-9]{0,3}")
+            .prop_map(|(a, c, b)| format!("{a}{c}{b}")),
+    ];
+    prop_oneof![
+        3 => text.prop_map(|s| serde_json::to_string(&s).unwrap()),
+        1 => "[1-9][0-9]{15,30}",
+        1 => "[1-9][0-9]{0,3}(\\.[0-9]{1,2}|e[+]?[0-9]{1,2})",
+        1 => "-[1-9][0-9]{0,3}",
+        1 => "[1-9][0-9]{0,3}",
+    ]
+}
+
+/// The resources a record of `kind` may be read or written through, on either vendor.
+fn resources(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "contact" => &["/v1/contacts", "/api/v1/contacts"],
+        "company" => &["/v1/companies", "/api/v1/contacts"],
+        _ => &["/v1/products", "/api/v1/items", "/api/v1/taxes"],
+    }
+}
+
+/// Whether `request` (`METHOD /path?query`) stays on one of `allowed`, optionally naming one
+/// record by a plain numeric id; `source_id`: a read by id on the record's own resource
+/// must be for that id.
+fn stays_in_resource(request: &str, allowed: &[&str], source: Option<(&str, &str)>) -> bool {
+    let path = request
+        .split_once(' ')
+        .map(|(_, p)| p)
+        .unwrap_or("")
+        .split('?')
+        .next()
+        .unwrap_or("");
+    allowed.iter().any(|res| {
+        let Some(rest) = path.strip_prefix(res) else {
+            return false;
+        };
+        let id = rest.trim_matches('/');
+        let shape_ok = rest.is_empty()
+            || rest == "/"
+            || (rest.starts_with('/') && !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        let same_record = match source {
+            Some((src_res, src_id)) if res == &src_res && !id.is_empty() => id == src_id,
+            _ => true,
+        };
+        shape_ok && same_record
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Whatever id a delivery carries: either it is refused at the door (400, nothing
+    /// queued), or it is queued as the vendor's plain id and every request the worker then
+    /// makes, on either vendor, stays on the record's own kind of resource and reads the
+    /// record by that id.
+    #[test]
+    fn webhook_record_id_fuzzed_ids_never_leave_their_resource(raw in raw_id(), which in 0usize..5) {
+        let rt = rt();
+        rt.block_on(async {
+            let env = puente_e2e::TestEnv::start_entities(
+                "fuzz-ids",
+                SandboxConfig { contacts: 4, companies: 2, shared_contacts: 1, shared_companies: 1, alegra_rate_limit: 0, ..SandboxConfig::default() },
+                &["contact", "company", "product"],
+            ).await;
+            let (system, kind, body) = match which {
+                0 => ("clientify", "contact", format!(r#"{{"event":"contact.saved","contact":{{"id":{raw}}}}}"#)),
+                1 => ("clientify", "company", format!(r#"{{"hook":{{"id":1,"event":"company.saved"}},"company":{{"id":{raw}}}}}"#)),
+                2 => ("clientify", "product", format!(r#"{{"event":"product.saved","data":{{"product":{{"id":{raw}}}}}}}"#)),
+                3 => ("alegra", "contact", format!(r#"{{"subject":"edit-client","message":{{"client":{{"id":{raw},"type":["client"]}}}}}}"#)),
+                _ => ("alegra", "product", format!(r#"{{"subject":"new-item","message":{{"item":{{"id":{raw}}}}}}}"#)),
+            };
+            env.sb.clientify.reset_stats();
+            env.sb.alegra.reset_stats();
+            let (status, v) = puente_runtime::serve::accept_webhook(
+                &env.app, Some("s3cret-hook"), "test", system, "s3cret-hook", body.as_bytes(),
+            ).await;
+            let store = env.app.store.clone();
+            if status != 202 {
+                prop_assert_eq!(status, 400, "{} → {} {}", body, status, v);
+                prop_assert_eq!(pending(&store).await, 0, "{} queued on a 400", body);
+                return Ok(());
+            }
+            // Queued: as the vendor's plain id.
+            let msgs = store.receive(10, std::time::Duration::from_secs(30)).await.unwrap();
+            let mut queued_id = None;
+            for m in &msgs {
+                let ev: Value = serde_json::from_str(&m.body).unwrap();
+                let id = ev["id"].as_str().unwrap_or_default().to_string();
+                prop_assert!(!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0'),
+                    "{} queued id {:?}", body, id);
+                queued_id = Some(id);
+                store.retry_later(&m.receipt, std::time::Duration::ZERO, "fuzz: hand back").await.unwrap();
+            }
+            for _ in 0..5 {
+                puente_runtime::events::work_once(&env.app, store.as_ref(), 10, std::time::Duration::from_secs(30)).await;
+                if pending(&store).await == 0 { break; }
+            }
+            let allowed = resources(kind);
+            let own = match (system, kind) {
+                ("clientify", "contact") => "/v1/contacts",
+                ("clientify", "company") => "/v1/companies",
+                ("clientify", _) => "/v1/products",
+                (_, "contact") => "/api/v1/contacts",
+                _ => "/api/v1/items",
+            };
+            let src = queued_id.as_deref().map(|id| (own, id));
+            for sb in [&env.sb.clientify, &env.sb.alegra] {
+                for r in sb.requests() {
+                    prop_assert!(stays_in_resource(&r, allowed, src),
+                        "{} (queued as {:?}) made the request {}", body, queued_id, r);
+                }
+            }
+            Ok(())
+        })?;
+    }
+}

@@ -22,6 +22,7 @@
 
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
+use crate::ids::{segment, IdSyntax};
 use crate::time::parse_vendor_time;
 use crate::{Connector, Page};
 use async_trait::async_trait;
@@ -35,6 +36,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub const SYSTEM: &str = "alegra";
+/// Alegra ids are whole numbers (sent as strings by the REST API), for every entity.
+pub const ID_SYNTAX: IdSyntax = IdSyntax::Integer;
 /// The API's page cap.
 pub const PAGE_LIMIT: u32 = 30;
 
@@ -319,10 +322,14 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, crate::WebhookError
         .and_then(|m| m.get(*key))
         .filter(|r| r.is_object())
         .ok_or_else(|| WebhookError(format!("`{event}` without `message.{key}`")))?;
-    let id = s(record, "id");
-    if id.is_empty() {
-        return Err(WebhookError(format!("`{event}` without a {key} id")));
-    }
+    // The id goes into a URL: only an Alegra id is taken (a path, a query or an inexact
+    // number such as 1e+23 is refused here, before anything is queued).
+    let id = match record.get("id").and_then(IdSyntax::from_json) {
+        None => return Err(WebhookError(format!("`{event}` without a {key} id"))),
+        Some(raw) => raw
+            .and_then(|raw| ID_SYNTAX.parse(&raw))
+            .map_err(|e| WebhookError(format!("`{event}`: {e}")))?,
+    };
     // A client's types say which of its kinds it is; an item is always a product.
     let mut targets: Vec<(Kind, String)> = kinds
         .iter()
@@ -726,13 +733,21 @@ impl Connector for Alegra {
     }
 
     async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {
-        match self.http.get(&format!("contacts/{id}"), &[]).await {
+        match self
+            .http
+            .get(&format!("contacts/{}", segment(id)), &[])
+            .await
+        {
             // A provider that is not also a client/lead is a company (ALG-6).
             Ok(a) if !is_kind(&a.body, Kind::Contact) => Ok(Some(Kind::Company)),
             Ok(_) => Ok(Some(Kind::Contact)),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Self::auth_hint(e)),
         }
+    }
+
+    fn id_syntax(&self, _kind: Kind) -> IdSyntax {
+        ID_SYNTAX
     }
 
     fn has_modified_filter(&self, _kind: Kind) -> bool {
@@ -831,7 +846,7 @@ impl Connector for Alegra {
         Self::supported(kind)?;
         match self
             .http
-            .get(&format!("{}/{id}", resource(kind)), &[])
+            .get(&format!("{}/{}", resource(kind), segment(id)), &[])
             .await
         {
             Ok(a) => Ok(Some(self.record_of(kind, &a.body).await?)),
@@ -906,7 +921,10 @@ impl Connector for Alegra {
             }
             let a = self
                 .http
-                .put(&format!("{}/{}", resource(current.kind), current.id), &body)
+                .put(
+                    &format!("{}/{}", resource(current.kind), segment(&current.id)),
+                    &body,
+                )
                 .await
                 .map_err(Self::auth_hint)?;
             return self.record_of(current.kind, &a.body).await;
@@ -934,7 +952,7 @@ impl Connector for Alegra {
         }
         let a = self
             .http
-            .put(&format!("contacts/{}", current.id), &body)
+            .put(&format!("contacts/{}", segment(&current.id)), &body)
             .await
             .map_err(Self::auth_hint)?;
         Ok(to_record(current.kind, &a.body))

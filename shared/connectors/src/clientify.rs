@@ -32,6 +32,7 @@
 
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
+use crate::ids::{segment, IdSyntax};
 use crate::time::parse_vendor_time;
 use crate::{Connector, Page};
 use async_trait::async_trait;
@@ -45,6 +46,8 @@ use puente_core::{
 use serde_json::{json, Value};
 
 pub const SYSTEM: &str = "clientify";
+/// Clientify ids are whole numbers, for every entity.
+pub const ID_SYNTAX: IdSyntax = IdSyntax::Integer;
 /// Custom field holding the Alegra id (ALG-2, ALG-13).
 pub const LINK_FIELD: &str = "in_alegra";
 /// Tag every synced record carries (ALG-5).
@@ -944,6 +947,10 @@ impl Connector for Clientify {
         true
     }
 
+    fn id_syntax(&self, _kind: Kind) -> IdSyntax {
+        ID_SYNTAX
+    }
+
     async fn list(
         &self,
         kind: Kind,
@@ -997,7 +1004,11 @@ impl Connector for Clientify {
     }
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
-        match self.http.get(&format!("{}{id}/", path(kind)), &[]).await {
+        match self
+            .http
+            .get(&format!("{}{}/", path(kind), segment(id)), &[])
+            .await
+        {
             Ok(a) => Ok(Some(self.record(kind, &a.body))),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Self::auth_hint(e)),
@@ -1092,7 +1103,10 @@ impl Connector for Clientify {
         }
         let a = self
             .http
-            .put(&format!("{}{}/", path(current.kind), current.id), &body)
+            .put(
+                &format!("{}{}/", path(current.kind), segment(&current.id)),
+                &body,
+            )
             .await
             .map_err(Self::auth_hint)?;
         Ok(self.record(current.kind, &a.body))
@@ -1245,7 +1259,20 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
         .get(entity)
         .or_else(|| v.get("data").and_then(|d| d.get(entity)))
         .filter(|r| r.is_object());
-    let id = record.map(id_of).filter(|s| !s.is_empty());
+    // The id goes into a URL: only a Clientify id is taken (a path, a query or an inexact
+    // number such as 1e+23 is refused here, before anything is queued).
+    let id = match record
+        .and_then(|r| r.get("id"))
+        .and_then(IdSyntax::from_json)
+    {
+        Some(Ok(raw)) if kind.is_some() => Some(
+            ID_SYNTAX
+                .parse(&raw)
+                .map_err(|e| WebhookError(format!("`{event}`: {e}")))?,
+        ),
+        Some(Err(e)) if kind.is_some() => return Err(WebhookError(format!("`{event}`: {e}"))),
+        _ => None,
+    };
     if kind.is_some() && id.is_none() {
         return Err(WebhookError(format!("`{event}` without a {entity} id")));
     }

@@ -6,12 +6,14 @@ pub mod alegra;
 pub mod clientify;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod odoo;
 pub mod odoo_connector;
 mod time;
 
 pub use error::ConnectorError;
 pub use http::{Auth, CallStats, Http, RetryPolicy};
+pub use ids::{segment, IdError, IdSyntax};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -73,6 +75,11 @@ pub trait Connector: Send + Sync {
     fn supports(&self, kind: Kind) -> bool {
         matches!(kind, Kind::Contact | Kind::Company)
     }
+
+    /// How this vendor spells ids of `kind`. Every id that comes from outside (a webhook, a
+    /// CLI argument, a replayed event) is parsed with it before it is queued or put in a URL
+    /// (see [`ids`]).
+    fn id_syntax(&self, kind: Kind) -> IdSyntax;
 
     /// Whether [`Connector::list`] can filter by modification time for `kind`.
     fn has_modified_filter(&self, kind: Kind) -> bool;

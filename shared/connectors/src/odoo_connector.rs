@@ -754,6 +754,10 @@ impl Connector for Odoo {
         kind != Kind::Budget
     }
 
+    fn id_syntax(&self, _kind: Kind) -> crate::IdSyntax {
+        crate::IdSyntax::Integer
+    }
+
     fn has_modified_filter(&self, _kind: Kind) -> bool {
         true
     }

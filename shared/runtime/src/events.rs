@@ -56,6 +56,16 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
             flow.b.clone()
         };
         let mut run = Run::new(flow, "event", false, &NoProgress);
+        // An event may come from outside the webhook door (a replayed dead letter, an older
+        // version's queue): its id is parsed like a webhook's before it reaches a URL, and
+        // one that is not the vendor's id fails for good, with the reason, and no call.
+        if let Err(e) = conn.id_syntax(ev.kind).parse(&ev.id) {
+            run.refuse_event(ev.kind, &ev.system, &ev.id, e.to_string());
+            if let Err(e) = run.flush().await {
+                retry = Some(format!("activity log: {e}"));
+            }
+            continue;
+        }
         let res: Result<(), PairError> = async {
             // The link first, then the record: `sync_record` compares this read with one
             // under the pair's lease to know whether the record is older than its link.

@@ -892,6 +892,26 @@ impl<'f> Run<'f> {
         }
     }
 
+    /// Counts and logs an event whose record id is not one of its vendor's ids (see
+    /// `puente_connectors::ids`): failed for good, nothing read or written.
+    pub(crate) fn refuse_event(&mut self, kind: Kind, system: &str, id: &str, why: String) {
+        // The id as it came, control characters escaped and cut short: it is not an id.
+        let shown: String = id.chars().take(64).flat_map(char::escape_debug).collect();
+        self.summary.counts(kind.as_str()).failed += 1;
+        tracing::warn!(tenant = %self.flow.tenant, flow = %self.flow.name, %system, kind = %kind,
+            "event refused: its record id is not a {system} id");
+        self.log(
+            (kind, Action::Failed),
+            Refs {
+                source: (system, Some(&shown)),
+                target: None,
+                link: None,
+            },
+            vec![],
+            Some(format!("event refused, nothing read or written: {why}")),
+        );
+    }
+
     /// Logs a record skipped before it reached the engine (e.g. a duplicate identification).
     pub(crate) fn skip(&mut self, kind: Kind, r: &Record, reason: String) {
         self.summary.counts(kind.as_str()).skipped += 1;

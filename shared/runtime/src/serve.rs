@@ -174,10 +174,28 @@ pub async fn accept_webhook(
         tracing::info!(%tenant, %system, %event, "webhook event ignored: {why}");
         return (202, json!({"status": "ignored", "event": event}));
     }
+    // Every id goes into vendor URLs later: it must be one of the vendor's ids now, or
+    // nothing is queued (a vendor parser already refused what it knows is wrong; this is
+    // the same rule for every vendor, from the connector that will read the record).
+    let Some(conn) = app
+        .flows
+        .iter()
+        .find_map(|f| f.side_of(system).map(|side| f.conn(side).clone()))
+    else {
+        tracing::info!(%tenant, %system, %event, "webhook event ignored: no flow syncs {system}");
+        return (202, json!({"status": "ignored", "event": event}));
+    };
+    let mut checked = Vec::with_capacity(targets.len());
+    for (kind, id) in targets {
+        match conn.id_syntax(kind).parse(&id) {
+            Ok(id) => checked.push((kind, id)),
+            Err(e) => return rejected(400, format!("`{event}`: {e}")),
+        }
+    }
     let store = &app.store;
     let mut ids = Vec::new();
     let mut queued = false;
-    for (kind, id) in targets {
+    for (kind, id) in checked {
         let event_id = value_hash(&format!("{system}|{}|{id}|{version}", kind.as_str()));
         ids.push(event_id.clone());
         let ev = ChangeEvent {

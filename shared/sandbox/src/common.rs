@@ -63,7 +63,13 @@ pub(crate) struct Common {
     pub(crate) outbox: crate::webhooks::Outbox,
     /// Where Clientify posts its webhooks (none: off) and in which shape.
     pub(crate) hook: Mutex<(Option<String>, crate::webhooks::WebhookShape)>,
+    /// The most recent requests as received (`METHOD /path?query`, undecoded), for tests
+    /// that check which resource a request reached.
+    requests: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many requests [`Common::requests`] keeps.
+const REQUEST_LOG: usize = 10_000;
 
 /// Locks a mutex, ignoring poisoning (a panicking handler must not take the
 /// whole sandbox down).
@@ -85,6 +91,7 @@ impl Common {
             faults: Mutex::new(FaultState::new(faults)),
             outbox: Default::default(),
             hook: Mutex::new((None, Default::default())),
+            requests: Default::default(),
         }
     }
 
@@ -128,6 +135,12 @@ impl Common {
 
     pub(crate) fn reset_stats(&self) {
         *lock(&self.stats) = Stats::default();
+        lock(&self.requests).clear();
+    }
+
+    /// The most recent requests (see the field), oldest first.
+    pub(crate) fn requests(&self) -> Vec<String> {
+        lock(&self.requests).iter().cloned().collect()
     }
 
     fn record(&self, method: &str, path: &str) {
@@ -207,6 +220,13 @@ pub(crate) async fn count_requests(
         return next.run(req).await;
     }
     common.record(req.method().as_str(), &path);
+    {
+        let mut log = lock(&common.requests);
+        if log.len() >= REQUEST_LOG {
+            log.pop_front();
+        }
+        log.push_back(format!("{} {}", req.method(), req.uri()));
+    }
     let resp = next.run(req).await;
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         common.record_limited();

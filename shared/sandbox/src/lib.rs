@@ -161,7 +161,13 @@ impl Sandbox {
         self.common.outbox.sent()
     }
 
-    /// Zeroes the counters.
+    /// The most recent requests (up to 10 000) as they arrived, `METHOD /path?query` with
+    /// the path still percent-encoded, oldest first; cleared by [`Sandbox::reset_stats`].
+    pub fn requests(&self) -> Vec<String> {
+        self.common.requests()
+    }
+
+    /// Zeroes the counters (and forgets the request log).
     pub fn reset_stats(&self) {
         self.common.reset_stats()
     }
