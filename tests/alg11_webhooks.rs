@@ -213,7 +213,12 @@ impl Live {
 
     /// (Clientify id, Alegra id) of the `n`-th link of `kind`.
     async fn linked(&self, kind: Kind, n: usize) -> (String, String) {
-        let links = self.app.store.links("test", kind.as_str()).await.unwrap();
+        let links = self
+            .app
+            .store
+            .links(puente_store::Scope::new("test", FLOW, kind.as_str()))
+            .await
+            .unwrap();
         (
             links[n].ids["clientify"].clone(),
             links[n].ids["alegra"].clone(),
@@ -287,7 +292,11 @@ impl Live {
             if let Some(l) = self
                 .app
                 .store
-                .link_by_external("test", kind.as_str(), "clientify", cid)
+                .link_by_external(
+                    puente_store::Scope::new("test", FLOW, kind.as_str()),
+                    "clientify",
+                    cid,
+                )
                 .await
                 .unwrap()
                 .filter(|l| l.ids.contains_key("alegra"))
@@ -375,7 +384,11 @@ async fn alg11_clientify_edit_reaches_alegra_through_the_webhook_alone() {
         if let Some(l) = live
             .app
             .store
-            .link_by_external("test", "contact", "clientify", &cid)
+            .link_by_external(
+                puente_store::Scope::new("test", FLOW, "contact"),
+                "clientify",
+                &cid,
+            )
             .await
             .unwrap()
             .filter(|l| l.ids.contains_key("alegra"))

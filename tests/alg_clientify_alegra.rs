@@ -228,7 +228,12 @@ async fn alg2_alg3_alg5_alg6_alg9_full_sync_links_shared_creates_rest_skips_unid
         "{:?}",
         skips.first()
     );
-    let links = env.app.store.links("test", "contact").await.unwrap();
+    let links = env
+        .app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap();
     assert_eq!(links.len(), ck.len());
 
     // A second Full sync right after writes nothing to either vendor.
@@ -260,7 +265,12 @@ async fn alg9_alg10_edit_in_alegra_then_modified_writes_once_and_echo_writes_not
     let env = TestEnv::start("modified-echo", small(11)).await;
     env.activate().await;
     env.sync(Mode::Full).await;
-    let links = env.app.store.links("test", "contact").await.unwrap();
+    let links = env
+        .app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap();
     let l = &links[0];
     let aid = l.ids["alegra"].clone();
     let cid = l.ids["clientify"].clone();
@@ -322,7 +332,12 @@ async fn alg10_both_sides_edited_different_fields_keep_both_same_field_keeps_new
     let env = TestEnv::start("conflicts", small(12)).await;
     env.activate().await;
     env.sync(Mode::Full).await;
-    let links = env.app.store.links("test", "contact").await.unwrap();
+    let links = env
+        .app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap();
     let (cid, aid) = (
         links[1].ids["clientify"].clone(),
         links[1].ids["alegra"].clone(),
@@ -393,7 +408,12 @@ async fn alg4_status_and_contact_type_follow_alegra_type_both_ways() {
     let env = TestEnv::start("status", small(13)).await;
     env.activate().await;
     env.sync(Mode::Full).await;
-    let links = env.app.store.links("test", "contact").await.unwrap();
+    let links = env
+        .app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap();
     let (cid, aid) = (
         links[2].ids["clientify"].clone(),
         links[2].ids["alegra"].clone(),
@@ -461,7 +481,7 @@ async fn alg9_dry_run_writes_nothing_and_plans_what_the_real_run_does() {
     assert!(
         env.app
             .store
-            .links("test", "contact")
+            .links(puente_store::Scope::new("test", FLOW, "contact"))
             .await
             .unwrap()
             .is_empty(),

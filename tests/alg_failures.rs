@@ -122,7 +122,12 @@ async fn alg12_unreachable_vendor_is_a_clear_error_and_no_link_is_written() {
         "{:?}",
         s.errors
     );
-    assert!(app.store.links("test", "contact").await.unwrap().is_empty());
+    assert!(app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +151,13 @@ async fn alg12_vendor_going_down_mid_sync_leaves_no_half_written_link() {
         .iter()
         .map(|v| v["id"].to_string())
         .collect();
-    for l in env.app.store.links("test", "contact").await.unwrap() {
+    for l in env
+        .app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap()
+    {
         assert!(
             clientify.contains(&l.ids["clientify"]),
             "link to a missing record: {l:?}"

@@ -49,7 +49,12 @@ async fn alg11_run5_webhook_is_queued_then_worker_writes_to_alegra() {
     env.sync(Mode::Full).await;
     let base = spawn_server(&env).await;
     let http = reqwest::Client::new();
-    let links = env.app.store.links("test", "contact").await.unwrap();
+    let links = env
+        .app
+        .store
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap();
     let (cid, aid) = (
         links[0].ids["clientify"].clone(),
         links[0].ids["alegra"].clone(),

@@ -259,7 +259,11 @@ async fn main() -> Result<()> {
 
     // 3. Modified with 1 % of the linked records changed, half on each side.
     eprintln!("3/5 modified sync with {}% changed…", args.changed_percent);
-    let links = b.app.store.links("bench", "contact").await?;
+    let links = b
+        .app
+        .store
+        .links(puente_store::Scope::new("bench", "bench", "contact"))
+        .await?;
     let changed = ((links.len() as f64) * args.changed_percent / 100.0)
         .round()
         .max(2.0) as usize;

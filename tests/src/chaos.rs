@@ -41,7 +41,7 @@ use puente_sandbox::{Faults, SandboxConfig, Sandboxes};
 use puente_store::sqlite::SqliteStore;
 use puente_store::{
     ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseGrant, LeaseStore,
-    Link, LinkStore, LogQuery, Queue, QueueMessage, Store, StoreResult,
+    Link, LinkStore, LogQuery, Queue, QueueMessage, Scope, Store, StoreResult,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -153,24 +153,26 @@ struct NoBackoff(Arc<dyn Store>);
 impl LinkStore for NoBackoff {
     async fn link_by_external(
         &self,
-        t: &str,
-        k: &str,
+        sc: Scope<'_>,
         s: &str,
         id: &str,
     ) -> StoreResult<Option<Link>> {
-        self.0.link_by_external(t, k, s, id).await
+        self.0.link_by_external(sc, s, id).await
     }
-    async fn link_by_key(&self, t: &str, k: &str, key: &str) -> StoreResult<Option<Link>> {
-        self.0.link_by_key(t, k, key).await
+    async fn link_by_key(&self, sc: Scope<'_>, key: &str) -> StoreResult<Option<Link>> {
+        self.0.link_by_key(sc, key).await
     }
-    async fn links(&self, t: &str, k: &str) -> StoreResult<Vec<Link>> {
-        self.0.links(t, k).await
+    async fn links(&self, sc: Scope<'_>) -> StoreResult<Vec<Link>> {
+        self.0.links(sc).await
     }
     async fn save_link(&self, l: &Link) -> StoreResult<Link> {
         self.0.save_link(l).await
     }
     async fn save_links(&self, l: &[Link]) -> StoreResult<Vec<Link>> {
         self.0.save_links(l).await
+    }
+    async fn delete_link(&self, l: &Link) -> StoreResult<()> {
+        self.0.delete_link(l).await
     }
 }
 
@@ -1299,7 +1301,11 @@ impl Scenario {
             let link = self
                 .env
                 .store
-                .link_by_external(TENANT, kind.as_str(), "clientify", &a.id)
+                .link_by_external(
+                    puente_store::Scope::new(TENANT, FLOW, kind.as_str()),
+                    "clientify",
+                    &a.id,
+                )
                 .await
                 .ok()
                 .flatten();

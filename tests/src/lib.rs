@@ -277,7 +277,11 @@ impl TestEnv {
     pub async fn link_for(&self, kind: Kind, system: &str, id: &str) -> Option<puente_store::Link> {
         self.app
             .store
-            .link_by_external("test", kind.as_str(), system, id)
+            .link_by_external(
+                puente_store::Scope::new("test", FLOW, kind.as_str()),
+                system,
+                id,
+            )
             .await
             .unwrap()
     }

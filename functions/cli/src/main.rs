@@ -102,12 +102,17 @@ enum Cmd {
         #[arg(long, global = true)]
         aws: bool,
     },
-    /// The links of a record, as SYSTEM:ID.
+    /// The links of a record, as CONNECTION:ID, in each flow that syncs that connection.
     Links {
         record: String,
-        /// Entity kind: contact or company.
+        /// Entity kind: contact, company, product, order or budget.
         #[arg(long, default_value = "contact")]
         kind: String,
+        /// Only this flow's link.
+        #[arg(long)]
+        flow: Option<String>,
+        /// JSON: the link (null when none) if one flow syncs the connection, else the array
+        /// of links found.
         #[arg(long)]
         json: bool,
     },
@@ -356,31 +361,69 @@ async fn real_main(cli: Cli) -> Result<()> {
             };
             dlq_cmd(store.as_ref(), cmd).await?;
         }
-        Cmd::Links { record, kind, json } => {
+        Cmd::Links {
+            record,
+            kind,
+            flow,
+            json,
+        } => {
             let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
             let kind: puente_core::Kind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let store = open_store(&cfg)?;
             let (s, id) = split_record(&record)?;
-            match store
-                .link_by_external(&cfg.tenant, kind.as_str(), &s, &id)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-            {
-                None => println!("{s}:{id} ({kind}) has no link"),
-                Some(l) if json => println!("{}", serde_json::to_string_pretty(&l)?),
-                Some(l) => {
-                    println!(
-                        "link {} ({}), version {}, key {}",
-                        l.id,
-                        l.kind,
-                        l.version,
-                        l.key.as_deref().unwrap_or("-")
-                    );
-                    for (sys, eid) in &l.ids {
-                        println!("  {sys}:{eid}");
+            // Links belong to a flow: each flow with this connection keeps its own.
+            let flows: Vec<&str> = cfg
+                .flows
+                .iter()
+                .filter(|f| f.a == s || f.b == s)
+                .filter(|f| flow.as_ref().is_none_or(|x| &f.name == x))
+                .map(|f| f.name.as_str())
+                .collect();
+            if flows.is_empty() {
+                bail!(
+                    "no flow{} syncs connection '{s}'; connections: {}",
+                    flow.map(|f| format!(" named '{f}'")).unwrap_or_default(),
+                    cfg.connections
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let single = flows.len() == 1;
+            let mut found = Vec::new();
+            for f in flows {
+                let scope = puente_store::Scope::new(&cfg.tenant, f, kind.as_str());
+                match store
+                    .link_by_external(scope, &s, &id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                {
+                    None if !json => println!("{s}:{id} ({kind}) has no link in flow {f}"),
+                    None => {}
+                    Some(l) if json => found.push(l),
+                    Some(l) => {
+                        println!(
+                            "link {} ({}, flow {}), version {}, key {}",
+                            l.id,
+                            l.kind,
+                            l.flow,
+                            l.version,
+                            l.keys().join(", ")
+                        );
+                        for (sys, eid) in &l.ids {
+                            println!("  {sys}:{eid}");
+                        }
+                        println!("  last synced {}", l.updated_at.format("%Y-%m-%d %H:%M:%S"));
                     }
-                    println!("  last synced {}", l.updated_at.format("%Y-%m-%d %H:%M:%S"));
                 }
+            }
+            // JSON: the link (or null) when one flow syncs the connection, else an array of
+            // the links found, one per flow.
+            if json && single {
+                println!("{}", serde_json::to_string_pretty(&found.pop())?);
+            } else if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
             }
         }
     }

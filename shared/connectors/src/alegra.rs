@@ -715,6 +715,10 @@ impl Connector for Alegra {
         SYSTEM
     }
 
+    fn vendor(&self) -> &'static str {
+        SYSTEM
+    }
+
     async fn check(&self) -> Result<(), ConnectorError> {
         self.http
             .get("contacts", &[("start", "0".into()), ("limit", "1".into())])

@@ -886,6 +886,10 @@ impl Connector for Clientify {
         SYSTEM
     }
 
+    fn vendor(&self) -> &'static str {
+        SYSTEM
+    }
+
     async fn check(&self) -> Result<(), ConnectorError> {
         self.http
             .get("contacts/", &[("page_size", "1".into())])

@@ -114,6 +114,24 @@ impl fmt::Display for ConnectorError {
 impl std::error::Error for ConnectorError {}
 
 impl ConnectorError {
+    /// The same error, said of the connection `name` (its identity in the tenant) rather
+    /// than of the vendor.
+    pub fn with_system(mut self, name: &str) -> ConnectorError {
+        match &mut self {
+            ConnectorError::Auth { system, .. }
+            | ConnectorError::Unreachable { system, .. }
+            | ConnectorError::RateLimited { system, .. }
+            | ConnectorError::Budget { system, .. }
+            | ConnectorError::Vendor { system, .. }
+            | ConnectorError::Ambiguous { system, .. }
+            | ConnectorError::Decode { system, .. }
+            | ConnectorError::NotFound { system, .. }
+            | ConnectorError::Unsupported { system, .. }
+            | ConnectorError::Mapping { system, .. } => name.clone_into(system),
+        }
+        self
+    }
+
     /// The error for a kind a connector does not handle.
     pub fn unsupported(system: &str, kind: puente_core::Kind) -> ConnectorError {
         ConnectorError::Unsupported {

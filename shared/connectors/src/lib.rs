@@ -7,6 +7,7 @@ pub mod clientify;
 pub mod error;
 pub mod http;
 pub mod ids;
+mod named;
 pub mod odoo;
 pub mod odoo_connector;
 mod time;
@@ -14,6 +15,7 @@ mod time;
 pub use error::ConnectorError;
 pub use http::{Auth, CallStats, Http, RetryPolicy};
 pub use ids::{segment, IdError, IdSyntax};
+pub use named::named;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -47,8 +49,13 @@ pub struct Page {
 /// What Puente needs from a vendor, per entity kind.
 #[async_trait]
 pub trait Connector: Send + Sync {
-    /// The system's name in configs, links and logs (`clientify`, `alegra`).
+    /// The connection's name in this tenant (links, events, logs, webhook URLs): the key of
+    /// its `[connections.NAME]` section once built by the runtime (see [`named`]), the
+    /// vendor's name before.
     fn system(&self) -> &str;
+
+    /// The vendor (`clientify`, `alegra`, `odoo`).
+    fn vendor(&self) -> &'static str;
 
     /// ALG-12: checks that the credentials work, with a clear error naming the system.
     async fn check(&self) -> Result<(), ConnectorError>;

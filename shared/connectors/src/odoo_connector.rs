@@ -727,6 +727,10 @@ impl Connector for Odoo {
         SYSTEM
     }
 
+    fn vendor(&self) -> &'static str {
+        SYSTEM
+    }
+
     /// ODO-8: `version()` first (a known protocol at that URL), then `authenticate`
     /// (`false` is "credentials rejected", naming the user and database).
     async fn check(&self) -> Result<(), ConnectorError> {

@@ -223,7 +223,11 @@ async fn alegra_contact(h: &Harness, id: &str) -> Value {
 async fn assert_synced(h: &Harness, cid: &str) {
     let link = h
         .store()
-        .link_by_external("test", "contact", "clientify", cid)
+        .link_by_external(
+            puente_store::Scope::new("test", FLOW, "contact"),
+            "clientify",
+            cid,
+        )
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("no link in DynamoDB for clientify:{cid}"));
@@ -382,7 +386,11 @@ async fn scheduler_runs_a_full_sync_and_returns_its_summary() {
     let created: u64 = s.entities["contact"].created.values().sum();
     assert!(created > 0, "{v}");
     // Each side's contacts are created on the other, and every one is linked in DynamoDB.
-    let links = h.store().links("test", "contact").await.unwrap();
+    let links = h
+        .store()
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap();
     assert!(
         links.len() >= h.sb.world.clientify_contacts.len(),
         "{} links",
@@ -488,7 +496,11 @@ async fn worker_keeps_a_failed_groups_later_records_for_the_retry() {
     );
     assert!(h
         .store()
-        .link_by_external("test", "contact", "clientify", &held)
+        .link_by_external(
+            puente_store::Scope::new("test", FLOW, "contact"),
+            "clientify",
+            &held
+        )
         .await
         .unwrap()
         .is_none());
@@ -598,7 +610,11 @@ async fn run4_stored_tenant_receives_webhooks_and_its_events_sync() {
     );
     let link = h
         .store()
-        .link_by_external("acme", "contact", "clientify", &cid)
+        .link_by_external(
+            puente_store::Scope::new("acme", FLOW, "contact"),
+            "clientify",
+            &cid,
+        )
         .await
         .unwrap();
     assert!(link.is_some(), "acme's link for clientify:{cid}");
@@ -698,7 +714,11 @@ async fn run3_poison_event_reaches_the_dlq_and_replay_brings_it_back() {
     );
     assert!(h
         .store()
-        .link_by_external("late", "contact", "clientify", &cid)
+        .link_by_external(
+            puente_store::Scope::new("late", FLOW, "contact"),
+            "clientify",
+            &cid
+        )
         .await
         .unwrap()
         .is_some());
@@ -789,8 +809,17 @@ async fn run2_full_run_cut_at_its_deadline_continues_in_follow_up_events() {
             .unwrap();
     }
     // Every pair was created once on the other side and linked: as many writes as links.
-    let links = h.store().links("test", "contact").await.unwrap().len()
-        + h.store().links("test", "company").await.unwrap().len();
+    let links = h
+        .store()
+        .links(puente_store::Scope::new("test", FLOW, "contact"))
+        .await
+        .unwrap()
+        .len()
+        + h.store()
+            .links(puente_store::Scope::new("test", FLOW, "company"))
+            .await
+            .unwrap()
+            .len();
     let seeded = h.sb.world.clientify_contacts.len() + h.sb.world.clientify_companies.len();
     assert!(
         links >= seeded,

@@ -55,6 +55,10 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
         } else {
             flow.b.clone()
         };
+        if let Err(e) = flow.ready().await {
+            retry = Some(format!("link store: {e}"));
+            continue;
+        }
         let mut run = Run::new(flow, "event", false, &NoProgress);
         // An event may come from outside the webhook door (a replayed dead letter, an older
         // version's queue): its id is parsed like a webhook's before it reaches a URL, and
@@ -71,7 +75,7 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
             // under the pair's lease to know whether the record is older than its link.
             let link = flow
                 .store
-                .link_by_external(&flow.tenant, ev.kind.as_str(), &ev.system, &ev.id)
+                .link_by_external(flow.scope(ev.kind), &ev.system, &ev.id)
                 .await?;
             match conn.get(ev.kind, &ev.id).await? {
                 Some(r) => {

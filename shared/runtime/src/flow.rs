@@ -10,7 +10,7 @@ use crate::summary::{PlanItem, Progress, Summary};
 use chrono::Utc;
 use puente_connectors::{Connector, ConnectorError};
 use puente_core::{decide, synced_state, Decision, Fields, Kind, LinkState, Record, Rules, Side};
-use puente_store::{Action, ActivityEntry, LeaseGrant, Link, Store, StoreError};
+use puente_store::{Action, ActivityEntry, LeaseGrant, Link, Scope, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -27,6 +27,8 @@ pub struct Flow {
     pub log_retention: chrono::Duration,
     /// Where vendors deliver webhooks for this flow's tenant, or why nowhere (ALG-11).
     pub webhooks: Result<WebhookReceiver, String>,
+    /// Links of an earlier version, adopted into the app's flows before first use.
+    pub(crate) legacy: Arc<crate::legacy::LegacyLinks>,
 }
 
 /// Puente's public webhook receiver of one tenant: `{public_url}/webhooks/{tenant}`, and the
@@ -45,6 +47,17 @@ impl WebhookReceiver {
 }
 
 impl Flow {
+    /// Makes the store ready for this flow: links of an earlier version are moved into
+    /// their flows (once per app; see `legacy`).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        self.legacy.ensure().await
+    }
+
+    /// The store scope of this flow's links of `kind`: links belong to their flow.
+    pub fn scope(&self, kind: Kind) -> Scope<'_> {
+        Scope::new(&self.tenant, &self.name, kind.as_str())
+    }
+
     pub fn conn(&self, side: Side) -> &Arc<dyn Connector> {
         match side {
             Side::A => &self.a,
@@ -459,11 +472,13 @@ impl<'f> Run<'f> {
         let key = puente_core::natural_key(kind, merged).unwrap_or_default();
         Link {
             tenant: self.flow.tenant.clone(),
+            flow: self.flow.name.clone(),
             kind: kind.as_str().to_string(),
             id: prior
                 .map(|l| l.id.clone())
                 .unwrap_or_else(|| format!("{}:{}", a.system, a.id)),
             key: (!key.is_empty()).then(|| key.to_string()),
+            more_keys: Vec::new(),
             ids,
             field_hashes: state.field_hashes,
             record_hashes: state.record_hashes,
@@ -862,7 +877,7 @@ impl<'f> Run<'f> {
         Ok(self
             .flow
             .store
-            .link_by_external(&self.flow.tenant, kind.as_str(), system, id)
+            .link_by_external(self.flow.scope(kind), system, id)
             .await?
             .and_then(|l| l.ids.get(tsys).cloned()))
     }

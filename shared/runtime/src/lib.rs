@@ -16,6 +16,7 @@ pub mod config;
 pub mod crash;
 pub mod events;
 pub mod flow;
+mod legacy;
 pub mod serve;
 pub mod summary;
 pub mod sync;
@@ -198,6 +199,8 @@ impl App {
                 retry.clone(),
                 Some(partner),
             )?;
+            // The connection's name is its identity in links, events and logs.
+            let c = puente_connectors::named(name, c);
             conns.insert(key, c.clone());
             Ok(c)
         };
@@ -215,12 +218,31 @@ impl App {
                 secret,
             }),
         };
+        let legacy = Arc::new(legacy::LegacyLinks::new(
+            &config.tenant,
+            config
+                .flows
+                .iter()
+                .map(|f| legacy::FlowSides {
+                    flow: f.name.clone(),
+                    kinds: f
+                        .entities
+                        .iter()
+                        .filter_map(|e| e.parse::<Kind>().ok())
+                        .collect(),
+                    sides: [&f.a, &f.b]
+                        .map(|c| (c.clone(), config.connections[c].system().to_string())),
+                })
+                .collect(),
+            store.clone(),
+        ));
         let mut flows = Vec::new();
         for (fi, f) in config.flows.iter().enumerate() {
             let (ca, cb) = (&config.connections[&f.a], &config.connections[&f.b]);
             let a = get(&f.a, cb.system())?;
             let b = get(&f.b, ca.system())?;
-            let sys = |conn: &str| config.connections[conn].system().to_string();
+            // Rules name sides by connection, which is what records carry as their system.
+            let sys = |conn: &str| conn.to_string();
             let kinds: Vec<Kind> = f
                 .entities
                 .iter()
@@ -238,10 +260,14 @@ impl App {
                 }
             }
             // ODO-4: orders flow one way, from Odoo.
-            let one_way = if kinds.contains(&Kind::Order) {
-                [(Kind::Order.as_str().to_string(), "odoo".to_string())].into()
-            } else {
-                BTreeMap::new()
+            let one_way = match [(&f.a, ca), (&f.b, cb)]
+                .into_iter()
+                .find(|(_, c)| c.system() == "odoo")
+            {
+                Some((odoo, _)) if kinds.contains(&Kind::Order) => {
+                    [(Kind::Order.as_str().to_string(), odoo.to_string())].into()
+                }
+                _ => BTreeMap::new(),
             };
             flows.push(Flow {
                 tenant: config.tenant.clone(),
@@ -261,6 +287,7 @@ impl App {
                 store: store.clone(),
                 log_retention: chrono::Duration::days(config.log.retention_days as i64),
                 webhooks: webhooks.clone(),
+                legacy: legacy.clone(),
             });
         }
         Ok(App {
@@ -358,6 +385,11 @@ pub async fn run_with(
     let mut resume = opts.resume.filter(|_| mode == Mode::Full);
     let lease = format!("flow/{}", flow.name);
     let owner = run.run_id.clone();
+    if let Err(e) = flow.ready().await {
+        run.summary.errors.push(format!("link store: {e}"));
+        progress.finish();
+        return run.summary;
+    }
     match flow
         .store
         .acquire_lease(

@@ -147,10 +147,18 @@ pub async fn accept_webhook(
     if !secret_ok || tenant != app.config.tenant {
         return rejected(401, "unknown tenant or wrong webhook secret");
     }
-    // Each vendor's parser (its payload shapes and event names live in its connector module)
-    // gives the event, the records to re-read, and what tells two deliveries of one change
-    // apart.
-    let parsed = match system {
+    // The system in the URL is a connection's name: the connector that will read the
+    // record, and whose vendor's parser (its payload shapes and event names live in its
+    // connector module) gives the event, the records to re-read, and what tells two
+    // deliveries of one change apart.
+    let Some(conn) = app
+        .flows
+        .iter()
+        .find_map(|f| f.side_of(system).map(|side| f.conn(side).clone()))
+    else {
+        return rejected(404, format!("no webhook receiver for system '{system}'"));
+    };
+    let parsed = match conn.vendor() {
         puente_connectors::clientify::SYSTEM => puente_connectors::clientify::parse_webhook(body)
             .map(|d| {
                 let targets = d.kind.zip(d.id).into_iter().collect::<Vec<_>>();
@@ -177,14 +185,6 @@ pub async fn accept_webhook(
     // Every id goes into vendor URLs later: it must be one of the vendor's ids now, or
     // nothing is queued (a vendor parser already refused what it knows is wrong; this is
     // the same rule for every vendor, from the connector that will read the record).
-    let Some(conn) = app
-        .flows
-        .iter()
-        .find_map(|f| f.side_of(system).map(|side| f.conn(side).clone()))
-    else {
-        tracing::info!(%tenant, %system, %event, "webhook event ignored: no flow syncs {system}");
-        return (202, json!({"status": "ignored", "event": event}));
-    };
     let mut checked = Vec::with_capacity(targets.len());
     for (kind, id) in targets {
         match conn.id_syntax(kind).parse(&id) {

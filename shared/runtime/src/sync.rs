@@ -140,7 +140,7 @@ impl Run<'_> {
         let (sa, sb) = (flow.a.system().to_string(), flow.b.system().to_string());
         // Links before records: a pair whose link is the same under its lease as here was
         // not synced by anyone since, so the records listed after it are not older than it.
-        let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
+        let links = flow.store.links(flow.scope(kind)).await?;
         let a_recs = self.list_all(&flow.a.clone(), kind, None).await?;
         let b_recs = self.list_all(&flow.b.clone(), kind, None).await?;
 
@@ -312,7 +312,7 @@ impl Run<'_> {
     /// always listed whole, having no modified filter).
     pub async fn modified(&mut self, kind: Kind) -> Result<(), PairError> {
         let flow = self.flow;
-        let links = flow.store.links(&flow.tenant, kind.as_str()).await?;
+        let links = flow.store.links(flow.scope(kind)).await?;
         let mut by_ext: HashMap<(String, String), Link> = HashMap::new();
         for l in links {
             for (sys, id) in &l.ids {
@@ -446,12 +446,12 @@ impl Run<'_> {
         link: Option<Link>,
         taken_over: bool,
     ) -> Result<Option<Link>, PairError> {
-        let store = self.flow.store.clone();
-        let tenant = self.flow.tenant.clone();
+        let flow = self.flow;
+        let store = flow.store.clone();
         let mut now = None;
         for r in [a.as_ref(), b.as_ref()].into_iter().flatten() {
             now = store
-                .link_by_external(&tenant, kind.as_str(), &r.system, &r.id)
+                .link_by_external(flow.scope(kind), &r.system, &r.id)
                 .await?;
             if now.is_some() {
                 break;
@@ -463,7 +463,7 @@ impl Run<'_> {
                 .flatten()
                 .find_map(|r| r.key().ok())
             {
-                now = store.link_by_key(&tenant, kind.as_str(), &k).await?;
+                now = store.link_by_key(flow.scope(kind), &k).await?;
             }
         }
         let batched = std::mem::replace(&mut self.batch_links, false);
@@ -485,7 +485,7 @@ impl Run<'_> {
         };
         let link = flow
             .store
-            .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
+            .link_by_external(flow.scope(kind), &r.system, &r.id)
             .await?;
         match flow.conn(side).clone().get(kind, &r.id).await? {
             Some(fresh) => self.sync_record_leased(kind, fresh, link, None).await,
@@ -553,7 +553,7 @@ impl Run<'_> {
         let lease = self.lease_pair(kind, &name, &r, link.as_ref()).await?;
         let now = flow
             .store
-            .link_by_external(&flow.tenant, kind.as_str(), &r.system, &r.id)
+            .link_by_external(flow.scope(kind), &r.system, &r.id)
             .await;
         let res = match now {
             Err(e) => Err(e.into()),
@@ -614,7 +614,7 @@ impl Run<'_> {
                 if let Some(o) = o {
                     let taken = flow
                         .store
-                        .link_by_external(&flow.tenant, kind.as_str(), other.system(), &o.id)
+                        .link_by_external(flow.scope(kind), other.system(), &o.id)
                         .await?;
                     if taken.is_none() {
                         counterpart = Some(o);
@@ -633,7 +633,7 @@ impl Run<'_> {
                     // A new record whose key the target mints (ALG-8): nothing to match.
                 } else if let Some(l2) = flow
                     .store
-                    .link_by_key(&flow.tenant, kind.as_str(), key.as_str())
+                    .link_by_key(flow.scope(kind), key.as_str())
                     .await?
                 {
                     let holder = l2.ids.get(&r.system).cloned().unwrap_or_default();
@@ -650,7 +650,7 @@ impl Run<'_> {
                 for o in candidates {
                     let taken = flow
                         .store
-                        .link_by_external(&flow.tenant, kind.as_str(), other.system(), &o.id)
+                        .link_by_external(flow.scope(kind), other.system(), &o.id)
                         .await?;
                     if taken.is_none() {
                         counterpart = Some(o);

@@ -9,15 +9,20 @@
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! |---|---|---|---|
-//! | link | `LINK#tenant#kind` | link id | `key`, `ids`, `field_hashes`, `record_hashes` (maps), `version`, `updated_at` |
-//! | external id → link | `XID#tenant#kind#system#external_id` | `-` | `link_id` |
-//! | natural key → link | `LKEY#tenant#kind#key` | `-` | `link_id` |
+//! | link | `LINK#tenant#flow#kind` | link id | `flow`, `key`, `more_keys` (list), `ids`, `field_hashes`, `record_hashes` (maps), `version`, `updated_at` |
+//! | external id → link | `XID#tenant#flow#kind#system#external_id` | `-` | `link_id` |
+//! | natural key → link | `LKEY#tenant#flow#kind#key` (one per key) | `-` | `link_id` |
 //! | checkpoint | `CP#tenant` | scope | `value`, `updated_at` |
 //! | lease | `LEASE#tenant` | name | `owner`, `expires_ms`, `ttl` |
 //! | processed event | `EVT#tenant#event_id` | `-` | `expires_ms`, `ttl` |
 //! | log entry | `LOG#tenant` | seq, 20 digits | the entry, `expires_ms`, `ttl`; `gsi1pk` = `LOGREC#tenant#system#external_id`, `gsi1sk` = seq |
 //! | log seq counter | `SEQ` | `LOG` | `n` (atomic `ADD`) |
 //! | queue ledger ([`SqsQueue`](crate::SqsQueue)) | `QDEDUP#queue#dedup_id`, `QMSG#queue#message_id` | `-` | see `sqs.rs` |
+//!
+//! Links written before links were scoped by flow (the empty flow) keep their keys without
+//! the flow part (`LINK#tenant#kind`, `XID#tenant#kind#system#external_id`,
+//! `LKEY#tenant#kind#key`): a table of that version is read as it is, with no rewrite, and
+//! the part counts keep the two layouts apart (parts escape `#`).
 //!
 //! Uniqueness of external ids and natural keys is enforced by the index items: a link
 //! write is one `TransactWriteItems` that puts the link (conditioned on its version) and
@@ -44,7 +49,7 @@ use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use puente_store::{
     Action, ActivityEntry, ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, Link,
-    LinkStore, LogQuery, OpCounter, OpCounts, StoreError, StoreResult, StoreStats,
+    LinkStore, LogQuery, OpCounter, OpCounts, Scope, StoreError, StoreResult, StoreStats,
 };
 
 use crate::common::{
@@ -233,7 +238,7 @@ impl DynamoStore {
     async fn get_links(&self, refs: &[LinkRef]) -> StoreResult<HashMap<LinkRef, Link>> {
         let keys = refs
             .iter()
-            .map(|r| item_key(link_pk(&r.tenant, &r.kind), &r.id))
+            .map(|r| item_key(link_pk(&r.tenant, &r.flow, &r.kind), &r.id))
             .collect();
         let mut out = HashMap::new();
         for item in batch_get(&self.client, &self.table, keys).await? {
@@ -248,8 +253,7 @@ impl DynamoStore {
     async fn follow_index(
         &self,
         index_pk: String,
-        tenant: &str,
-        kind: &str,
+        scope: Scope<'_>,
         holds: impl Fn(&Link) -> bool,
     ) -> StoreResult<Option<Link>> {
         for _ in 0..3 {
@@ -257,7 +261,8 @@ impl DynamoStore {
                 return Ok(None);
             };
             let link_id = get_s(&index, "link_id")?;
-            if let Some(item) = self.get(link_pk(tenant, kind), link_id).await? {
+            let pk = link_pk(scope.tenant, scope.flow, scope.kind);
+            if let Some(item) = self.get(pk, link_id).await? {
                 let link = link_from_item(&item)?;
                 if holds(&link) {
                     return Ok(Some(link));
@@ -457,13 +462,31 @@ pub(crate) fn item_key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
-fn link_pk(tenant: &str, kind: &str) -> String {
-    key("LINK", &[tenant, kind])
+/// The key parts of a link scope: `tenant, flow, kind`, or `tenant, kind` for the empty
+/// (legacy) flow, which is how tables of the previous version spelled them.
+fn scope_parts<'a>(tenant: &'a str, flow: &'a str, kind: &'a str) -> Vec<&'a str> {
+    if flow.is_empty() {
+        vec![tenant, kind]
+    } else {
+        vec![tenant, flow, kind]
+    }
+}
+
+/// `prefix#scope#rest…` (see [`scope_parts`]).
+fn scoped_key(prefix: &str, tenant: &str, flow: &str, kind: &str, rest: &[&str]) -> String {
+    let mut parts = scope_parts(tenant, flow, kind);
+    parts.extend_from_slice(rest);
+    key(prefix, &parts)
+}
+
+fn link_pk(tenant: &str, flow: &str, kind: &str) -> String {
+    scoped_key("LINK", tenant, flow, kind, &[])
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct LinkRef {
     tenant: String,
+    flow: String,
     kind: String,
     id: String,
 }
@@ -472,23 +495,26 @@ impl LinkRef {
     fn of(l: &Link) -> Self {
         LinkRef {
             tenant: l.tenant.clone(),
+            flow: l.flow.clone(),
             kind: l.kind.clone(),
             id: l.id.clone(),
         }
     }
 }
 
-/// An index entry a link holds: an external id or its natural key.
+/// An index entry a link holds: an external id or one of its natural keys.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Claim {
     External {
         tenant: String,
+        flow: String,
         kind: String,
         system: String,
         external_id: String,
     },
     Key {
         tenant: String,
+        flow: String,
         kind: String,
         key: String,
     },
@@ -501,16 +527,18 @@ impl Claim {
             .iter()
             .map(|(system, external_id)| Claim::External {
                 tenant: l.tenant.clone(),
+                flow: l.flow.clone(),
                 kind: l.kind.clone(),
                 system: system.clone(),
                 external_id: external_id.clone(),
             })
             .collect();
-        if let Some(k) = &l.key {
+        for k in l.keys() {
             out.push(Claim::Key {
                 tenant: l.tenant.clone(),
+                flow: l.flow.clone(),
                 kind: l.kind.clone(),
-                key: k.clone(),
+                key: k.to_string(),
             });
         }
         out
@@ -520,15 +548,17 @@ impl Claim {
         match self {
             Claim::External {
                 tenant,
+                flow,
                 kind,
                 system,
                 external_id,
-            } => key("XID", &[tenant, kind, system, external_id]),
+            } => scoped_key("XID", tenant, flow, kind, &[system, external_id]),
             Claim::Key {
                 tenant,
+                flow,
                 kind,
                 key: k,
-            } => key("LKEY", &[tenant, kind, k]),
+            } => scoped_key("LKEY", tenant, flow, kind, &[k]),
         }
     }
 
@@ -792,7 +822,7 @@ fn link_op(table: &str, before: Option<&Link>, after: &Link, group: usize) -> St
             )?,
             delete(
                 table,
-                item_key(link_pk(&after.tenant, &after.kind), &after.id),
+                item_key(link_pk(&after.tenant, &after.flow, &after.kind), &after.id),
                 Some("#v = :v"),
                 &v,
                 &[(":v", n(after.version))],
@@ -933,12 +963,21 @@ fn transaction_error(e: SdkError<TransactWriteItemsError>, ops: &[Op]) -> StoreE
 }
 
 fn link_item(l: &Link) -> Item {
-    let mut item = item_key(link_pk(&l.tenant, &l.kind), &l.id);
+    let mut item = item_key(link_pk(&l.tenant, &l.flow, &l.kind), &l.id);
     item.insert("tenant".into(), s(&l.tenant));
+    if !l.flow.is_empty() {
+        item.insert("flow".into(), s(&l.flow));
+    }
     item.insert("kind".into(), s(&l.kind));
     item.insert("id".into(), s(&l.id));
     if let Some(k) = &l.key {
         item.insert("key".into(), s(k));
+    }
+    if !l.more_keys.is_empty() {
+        item.insert(
+            "more_keys".into(),
+            AttributeValue::L(l.more_keys.iter().map(s).collect()),
+        );
     }
     item.insert("ids".into(), map_attr(&l.ids));
     item.insert("field_hashes".into(), map_attr(&l.field_hashes));
@@ -951,9 +990,15 @@ fn link_item(l: &Link) -> Item {
 fn link_from_item(item: &Item) -> StoreResult<Link> {
     Ok(Link {
         tenant: get_s(item, "tenant")?.to_string(),
+        flow: opt_s(item, "flow").unwrap_or_default(),
         kind: get_s(item, "kind")?.to_string(),
         id: get_s(item, "id")?.to_string(),
         key: opt_s(item, "key"),
+        more_keys: if item.contains_key("more_keys") {
+            get_list(item, "more_keys")?
+        } else {
+            Vec::new()
+        },
         ids: get_map(item, "ids")?,
         field_hashes: get_map(item, "field_hashes")?,
         record_hashes: get_map(item, "record_hashes")?,
@@ -966,27 +1011,32 @@ fn link_from_item(item: &Item) -> StoreResult<Link> {
 impl LinkStore for DynamoStore {
     async fn link_by_external(
         &self,
-        tenant: &str,
-        kind: &str,
+        scope: Scope<'_>,
         system: &str,
         external_id: &str,
     ) -> StoreResult<Option<Link>> {
         self.stats.read();
-        let pk = key("XID", &[tenant, kind, system, external_id]);
-        self.follow_index(pk, tenant, kind, |l| {
+        let pk = scoped_key(
+            "XID",
+            scope.tenant,
+            scope.flow,
+            scope.kind,
+            &[system, external_id],
+        );
+        self.follow_index(pk, scope, |l| {
             l.ids.get(system).map(String::as_str) == Some(external_id)
         })
         .await
     }
 
-    async fn link_by_key(&self, tenant: &str, kind: &str, k: &str) -> StoreResult<Option<Link>> {
+    async fn link_by_key(&self, scope: Scope<'_>, k: &str) -> StoreResult<Option<Link>> {
         self.stats.read();
-        let pk = key("LKEY", &[tenant, kind, k]);
-        self.follow_index(pk, tenant, kind, |l| l.key.as_deref() == Some(k))
+        let pk = scoped_key("LKEY", scope.tenant, scope.flow, scope.kind, &[k]);
+        self.follow_index(pk, scope, |l| l.keys().contains(&k))
             .await
     }
 
-    async fn links(&self, tenant: &str, kind: &str) -> StoreResult<Vec<Link>> {
+    async fn links(&self, scope: Scope<'_>) -> StoreResult<Vec<Link>> {
         self.stats.read();
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
@@ -996,7 +1046,10 @@ impl LinkStore for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(link_pk(tenant, kind)))
+                .expression_attribute_values(
+                    ":pk",
+                    s(link_pk(scope.tenant, scope.flow, scope.kind)),
+                )
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -1027,6 +1080,51 @@ impl LinkStore for DynamoStore {
     async fn save_links(&self, links: &[Link]) -> StoreResult<Vec<Link>> {
         self.stats.batch_write();
         self.save(links).await
+    }
+
+    /// One transaction: the link item, conditioned on the version given, and the index
+    /// items of its ids and keys, each conditioned on still pointing at it.
+    async fn delete_link(&self, link: &Link) -> StoreResult<()> {
+        self.stats.write();
+        let what = format!("{} {}", link.kind, link.id);
+        let pk = link_pk(&link.tenant, &link.flow, &link.kind);
+        let mut ops = vec![Op {
+            item: delete(
+                &self.table,
+                item_key(pk.clone(), &link.id),
+                Some("#v = :v"),
+                &[("#v", "version")],
+                &[(":v", n(link.version))],
+            )?,
+            guard: Guard::Version(what.clone()),
+            undo: None,
+            group: 0,
+        }];
+        for c in Claim::of(link) {
+            ops.push(Op {
+                item: delete(
+                    &self.table,
+                    item_key(c.pk(), ONE),
+                    Some("#l = :me"),
+                    &OWNER,
+                    &[(":me", s(&link.id))],
+                )?,
+                guard: Guard::Claim(c.describe()),
+                undo: None,
+                group: 0,
+            });
+        }
+        if ops.len() > TRANSACT_MAX {
+            return Err(StoreError::Backend(format!(
+                "link {what} has more ids and keys than one DynamoDB transaction holds"
+            )));
+        }
+        match self.transact(&ops).await {
+            Err(StoreError::Conflict(_)) if self.get(pk, &link.id).await?.is_none() => {
+                Err(StoreError::NotFound(what))
+            }
+            other => other,
+        }
     }
 }
 
@@ -1415,7 +1513,7 @@ mod tests {
     use super::*;
 
     fn link(id: &str, ids: &[(&str, &str)], key: Option<&str>, version: u64) -> Link {
-        let mut l = Link::new("t", "contact", id);
+        let mut l = Link::new("t", "f", "contact", id);
         l.ids = ids
             .iter()
             .map(|(s, e)| (s.to_string(), e.to_string()))

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use puente_store::{
     ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseGrant, LeaseStore,
-    Link, LinkStore, LogQuery, OpCounter, OpCounts, Queue, QueueMessage, StoreResult,
+    Link, LinkStore, LogQuery, OpCounter, OpCounts, Queue, QueueMessage, Scope, StoreResult,
 };
 
 pub use dynamo::DynamoStore;
@@ -73,22 +73,21 @@ impl OpCounter for AwsStore {
 impl LinkStore for AwsStore {
     async fn link_by_external(
         &self,
-        tenant: &str,
-        kind: &str,
+        scope: Scope<'_>,
         system: &str,
         external_id: &str,
     ) -> StoreResult<Option<Link>> {
         self.dynamo
-            .link_by_external(tenant, kind, system, external_id)
+            .link_by_external(scope, system, external_id)
             .await
     }
 
-    async fn link_by_key(&self, tenant: &str, kind: &str, key: &str) -> StoreResult<Option<Link>> {
-        self.dynamo.link_by_key(tenant, kind, key).await
+    async fn link_by_key(&self, scope: Scope<'_>, key: &str) -> StoreResult<Option<Link>> {
+        self.dynamo.link_by_key(scope, key).await
     }
 
-    async fn links(&self, tenant: &str, kind: &str) -> StoreResult<Vec<Link>> {
-        self.dynamo.links(tenant, kind).await
+    async fn links(&self, scope: Scope<'_>) -> StoreResult<Vec<Link>> {
+        self.dynamo.links(scope).await
     }
 
     async fn save_link(&self, link: &Link) -> StoreResult<Link> {
@@ -97,6 +96,10 @@ impl LinkStore for AwsStore {
 
     async fn save_links(&self, links: &[Link]) -> StoreResult<Vec<Link>> {
         self.dynamo.save_links(links).await
+    }
+
+    async fn delete_link(&self, link: &Link) -> StoreResult<()> {
+        self.dynamo.delete_link(link).await
     }
 }
 

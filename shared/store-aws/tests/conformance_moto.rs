@@ -52,7 +52,7 @@ async fn teardown(store: AwsStore) {
 puente_store::store_conformance_tests!(make, teardown, Timing::WHOLE_SECONDS);
 
 fn link(i: usize) -> puente_store::Link {
-    let mut l = puente_store::Link::new("acme", "contact", format!("L{i:03}"));
+    let mut l = puente_store::Link::new("acme", "f", "contact", format!("L{i:03}"));
     l.ids = BTreeMap::from([
         ("alegra".to_string(), format!("a{i}")),
         ("clientify".to_string(), format!("c{i}")),
@@ -99,10 +99,20 @@ async fn save_links_larger_than_one_transaction() {
     let batch: Vec<_> = (0..40).map(link).collect();
     let saved = store.save_links(&batch).await.unwrap();
     assert_eq!(saved.len(), 40);
-    assert_eq!(store.links("acme", "contact").await.unwrap(), saved);
     assert_eq!(
         store
-            .link_by_external("acme", "contact", "clientify", "c39")
+            .links(puente_store::Scope::new("acme", "f", "contact"))
+            .await
+            .unwrap(),
+        saved
+    );
+    assert_eq!(
+        store
+            .link_by_external(
+                puente_store::Scope::new("acme", "f", "contact"),
+                "clientify",
+                "c39"
+            )
             .await
             .unwrap(),
         Some(saved[39].clone())
@@ -122,11 +132,21 @@ async fn save_links_larger_than_one_transaction() {
         Err(StoreError::Backend(msg)) => eprintln!("oversized batch: {msg}"),
         other => panic!("expected a Backend error for an oversized item, got {other:?}"),
     }
-    assert_eq!(store.links("acme", "contact").await.unwrap(), saved);
+    assert_eq!(
+        store
+            .links(puente_store::Scope::new("acme", "f", "contact"))
+            .await
+            .unwrap(),
+        saved
+    );
     for i in [0, 20, 39] {
         assert_eq!(
             store
-                .link_by_external("acme", "contact", "alegra", &format!("a{i}"))
+                .link_by_external(
+                    puente_store::Scope::new("acme", "f", "contact"),
+                    "alegra",
+                    &format!("a{i}")
+                )
                 .await
                 .unwrap(),
             Some(saved[i].clone()),
@@ -134,7 +154,11 @@ async fn save_links_larger_than_one_transaction() {
         );
         assert_eq!(
             store
-                .link_by_external("acme", "contact", "alegra", &format!("a{i}-new"))
+                .link_by_external(
+                    puente_store::Scope::new("acme", "f", "contact"),
+                    "alegra",
+                    &format!("a{i}-new")
+                )
                 .await
                 .unwrap(),
             None
@@ -149,10 +173,21 @@ async fn save_links_larger_than_one_transaction() {
         Err(StoreError::Duplicate(what)) => assert!(what.contains("alegra:a0"), "{what}"),
         other => panic!("expected Duplicate, got {other:?}"),
     }
-    assert_eq!(store.links("acme", "contact").await.unwrap().len(), 40);
     assert_eq!(
         store
-            .link_by_external("acme", "contact", "clientify", "c100")
+            .links(puente_store::Scope::new("acme", "f", "contact"))
+            .await
+            .unwrap()
+            .len(),
+        40
+    );
+    assert_eq!(
+        store
+            .link_by_external(
+                puente_store::Scope::new("acme", "f", "contact"),
+                "clientify",
+                "c100"
+            )
             .await
             .unwrap(),
         None
@@ -209,12 +244,118 @@ async fn queue_without_ledger_and_op_counts() {
 
     let store = make_named("ops").await;
     store.save_links(&[link(1), link(2)]).await.unwrap();
-    store.links("acme", "contact").await.unwrap();
+    store
+        .links(puente_store::Scope::new("acme", "f", "contact"))
+        .await
+        .unwrap();
     store.send("g", "d", "b").await.unwrap();
     let counts = store.op_counts();
     assert_eq!(
         (counts.reads, counts.writes, counts.batched_writes),
         (1, 2, 1)
+    );
+    teardown(store).await;
+}
+
+/// Issue 12: a table written by the previous version (links keyed by tenant and kind, no
+/// flow) is read as it is: its items are the links of the empty (legacy) scope, found by
+/// id, external id and key, until the runtime moves them into their flow; new flow-scoped
+/// links beside them never clash with them.
+#[tokio::test]
+async fn store_migration_reads_v1_link_items_in_the_legacy_scope() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let store = make_named("v1").await;
+    let (client, table) = (
+        store.dynamo().client().clone(),
+        store.dynamo().table().to_string(),
+    );
+    // Exactly the items the previous version wrote for one link (see its dynamo.rs):
+    // `LINK#acme#contact`, `XID#acme#contact#{system}#{id}`, `LKEY#acme#contact#{key}`.
+    let m = |pairs: &[(&str, &str)]| {
+        A::M(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), A::S(v.to_string())))
+                .collect(),
+        )
+    };
+    let items = vec![
+        vec![
+            ("pk", A::S("LINK#acme#contact".into())),
+            ("sk", A::S("alegra:774".into())),
+            ("tenant", A::S("acme".into())),
+            ("kind", A::S("contact".into())),
+            ("id", A::S("alegra:774".into())),
+            ("key", A::S("B12345674".into())),
+            ("ids", m(&[("alegra", "774"), ("clientify", "12")])),
+            ("field_hashes", m(&[("name", "h1")])),
+            ("record_hashes", m(&[("alegra", "r1"), ("clientify", "r2")])),
+            ("version", A::N("3".into())),
+            ("updated_at", A::S("2026-11-22T10:00:00.000000000Z".into())),
+        ],
+        vec![
+            ("pk", A::S("XID#acme#contact#alegra#774".into())),
+            ("sk", A::S("-".into())),
+            ("link_id", A::S("alegra:774".into())),
+        ],
+        vec![
+            ("pk", A::S("XID#acme#contact#clientify#12".into())),
+            ("sk", A::S("-".into())),
+            ("link_id", A::S("alegra:774".into())),
+        ],
+        vec![
+            ("pk", A::S("LKEY#acme#contact#B12345674".into())),
+            ("sk", A::S("-".into())),
+            ("link_id", A::S("alegra:774".into())),
+        ],
+    ];
+    for item in items {
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(
+                item.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    let legacy = puente_store::Scope::new("acme", "", "contact");
+    let all = store.links(legacy).await.unwrap();
+    assert_eq!(all.len(), 1);
+    let l = &all[0];
+    assert_eq!((l.flow.as_str(), l.version), ("", 3));
+    assert_eq!(l.ids.get("clientify").map(String::as_str), Some("12"));
+    assert!(l.more_keys.is_empty());
+    assert_eq!(
+        store
+            .link_by_external(legacy, "alegra", "774")
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(l)
+    );
+    assert_eq!(
+        store
+            .link_by_key(legacy, "B12345674")
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(l)
+    );
+    // The same ids and key in a flow's scope are free, and do not disturb the old link.
+    let mut moved = l.clone();
+    moved.flow = "clientify-alegra".into();
+    moved.version = 0;
+    let saved = store.save_link(&moved).await.unwrap();
+    assert_eq!(saved.version, 1);
+    // Then the legacy link can go, guarded by its version.
+    store.delete_link(l).await.unwrap();
+    assert!(store.links(legacy).await.unwrap().is_empty());
+    let scoped = puente_store::Scope::new("acme", "clientify-alegra", "contact");
+    assert_eq!(
+        store.link_by_key(scoped, "B12345674").await.unwrap(),
+        Some(saved)
     );
     teardown(store).await;
 }

@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::model::{Action, ActivityEntry, Link, LogQuery, StoreError};
+use crate::model::{Action, ActivityEntry, Link, LogQuery, Scope, StoreError};
 use crate::ports::Store;
 
 const T: &str = "acme";
+/// The flow every link of the suite belongs to, unless a test says otherwise.
+const F: &str = "clientify-alegra";
 
 /// How long the suite waits on time-based behaviour, so that a backend with coarse clocks
 /// or lazy background work (SQS: visibility timeouts in whole seconds, moves to the
@@ -100,7 +102,7 @@ async fn assert_depth<S: Store + ?Sized>(s: &S, t: &Timing, want: (u64, u64)) {
 /// A link with the given external ids (`"alegra:774"` style) and key. Its timestamp has
 /// nanosecond precision: stores must round-trip it exactly.
 fn link(id: &str, ids: &[&str], key: Option<&str>) -> Link {
-    let mut l = Link::new(T, "contact", id);
+    let mut l = Link::new(T, F, "contact", id);
     l.ids = ids
         .iter()
         .map(|p| {
@@ -201,47 +203,63 @@ pub async fn links_roundtrip<S: Store + ?Sized>(s: &S, _t: &Timing) {
     );
 
     for (system, id) in [("alegra", "774"), ("clientify", "12")] {
-        let found = s.link_by_external(T, "contact", system, id).await.unwrap();
+        let found = s
+            .link_by_external(Scope::new(T, F, "contact"), system, id)
+            .await
+            .unwrap();
         assert_eq!(found.as_ref(), Some(&saved), "by {system}:{id}");
     }
     assert_eq!(
-        s.link_by_key(T, "contact", "B12345674").await.unwrap(),
+        s.link_by_key(Scope::new(T, F, "contact"), "B12345674")
+            .await
+            .unwrap(),
         Some(saved.clone())
     );
-    assert_eq!(s.links(T, "contact").await.unwrap(), vec![saved.clone()]);
+    assert_eq!(
+        s.links(Scope::new(T, F, "contact")).await.unwrap(),
+        vec![saved.clone()]
+    );
 
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "775")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "775")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.link_by_external(T, "contact", "odoo", "774")
+        s.link_by_external(Scope::new(T, F, "contact"), "odoo", "774")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.link_by_external("other", "contact", "alegra", "774")
+        s.link_by_external(Scope::new("other", F, "contact"), "alegra", "774")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.link_by_external(T, "company", "alegra", "774")
+        s.link_by_external(Scope::new(T, F, "company"), "alegra", "774")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.link_by_key("other", "contact", "B12345674")
+        s.link_by_key(Scope::new("other", F, "contact"), "B12345674")
             .await
             .unwrap(),
         None
     );
-    assert!(s.links("other", "contact").await.unwrap().is_empty());
-    assert!(s.links(T, "company").await.unwrap().is_empty());
+    assert!(s
+        .links(Scope::new("other", F, "contact"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .links(Scope::new(T, F, "company"))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// `links` returns every link of the (tenant, kind), ordered by id, and nothing else.
@@ -259,15 +277,21 @@ pub async fn links_list_by_tenant_and_kind<S: Store + ?Sized>(s: &S, _t: &Timing
     s.save_link(&other_tenant).await.unwrap();
 
     let ids: Vec<String> = s
-        .links(T, "contact")
+        .links(Scope::new(T, F, "contact"))
         .await
         .unwrap()
         .into_iter()
         .map(|l| l.id)
         .collect();
     assert_eq!(ids, ["a", "b", "c"]);
-    assert_eq!(s.links(T, "company").await.unwrap().len(), 1);
-    assert_eq!(s.links("globex", "contact").await.unwrap().len(), 1);
+    assert_eq!(s.links(Scope::new(T, F, "company")).await.unwrap().len(), 1);
+    assert_eq!(
+        s.links(Scope::new("globex", F, "contact"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// Writes carry the version they read: a stale or invented version is a Conflict and
@@ -295,7 +319,7 @@ pub async fn link_version_conflict<S: Store + ?Sized>(s: &S, _t: &Timing) {
         .await,
     ));
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "2")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "2")
             .await
             .unwrap(),
         None
@@ -311,7 +335,7 @@ pub async fn link_version_conflict<S: Store + ?Sized>(s: &S, _t: &Timing) {
     late.field_hashes.insert("name".into(), "other".into());
     assert_conflict(expect_err(s.save_link(&late).await));
     let stored = s
-        .link_by_external(T, "contact", "alegra", "1")
+        .link_by_external(Scope::new(T, F, "contact"), "alegra", "1")
         .await
         .unwrap()
         .unwrap();
@@ -331,12 +355,15 @@ pub async fn link_duplicate_external_id<S: Store + ?Sized>(s: &S, _t: &Timing) {
     assert_duplicate(e, "alegra:774");
     // Nothing of the rejected link was stored.
     assert_eq!(
-        s.link_by_external(T, "contact", "clientify", "99")
+        s.link_by_external(Scope::new(T, F, "contact"), "clientify", "99")
             .await
             .unwrap(),
         None
     );
-    assert_eq!(s.links(T, "contact").await.unwrap(), vec![first.clone()]);
+    assert_eq!(
+        s.links(Scope::new(T, F, "contact")).await.unwrap(),
+        vec![first.clone()]
+    );
 
     // The same external id in another kind or tenant is a different record.
     let mut company = link("L3", &["alegra:774"], None);
@@ -363,19 +390,19 @@ pub async fn link_ids_follow_updates<S: Store + ?Sized>(s: &S, _t: &Timing) {
     let v2 = s.save_link(&edit).await.unwrap();
 
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "1")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "1")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.link_by_external(T, "contact", "clientify", "1")
+        s.link_by_external(Scope::new(T, F, "contact"), "clientify", "1")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.link_by_external(T, "contact", "clientify", "2")
+        s.link_by_external(Scope::new(T, F, "contact"), "clientify", "2")
             .await
             .unwrap(),
         Some(v2)
@@ -385,7 +412,7 @@ pub async fn link_ids_follow_updates<S: Store + ?Sized>(s: &S, _t: &Timing) {
         .await
         .unwrap();
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "1")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "1")
             .await
             .unwrap(),
         Some(other)
@@ -399,17 +426,24 @@ pub async fn link_by_key<S: Store + ?Sized>(s: &S, _t: &Timing) {
         .await
         .unwrap();
     assert_eq!(
-        s.link_by_key(T, "contact", "B1").await.unwrap(),
+        s.link_by_key(Scope::new(T, F, "contact"), "B1")
+            .await
+            .unwrap(),
         Some(v1.clone())
     );
-    assert_eq!(s.link_by_key(T, "contact", "B2").await.unwrap(), None);
+    assert_eq!(
+        s.link_by_key(Scope::new(T, F, "contact"), "B2")
+            .await
+            .unwrap(),
+        None
+    );
 
     assert_duplicate(
         expect_err(s.save_link(&link("L2", &["alegra:2"], Some("B1"))).await),
         "B1",
     );
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "2")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "2")
             .await
             .unwrap(),
         None
@@ -426,9 +460,16 @@ pub async fn link_by_key<S: Store + ?Sized>(s: &S, _t: &Timing) {
         })
         .await
         .unwrap();
-    assert_eq!(s.link_by_key(T, "contact", "B1").await.unwrap(), None);
     assert_eq!(
-        s.link_by_key(T, "contact", "B9").await.unwrap(),
+        s.link_by_key(Scope::new(T, F, "contact"), "B1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.link_by_key(Scope::new(T, F, "contact"), "B9")
+            .await
+            .unwrap(),
         Some(v2.clone())
     );
     // B1 is free again.
@@ -437,8 +478,128 @@ pub async fn link_by_key<S: Store + ?Sized>(s: &S, _t: &Timing) {
         .unwrap();
 
     let v3 = s.save_link(&Link { key: None, ..v2 }).await.unwrap();
-    assert_eq!(s.link_by_key(T, "contact", "B9").await.unwrap(), None);
+    assert_eq!(
+        s.link_by_key(Scope::new(T, F, "contact"), "B9")
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(v3.key, None);
+}
+
+/// Issue 12: links are scoped by flow. Two flows (Clientify ⇄ Alegra, Clientify ⇄ Odoo)
+/// each link the same Clientify record under the same key without clashing; each lookup
+/// and listing sees its own flow's links only.
+pub async fn links_are_scoped_by_flow<S: Store + ?Sized>(s: &S, _t: &Timing) {
+    let a = s
+        .save_link(&link(
+            "clientify:12",
+            &["clientify:12", "alegra:774"],
+            Some("B1"),
+        ))
+        .await
+        .unwrap();
+    let mut odoo = link("clientify:12", &["clientify:12", "odoo:9"], Some("B1"));
+    odoo.flow = "clientify-odoo".into();
+    let o = s.save_link(&odoo).await.unwrap();
+    assert_eq!(o.version, 1, "a new link in its own scope");
+    let fa = Scope::new(T, F, "contact");
+    let fo = Scope::new(T, "clientify-odoo", "contact");
+    assert_eq!(
+        s.link_by_external(fa, "clientify", "12").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        s.link_by_external(fo, "clientify", "12").await.unwrap(),
+        Some(o.clone())
+    );
+    assert_eq!(s.link_by_external(fa, "odoo", "9").await.unwrap(), None);
+    assert_eq!(s.link_by_external(fo, "alegra", "774").await.unwrap(), None);
+    assert_eq!(s.link_by_key(fa, "B1").await.unwrap(), Some(a.clone()));
+    assert_eq!(s.link_by_key(fo, "B1").await.unwrap(), Some(o.clone()));
+    assert_eq!(s.links(fa).await.unwrap(), vec![a.clone()]);
+    assert_eq!(s.links(fo).await.unwrap(), vec![o.clone()]);
+    // Updating one flow's link leaves the other's alone.
+    let mut edit = a.clone();
+    edit.ids.remove("alegra");
+    edit.key = None;
+    s.save_link(&edit).await.unwrap();
+    assert_eq!(s.link_by_key(fo, "B1").await.unwrap(), Some(o.clone()));
+    assert_eq!(
+        s.link_by_external(fo, "clientify", "12").await.unwrap(),
+        Some(o)
+    );
+    // Within one flow the rules are as before.
+    let mut dup = link("L9", &["odoo:10"], Some("B1"));
+    dup.flow = "clientify-odoo".into();
+    assert_duplicate(expect_err(s.save_link(&dup).await), "B1");
+}
+
+/// A link can hold several natural keys (a customer's email and phone): each finds it,
+/// each is unique in the scope, and keys it drops are freed.
+pub async fn link_more_keys<S: Store + ?Sized>(s: &S, _t: &Timing) {
+    let mut l = link("L1", &["shop:1"], Some("ana@example.nl"));
+    l.more_keys = vec!["31612345678".into()];
+    let v1 = s.save_link(&l).await.unwrap();
+    let sc = Scope::new(T, F, "contact");
+    assert_eq!(
+        s.link_by_key(sc, "31612345678").await.unwrap(),
+        Some(v1.clone())
+    );
+    assert_eq!(
+        s.link_by_key(sc, "ana@example.nl").await.unwrap(),
+        Some(v1.clone())
+    );
+    // Another link may not take either key, as first or as further key.
+    let mut other = link("L2", &["shop:2"], Some("31612345678"));
+    assert_duplicate(expect_err(s.save_link(&other).await), "31612345678");
+    other.key = Some("bo@example.nl".into());
+    other.more_keys = vec!["ana@example.nl".into()];
+    assert_duplicate(expect_err(s.save_link(&other).await), "ana@example.nl");
+    assert_eq!(s.link_by_key(sc, "bo@example.nl").await.unwrap(), None);
+    // Dropping a key frees it.
+    let v2 = s
+        .save_link(&Link {
+            more_keys: vec!["31600000000".into()],
+            ..v1
+        })
+        .await
+        .unwrap();
+    assert_eq!(s.link_by_key(sc, "31612345678").await.unwrap(), None);
+    assert_eq!(s.link_by_key(sc, "31600000000").await.unwrap(), Some(v2));
+    other.more_keys = vec!["31612345678".into()];
+    s.save_link(&other).await.unwrap();
+}
+
+/// `delete_link` is guarded by the version and frees the link's ids and keys.
+pub async fn delete_link_frees_ids_and_keys<S: Store + ?Sized>(s: &S, _t: &Timing) {
+    let v1 = s
+        .save_link(&link("L1", &["alegra:1", "clientify:1"], Some("B1")))
+        .await
+        .unwrap();
+    let sc = Scope::new(T, F, "contact");
+    assert_conflict(expect_err(
+        s.delete_link(&Link {
+            version: 7,
+            ..v1.clone()
+        })
+        .await,
+    ));
+    assert!(s.link_by_key(sc, "B1").await.unwrap().is_some());
+    s.delete_link(&v1).await.unwrap();
+    assert_eq!(s.link_by_key(sc, "B1").await.unwrap(), None);
+    assert_eq!(s.link_by_external(sc, "alegra", "1").await.unwrap(), None);
+    assert!(s.links(sc).await.unwrap().is_empty());
+    match s.delete_link(&v1).await {
+        Err(StoreError::NotFound(_)) => {}
+        other => panic!("deleting twice: expected NotFound, got {other:?}"),
+    }
+    // Everything it held is free again.
+    let again = s
+        .save_link(&link("L2", &["alegra:1", "clientify:1"], Some("B1")))
+        .await
+        .unwrap();
+    assert_eq!(again.version, 1);
 }
 
 /// A batch is stored whole or not at all, whether it fails on a version, an external id
@@ -459,14 +620,20 @@ pub async fn save_links_batch_all_or_nothing<S: Store + ?Sized>(s: &S, _t: &Timi
         },
     ];
     assert_conflict(expect_err(s.save_links(&batch).await));
-    assert_eq!(s.links(T, "contact").await.unwrap(), vec![existing.clone()]);
+    assert_eq!(
+        s.links(Scope::new(T, F, "contact")).await.unwrap(),
+        vec![existing.clone()]
+    );
 
     // The second link takes an external id the first one (an update) still holds.
     let mut upd = existing.clone();
     upd.field_hashes.insert("x".into(), "y".into());
     let batch = vec![upd.clone(), link("B", &["alegra:e"], None)];
     assert_duplicate(expect_err(s.save_links(&batch).await), "alegra:e");
-    assert_eq!(s.links(T, "contact").await.unwrap(), vec![existing.clone()]);
+    assert_eq!(
+        s.links(Scope::new(T, F, "contact")).await.unwrap(),
+        vec![existing.clone()]
+    );
 
     // Two new links of the batch claim the same key.
     let batch = vec![
@@ -475,12 +642,17 @@ pub async fn save_links_batch_all_or_nothing<S: Store + ?Sized>(s: &S, _t: &Timi
     ];
     assert_duplicate(expect_err(s.save_links(&batch).await), "K");
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "a")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "a")
             .await
             .unwrap(),
         None
     );
-    assert_eq!(s.link_by_key(T, "contact", "K").await.unwrap(), None);
+    assert_eq!(
+        s.link_by_key(Scope::new(T, F, "contact"), "K")
+            .await
+            .unwrap(),
+        None
+    );
 
     // A good batch: one update, two creations.
     let batch = vec![
@@ -493,13 +665,15 @@ pub async fn save_links_batch_all_or_nothing<S: Store + ?Sized>(s: &S, _t: &Timi
         saved.iter().map(|l| l.version).collect::<Vec<_>>(),
         [2, 1, 1]
     );
-    assert_eq!(s.links(T, "contact").await.unwrap().len(), 3);
+    assert_eq!(s.links(Scope::new(T, F, "contact")).await.unwrap().len(), 3);
     assert_eq!(
-        s.link_by_key(T, "contact", "K").await.unwrap(),
+        s.link_by_key(Scope::new(T, F, "contact"), "K")
+            .await
+            .unwrap(),
         Some(saved[1].clone())
     );
     assert_eq!(
-        s.link_by_external(T, "contact", "alegra", "e")
+        s.link_by_external(Scope::new(T, F, "contact"), "alegra", "e")
             .await
             .unwrap(),
         Some(saved[0].clone())
@@ -1087,6 +1261,9 @@ macro_rules! store_conformance_tests {
             link_ids_follow_updates
             link_by_key
             save_links_batch_all_or_nothing
+            links_are_scoped_by_flow
+            link_more_keys
+            delete_link_frees_ids_and_keys
             checkpoint_roundtrip
             lease_exclusive_and_expiry
             lease_renew_same_owner

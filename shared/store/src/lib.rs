@@ -21,8 +21,8 @@ pub mod util;
 
 pub use memory::MemoryStore;
 pub use model::{
-    Action, ActivityEntry, DeadLetter, Link, LogQuery, ParseActionError, QueueMessage, StoreError,
-    StoreResult,
+    Action, ActivityEntry, DeadLetter, Link, LogQuery, ParseActionError, QueueMessage, Scope,
+    StoreError, StoreResult,
 };
 pub use ports::{
     ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue, Store,

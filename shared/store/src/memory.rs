@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, StoreError, StoreResult,
+    ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, Scope, StoreError, StoreResult,
 };
 use crate::ports::{
     ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue,
@@ -27,10 +27,16 @@ pub struct MemoryStore {
 }
 
 type TenantKind = (String, String);
+/// (tenant, flow, kind): a link [`Scope`] as owned strings.
+type ScopeKey = (String, String, String);
+
+fn scope_key(s: Scope<'_>) -> ScopeKey {
+    (s.tenant.to_string(), s.flow.to_string(), s.kind.to_string())
+}
 
 #[derive(Debug, Default)]
 struct Inner {
-    links: HashMap<TenantKind, Partition>,
+    links: HashMap<ScopeKey, Partition>,
     checkpoints: HashMap<TenantKind, String>,
     leases: HashMap<TenantKind, Lease>,
     seen: Expiring,
@@ -39,13 +45,13 @@ struct Inner {
     queue: MemQueue,
 }
 
-/// The links of one (tenant, kind) and their secondary indexes.
+/// The links of one scope (tenant, flow, kind) and their secondary indexes.
 #[derive(Debug, Default)]
 struct Partition {
     by_id: BTreeMap<String, Link>,
     /// system -> external id -> link id
     by_ext: HashMap<String, HashMap<String, String>>,
-    /// natural key -> link id
+    /// natural key (every key of every link) -> link id
     by_key: HashMap<String, String>,
 }
 
@@ -204,7 +210,7 @@ fn tk(a: &str, b: &str) -> TenantKind {
 
 /// Check one link against the stored state and write it; returns what it replaced.
 fn put_link(inner: &mut Inner, link: &Link) -> StoreResult<(Option<Link>, Link)> {
-    let part = inner.links.entry(tk(&link.tenant, &link.kind)).or_default();
+    let part = inner.links.entry(scope_key(link.scope())).or_default();
     let stored_version = part.by_id.get(&link.id).map_or(0, |l| l.version);
     if stored_version != link.version {
         return Err(StoreError::Conflict(format!("{} {}", link.kind, link.id)));
@@ -219,7 +225,7 @@ fn put_link(inner: &mut Inner, link: &Link) -> StoreResult<(Option<Link>, Link)>
             }
         }
     }
-    if let Some(key) = &link.key {
+    for key in link.keys() {
         if let Some(owner) = part.by_key.get(key) {
             if *owner != link.id {
                 return Err(StoreError::Duplicate(format!("{} key {key}", link.kind)));
@@ -244,7 +250,7 @@ fn replace_link(part: &mut Partition, id: &str, new: Option<Link>) -> Option<Lin
                 }
             }
         }
-        if let Some(key) = &old.key {
+        for key in old.keys() {
             part.by_key.remove(key);
         }
     }
@@ -255,8 +261,8 @@ fn replace_link(part: &mut Partition, id: &str, new: Option<Link>) -> Option<Lin
                 .or_default()
                 .insert(external_id.clone(), link.id.clone());
         }
-        if let Some(key) = &link.key {
-            part.by_key.insert(key.clone(), link.id.clone());
+        for key in link.keys() {
+            part.by_key.insert(key.to_string(), link.id.clone());
         }
         part.by_id.insert(link.id.clone(), link);
     }
@@ -267,14 +273,13 @@ fn replace_link(part: &mut Partition, id: &str, new: Option<Link>) -> Option<Lin
 impl LinkStore for MemoryStore {
     async fn link_by_external(
         &self,
-        tenant: &str,
-        kind: &str,
+        scope: Scope<'_>,
         system: &str,
         external_id: &str,
     ) -> StoreResult<Option<Link>> {
         self.stats.read();
         let inner = self.lock();
-        Ok(inner.links.get(&tk(tenant, kind)).and_then(|p| {
+        Ok(inner.links.get(&scope_key(scope)).and_then(|p| {
             p.by_ext
                 .get(system)
                 .and_then(|m| m.get(external_id))
@@ -283,21 +288,21 @@ impl LinkStore for MemoryStore {
         }))
     }
 
-    async fn link_by_key(&self, tenant: &str, kind: &str, key: &str) -> StoreResult<Option<Link>> {
+    async fn link_by_key(&self, scope: Scope<'_>, key: &str) -> StoreResult<Option<Link>> {
         self.stats.read();
         let inner = self.lock();
         Ok(inner
             .links
-            .get(&tk(tenant, kind))
+            .get(&scope_key(scope))
             .and_then(|p| p.by_key.get(key).and_then(|id| p.by_id.get(id)).cloned()))
     }
 
-    async fn links(&self, tenant: &str, kind: &str) -> StoreResult<Vec<Link>> {
+    async fn links(&self, scope: Scope<'_>) -> StoreResult<Vec<Link>> {
         self.stats.read();
         let inner = self.lock();
         Ok(inner
             .links
-            .get(&tk(tenant, kind))
+            .get(&scope_key(scope))
             .map(|p| p.by_id.values().cloned().collect())
             .unwrap_or_default())
     }
@@ -313,12 +318,12 @@ impl LinkStore for MemoryStore {
         let mut inner = self.lock();
         // Apply in order, remembering what each write replaced; on the first error undo
         // in reverse order, so the batch is all-or-nothing without copying the store.
-        let mut undo: Vec<(TenantKind, String, Option<Link>)> = Vec::with_capacity(links.len());
+        let mut undo: Vec<(ScopeKey, String, Option<Link>)> = Vec::with_capacity(links.len());
         let mut saved = Vec::with_capacity(links.len());
         for link in links {
             match put_link(&mut inner, link) {
                 Ok((previous, stored)) => {
-                    undo.push((tk(&link.tenant, &link.kind), link.id.clone(), previous));
+                    undo.push((scope_key(link.scope()), link.id.clone(), previous));
                     saved.push(stored);
                 }
                 Err(e) => {
@@ -332,6 +337,24 @@ impl LinkStore for MemoryStore {
             }
         }
         Ok(saved)
+    }
+
+    async fn delete_link(&self, link: &Link) -> StoreResult<()> {
+        self.stats.write();
+        let mut inner = self.lock();
+        let what = format!("{} {}", link.kind, link.id);
+        let part = inner
+            .links
+            .get_mut(&scope_key(link.scope()))
+            .ok_or_else(|| StoreError::NotFound(what.clone()))?;
+        match part.by_id.get(&link.id) {
+            None => Err(StoreError::NotFound(what)),
+            Some(stored) if stored.version != link.version => Err(StoreError::Conflict(what)),
+            Some(_) => {
+                replace_link(part, &link.id, None);
+                Ok(())
+            }
+        }
     }
 }
 

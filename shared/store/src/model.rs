@@ -13,21 +13,34 @@ use serde::{Deserialize, Serialize};
 /// company or product, and what each field looked like the last time both sides agreed.
 /// The per-field hashes let the merge tell which side changed a field; the per-system
 /// record hashes let the worker recognise an echo of its own write and do nothing.
+///
+/// A link belongs to one flow ([`Scope`]): two flows that share a system (Clientify ⇄
+/// Alegra and Clientify ⇄ Odoo) each keep their own links of the same Clientify record,
+/// and its ids are keyed by *connection* name, so two connections of one vendor (two
+/// shops) never share one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub tenant: String,
+    /// The flow the link belongs to. Empty for links written before links were scoped by
+    /// flow (they wait in the store until a flow adopts them; see the runtime).
+    #[serde(default)]
+    pub flow: String,
     /// `"contact"`, `"company"`, `"product"`, ...
     pub kind: String,
     /// Chosen by the caller and immutable (e.g. `"alegra:774"`).
     pub id: String,
-    /// Natural key, e.g. the normalised tax id `"B12345674"`; unique per (tenant, kind).
+    /// The first natural key, e.g. the normalised tax id `"B12345674"`; unique per scope.
     pub key: Option<String>,
-    /// system -> external id, e.g. `{"alegra": "774", "clientify": "12"}`; each pair is
-    /// unique per (tenant, kind).
+    /// More natural keys the pair is known by (a customer's phone beside its email); each
+    /// unique per scope, like `key`.
+    #[serde(default)]
+    pub more_keys: Vec<String>,
+    /// connection -> external id, e.g. `{"alegra": "774", "clientify": "12"}`; each pair
+    /// is unique per scope.
     pub ids: BTreeMap<String, String>,
     /// field -> hash of the last synced value.
     pub field_hashes: BTreeMap<String, String>,
-    /// system -> hash of that side's record as last written or read.
+    /// connection -> hash of that side's record as last written or read.
     pub record_hashes: BTreeMap<String, String>,
     /// 0 = never stored. The store sets it; callers send back the version they read so a
     /// concurrent writer is detected instead of silently overwritten.
@@ -35,20 +48,58 @@ pub struct Link {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which links a lookup is about: one tenant's links of one entity in one flow. The empty
+/// flow is the scope of links stored before links were scoped by flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scope<'a> {
+    pub tenant: &'a str,
+    pub flow: &'a str,
+    pub kind: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new(tenant: &'a str, flow: &'a str, kind: &'a str) -> Scope<'a> {
+        Scope { tenant, flow, kind }
+    }
+}
+
 impl Link {
     /// A link that has never been stored (version 0), with no ids, key or hashes yet.
-    pub fn new(tenant: impl Into<String>, kind: impl Into<String>, id: impl Into<String>) -> Self {
+    pub fn new(
+        tenant: impl Into<String>,
+        flow: impl Into<String>,
+        kind: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
         Link {
             tenant: tenant.into(),
+            flow: flow.into(),
             kind: kind.into(),
             id: id.into(),
             key: None,
+            more_keys: Vec::new(),
             ids: BTreeMap::new(),
             field_hashes: BTreeMap::new(),
             record_hashes: BTreeMap::new(),
             version: 0,
             updated_at: Utc::now(),
         }
+    }
+
+    /// The scope the link lives in.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope::new(&self.tenant, &self.flow, &self.kind)
+    }
+
+    /// Every natural key of the link: `key` first, then `more_keys`, without repeats.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::with_capacity(1 + self.more_keys.len());
+        for k in self.key.iter().chain(self.more_keys.iter()) {
+            if !out.contains(&k.as_str()) {
+                out.push(k);
+            }
+        }
+        out
     }
 }
 

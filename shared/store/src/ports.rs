@@ -10,27 +10,28 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::model::{ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, StoreResult};
+use crate::model::{ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, Scope, StoreResult};
 
-/// Links between records of different systems (see [`Link`]).
+/// Links between records of different systems (see [`Link`]), each in its flow's
+/// [`Scope`].
 #[async_trait]
 pub trait LinkStore: Send + Sync {
-    /// The link that holds `external_id` for `system`, if any.
+    /// The link of the scope that holds `external_id` for connection `system`, if any.
     async fn link_by_external(
         &self,
-        tenant: &str,
-        kind: &str,
+        scope: Scope<'_>,
         system: &str,
         external_id: &str,
     ) -> StoreResult<Option<Link>>;
 
-    /// The link with this natural key, so a match needs no API search when the key is known.
-    async fn link_by_key(&self, tenant: &str, kind: &str, key: &str) -> StoreResult<Option<Link>>;
+    /// The link of the scope with this natural key (its `key` or one of its `more_keys`),
+    /// so a match needs no API search when the key is known.
+    async fn link_by_key(&self, scope: Scope<'_>, key: &str) -> StoreResult<Option<Link>>;
 
-    /// All links of a kind, ordered by id (a Full sync loads them in one go).
-    async fn links(&self, tenant: &str, kind: &str) -> StoreResult<Vec<Link>>;
+    /// All links of a scope, ordered by id (a Full sync loads them in one go).
+    async fn links(&self, scope: Scope<'_>) -> StoreResult<Vec<Link>>;
 
-    /// Store a link, guarded by its version.
+    /// Store a link in its scope, guarded by its version.
     ///
     /// Optimistic concurrency: `link.version` must equal the stored version (0 = must not
     /// exist yet), else `Conflict`. A webhook worker and a Full sync may merge the same
@@ -38,10 +39,11 @@ pub trait LinkStore: Send + Sync {
     /// winner's field hashes, and a version check does that without holding locks across
     /// vendor API calls (it is also what a DynamoDB conditional write offers).
     ///
-    /// Each (tenant, kind, system, external_id) pair and each (tenant, kind, key) must
-    /// belong to at most one link, else `Duplicate` naming which. On success returns the
-    /// link with `version + 1`; the lookups by external id and key follow the new `ids`
-    /// and `key` (entries the link no longer has are freed).
+    /// Within a scope, each (system, external_id) pair and each natural key (`key` and
+    /// `more_keys`) must belong to at most one link, else `Duplicate` naming which. On
+    /// success returns the link with `version + 1`; the lookups by external id and key
+    /// follow the new `ids` and keys (entries the link no longer has are freed). Links of
+    /// different scopes never clash.
     async fn save_link(&self, link: &Link) -> StoreResult<Link>;
 
     /// [`save_link`](LinkStore::save_link) for many links, all-or-nothing: either every
@@ -49,6 +51,11 @@ pub trait LinkStore: Send + Sync {
     /// so the same id may appear twice if the second carries the first's new version.
     /// Used to batch a Full sync's link writes.
     async fn save_links(&self, links: &[Link]) -> StoreResult<Vec<Link>>;
+
+    /// Removes a link and frees its external ids and keys, guarded by its version like a
+    /// save (`Conflict` if it moved; `NotFound` if it is not stored). Used when links of
+    /// an older version are moved into their flow's scope.
+    async fn delete_link(&self, link: &Link) -> StoreResult<()>;
 }
 
 /// Where each poll left off, so the next Modified run continues from there.

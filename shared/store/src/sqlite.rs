@@ -25,7 +25,7 @@ use rusqlite::{
 };
 
 use crate::model::{
-    Action, ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, StoreError, StoreResult,
+    Action, ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, Scope, StoreError, StoreResult,
 };
 use crate::ports::{
     ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue,
@@ -35,7 +35,8 @@ use crate::util::{deadline, token, DEDUP_WINDOW, DEFAULT_MAX_RECEIVES};
 
 /// Schema migrations; entry `i` takes the database from version `i` to `i + 1`. Append
 /// new entries, never edit shipped ones: `schema_version` records how far a file got.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE links (
     tenant        TEXT NOT NULL,
     kind          TEXT NOT NULL,
@@ -137,7 +138,60 @@ CREATE TABLE dead_letters (
     failed_at     TEXT NOT NULL,
     last_error    TEXT
 );
-"#];
+"#,
+    // 2: links scoped by flow (issue 12). Rows of version 1 keep their data with the empty flow,
+    // the scope of links stored before flows had their own; the runtime moves them into the flow
+    // they belong to. Natural keys move to their own index table, so a link can hold several.
+    r#"
+CREATE TABLE links_v2 (
+    tenant        TEXT NOT NULL,
+    flow          TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    key           TEXT,
+    more_keys     TEXT NOT NULL DEFAULT '[]',   -- JSON array
+    ids           TEXT NOT NULL,   -- JSON object connection -> external id
+    field_hashes  TEXT NOT NULL,   -- JSON object
+    record_hashes TEXT NOT NULL,   -- JSON object
+    version       INTEGER NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (tenant, flow, kind, id)
+) WITHOUT ROWID;
+INSERT INTO links_v2 (tenant, flow, kind, id, key, more_keys, ids, field_hashes, record_hashes,
+                      version, updated_at)
+    SELECT tenant, '', kind, id, key, '[]', ids, field_hashes, record_hashes, version, updated_at
+    FROM links;
+DROP TABLE links;
+ALTER TABLE links_v2 RENAME TO links;
+
+CREATE TABLE link_ids_v2 (
+    tenant      TEXT NOT NULL,
+    flow        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    system      TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    link_id     TEXT NOT NULL,
+    PRIMARY KEY (tenant, flow, kind, system, external_id)
+) WITHOUT ROWID;
+INSERT INTO link_ids_v2 (tenant, flow, kind, system, external_id, link_id)
+    SELECT tenant, '', kind, system, external_id, link_id FROM link_ids;
+DROP TABLE link_ids;
+ALTER TABLE link_ids_v2 RENAME TO link_ids;
+CREATE INDEX link_ids_by_link ON link_ids (tenant, flow, kind, link_id);
+
+CREATE TABLE link_keys (
+    tenant  TEXT NOT NULL,
+    flow    TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    link_id TEXT NOT NULL,
+    PRIMARY KEY (tenant, flow, kind, key)
+) WITHOUT ROWID;
+INSERT INTO link_keys (tenant, flow, kind, key, link_id)
+    SELECT tenant, flow, kind, key, id FROM links WHERE key IS NOT NULL;
+CREATE INDEX link_keys_by_link ON link_keys (tenant, flow, kind, link_id);
+"#,
+];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -320,8 +374,8 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     tx.commit().map_err(backend)
 }
 
-const LINK_COLUMNS: &str =
-    "l.tenant, l.kind, l.id, l.key, l.ids, l.field_hashes, l.record_hashes, l.version, l.updated_at";
+const LINK_COLUMNS: &str = "l.tenant, l.flow, l.kind, l.id, l.key, l.more_keys, l.ids, \
+     l.field_hashes, l.record_hashes, l.version, l.updated_at";
 
 fn link_from_row(r: &Row<'_>) -> rusqlite::Result<Link> {
     let map = |i: usize| -> rusqlite::Result<BTreeMap<String, String>> {
@@ -329,24 +383,30 @@ fn link_from_row(r: &Row<'_>) -> rusqlite::Result<Link> {
     };
     Ok(Link {
         tenant: r.get(0)?,
-        kind: r.get(1)?,
-        id: r.get(2)?,
-        key: r.get(3)?,
-        ids: map(4)?,
-        field_hashes: map(5)?,
-        record_hashes: map(6)?,
-        version: get_u64(r, 7)?,
-        updated_at: parse_ts(&r.get::<_, String>(8)?)?,
+        flow: r.get(1)?,
+        kind: r.get(2)?,
+        id: r.get(3)?,
+        key: r.get(4)?,
+        more_keys: serde_json::from_str(&r.get::<_, String>(5)?).map_err(json_err)?,
+        ids: map(6)?,
+        field_hashes: map(7)?,
+        record_hashes: map(8)?,
+        version: get_u64(r, 9)?,
+        updated_at: parse_ts(&r.get::<_, String>(10)?)?,
     })
 }
 
 /// The checks and writes of one `save_link`, inside the caller's transaction.
 fn put_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<Link> {
     let stored_version: u64 = tx
-        .prepare_cached("SELECT version FROM links WHERE tenant = ?1 AND kind = ?2 AND id = ?3")
+        .prepare_cached(
+            "SELECT version FROM links WHERE tenant = ?1 AND flow = ?2 AND kind = ?3 AND id = ?4",
+        )
         .and_then(|mut s| {
-            s.query_row(params![link.tenant, link.kind, link.id], |r| get_u64(r, 0))
-                .optional()
+            s.query_row(params![link.tenant, link.flow, link.kind, link.id], |r| {
+                get_u64(r, 0)
+            })
+            .optional()
         })
         .map_err(backend)?
         .unwrap_or(0);
@@ -356,15 +416,16 @@ fn put_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<Link> {
     {
         let mut owner_of = tx
             .prepare_cached(
-                "SELECT link_id FROM link_ids
-                 WHERE tenant = ?1 AND kind = ?2 AND system = ?3 AND external_id = ?4",
+                "SELECT link_id FROM link_ids WHERE tenant = ?1 AND flow = ?2 AND kind = ?3
+                 AND system = ?4 AND external_id = ?5",
             )
             .map_err(backend)?;
         for (system, external_id) in &link.ids {
             let owner: Option<String> = owner_of
-                .query_row(params![link.tenant, link.kind, system, external_id], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    params![link.tenant, link.flow, link.kind, system, external_id],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(backend)?;
             if owner.is_some_and(|o| o != link.id) {
@@ -374,38 +435,47 @@ fn put_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<Link> {
                 )));
             }
         }
-    }
-    if let Some(key) = &link.key {
-        let owner: Option<String> = tx
-            .prepare_cached("SELECT id FROM links WHERE tenant = ?1 AND kind = ?2 AND key = ?3")
-            .and_then(|mut s| {
-                s.query_row(params![link.tenant, link.kind, key], |r| r.get(0))
-                    .optional()
-            })
+        let mut key_owner = tx
+            .prepare_cached(
+                "SELECT link_id FROM link_keys
+                 WHERE tenant = ?1 AND flow = ?2 AND kind = ?3 AND key = ?4",
+            )
             .map_err(backend)?;
-        if owner.is_some_and(|o| o != link.id) {
-            return Err(StoreError::Duplicate(format!("{} key {key}", link.kind)));
+        for key in link.keys() {
+            let owner: Option<String> = key_owner
+                .query_row(params![link.tenant, link.flow, link.kind, key], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            if owner.is_some_and(|o| o != link.id) {
+                return Err(StoreError::Duplicate(format!("{} key {key}", link.kind)));
+            }
         }
     }
     let mut stored = link.clone();
     stored.version = stored_version + 1;
+    let more_keys = to_json(&stored.more_keys)?;
     let ids = to_json(&stored.ids)?;
     let field_hashes = to_json(&stored.field_hashes)?;
     let record_hashes = to_json(&stored.record_hashes)?;
     tx.prepare_cached(
-        "INSERT INTO links (tenant, kind, id, key, ids, field_hashes, record_hashes, version, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (tenant, kind, id) DO UPDATE SET
-             key = excluded.key, ids = excluded.ids, field_hashes = excluded.field_hashes,
-             record_hashes = excluded.record_hashes, version = excluded.version,
-             updated_at = excluded.updated_at",
+        "INSERT INTO links (tenant, flow, kind, id, key, more_keys, ids, field_hashes,
+                            record_hashes, version, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (tenant, flow, kind, id) DO UPDATE SET
+             key = excluded.key, more_keys = excluded.more_keys, ids = excluded.ids,
+             field_hashes = excluded.field_hashes, record_hashes = excluded.record_hashes,
+             version = excluded.version, updated_at = excluded.updated_at",
     )
     .and_then(|mut s| {
         s.execute(params![
             stored.tenant,
+            stored.flow,
             stored.kind,
             stored.id,
             stored.key,
+            more_keys,
             ids,
             field_hashes,
             record_hashes,
@@ -415,20 +485,19 @@ fn put_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<Link> {
     })
     .map_err(backend)?;
     if stored_version > 0 {
-        tx.prepare_cached("DELETE FROM link_ids WHERE tenant = ?1 AND kind = ?2 AND link_id = ?3")
-            .and_then(|mut s| s.execute(params![link.tenant, link.kind, link.id]))
-            .map_err(backend)?;
+        unindex_link(tx, link)?;
     }
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO link_ids (tenant, kind, system, external_id, link_id)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO link_ids (tenant, flow, kind, system, external_id, link_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(backend)?;
     for (system, external_id) in &stored.ids {
         insert
             .execute(params![
                 stored.tenant,
+                stored.flow,
                 stored.kind,
                 system,
                 external_id,
@@ -436,15 +505,43 @@ fn put_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<Link> {
             ])
             .map_err(backend)?;
     }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO link_keys (tenant, flow, kind, key, link_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(backend)?;
+    for key in stored.keys() {
+        insert
+            .execute(params![
+                stored.tenant,
+                stored.flow,
+                stored.kind,
+                key,
+                stored.id
+            ])
+            .map_err(backend)?;
+    }
     Ok(stored)
+}
+
+/// Drops the external-id and key index rows of `link` (before they are rewritten, or with
+/// the link).
+fn unindex_link(tx: &Transaction<'_>, link: &Link) -> StoreResult<()> {
+    for table in ["link_ids", "link_keys"] {
+        tx.prepare_cached(&format!(
+            "DELETE FROM {table} WHERE tenant = ?1 AND flow = ?2 AND kind = ?3 AND link_id = ?4"
+        ))
+        .and_then(|mut s| s.execute(params![link.tenant, link.flow, link.kind, link.id]))
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 #[async_trait]
 impl LinkStore for SqliteStore {
     async fn link_by_external(
         &self,
-        tenant: &str,
-        kind: &str,
+        scope: Scope<'_>,
         system: &str,
         external_id: &str,
     ) -> StoreResult<Option<Link>> {
@@ -452,40 +549,52 @@ impl LinkStore for SqliteStore {
         let conn = self.lock();
         let sql = format!(
             "SELECT {LINK_COLUMNS} FROM link_ids i
-             JOIN links l ON l.tenant = i.tenant AND l.kind = i.kind AND l.id = i.link_id
-             WHERE i.tenant = ?1 AND i.kind = ?2 AND i.system = ?3 AND i.external_id = ?4"
+             JOIN links l ON l.tenant = i.tenant AND l.flow = i.flow AND l.kind = i.kind
+                         AND l.id = i.link_id
+             WHERE i.tenant = ?1 AND i.flow = ?2 AND i.kind = ?3 AND i.system = ?4
+               AND i.external_id = ?5"
         );
         conn.prepare_cached(&sql)
             .and_then(|mut s| {
-                s.query_row(params![tenant, kind, system, external_id], link_from_row)
-                    .optional()
+                s.query_row(
+                    params![scope.tenant, scope.flow, scope.kind, system, external_id],
+                    link_from_row,
+                )
+                .optional()
             })
             .map_err(backend)
     }
 
-    async fn link_by_key(&self, tenant: &str, kind: &str, key: &str) -> StoreResult<Option<Link>> {
+    async fn link_by_key(&self, scope: Scope<'_>, key: &str) -> StoreResult<Option<Link>> {
         self.stats.read();
         let conn = self.lock();
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links l WHERE l.tenant = ?1 AND l.kind = ?2 AND l.key = ?3"
+            "SELECT {LINK_COLUMNS} FROM link_keys k
+             JOIN links l ON l.tenant = k.tenant AND l.flow = k.flow AND l.kind = k.kind
+                         AND l.id = k.link_id
+             WHERE k.tenant = ?1 AND k.flow = ?2 AND k.kind = ?3 AND k.key = ?4"
         );
         conn.prepare_cached(&sql)
             .and_then(|mut s| {
-                s.query_row(params![tenant, kind, key], link_from_row)
-                    .optional()
+                s.query_row(
+                    params![scope.tenant, scope.flow, scope.kind, key],
+                    link_from_row,
+                )
+                .optional()
             })
             .map_err(backend)
     }
 
-    async fn links(&self, tenant: &str, kind: &str) -> StoreResult<Vec<Link>> {
+    async fn links(&self, scope: Scope<'_>) -> StoreResult<Vec<Link>> {
         self.stats.read();
         let conn = self.lock();
         let sql = format!(
-            "SELECT {LINK_COLUMNS} FROM links l WHERE l.tenant = ?1 AND l.kind = ?2 ORDER BY l.id"
+            "SELECT {LINK_COLUMNS} FROM links l
+             WHERE l.tenant = ?1 AND l.flow = ?2 AND l.kind = ?3 ORDER BY l.id"
         );
         conn.prepare_cached(&sql)
             .and_then(|mut s| {
-                s.query_map(params![tenant, kind], link_from_row)?
+                s.query_map(params![scope.tenant, scope.flow, scope.kind], link_from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(backend)
@@ -500,6 +609,36 @@ impl LinkStore for SqliteStore {
         self.stats.batch_write();
         // An error returns before commit; dropping the transaction rolls everything back.
         self.write_tx(|tx| links.iter().map(|l| put_link(tx, l)).collect())
+    }
+
+    async fn delete_link(&self, link: &Link) -> StoreResult<()> {
+        self.stats.write();
+        self.write_tx(|tx| {
+            let what = format!("{} {}", link.kind, link.id);
+            let stored: Option<u64> = tx
+                .prepare_cached(
+                    "SELECT version FROM links
+                     WHERE tenant = ?1 AND flow = ?2 AND kind = ?3 AND id = ?4",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![link.tenant, link.flow, link.kind, link.id], |r| {
+                        get_u64(r, 0)
+                    })
+                    .optional()
+                })
+                .map_err(backend)?;
+            match stored {
+                None => return Err(StoreError::NotFound(what)),
+                Some(v) if v != link.version => return Err(StoreError::Conflict(what)),
+                Some(_) => {}
+            }
+            tx.prepare_cached(
+                "DELETE FROM links WHERE tenant = ?1 AND flow = ?2 AND kind = ?3 AND id = ?4",
+            )
+            .and_then(|mut s| s.execute(params![link.tenant, link.flow, link.kind, link.id]))
+            .map_err(backend)?;
+            unindex_link(tx, link)
+        })
     }
 }
 

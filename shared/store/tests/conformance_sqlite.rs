@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use puente_store::{CheckpointStore, Link, LinkStore, OpCounter, Queue, SqliteStore, StoreError};
+use puente_store::{
+    ActivityLog, CheckpointStore, Link, LinkStore, LogQuery, OpCounter, Queue, Scope, SqliteStore,
+    StoreError,
+};
 
 /// A fresh path under the temp dir, unique per process and call.
 fn temp_db(tag: &str) -> PathBuf {
@@ -48,7 +51,7 @@ puente_store::store_conformance_tests!(make, teardown);
 #[tokio::test]
 async fn queued_message_and_link_survive_reopen() {
     let path = temp_db("reopen");
-    let mut link = Link::new("acme", "contact", "alegra:774");
+    let mut link = Link::new("acme", "clientify-alegra", "contact", "alegra:774");
     link.ids.insert("alegra".into(), "774".into());
     link.key = Some("B12345674".into());
     {
@@ -74,7 +77,11 @@ async fn queued_message_and_link_survive_reopen() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
         store
-            .link_by_external("acme", "contact", "alegra", "774")
+            .link_by_external(
+                Scope::new("acme", "clientify-alegra", "contact"),
+                "alegra",
+                "774"
+            )
             .await
             .unwrap(),
         Some(link.clone())
@@ -179,8 +186,8 @@ async fn in_memory_database_works_and_counts_ops() {
     assert_eq!(store.queue_depth().await.unwrap(), (0, 1));
     store
         .save_links(&[
-            Link::new("t", "contact", "a"),
-            Link::new("t", "contact", "b"),
+            Link::new("t", "f", "contact", "a"),
+            Link::new("t", "f", "contact", "b"),
         ])
         .await
         .unwrap();
@@ -189,4 +196,120 @@ async fn in_memory_database_works_and_counts_ops() {
     assert_eq!(counts.writes, 4);
     assert_eq!(counts.batched_writes, 1);
     assert_eq!(store.op_counts(), counts);
+}
+
+/// Issue 12: a store file written by the previous version (schema 1, links keyed by
+/// (tenant, kind), made by `puente sync` Full then Modified on the sandboxes, see
+/// `fixtures/README.md`) is upgraded in place on open: every link, external id, key,
+/// checkpoint and log entry is kept, the links in the empty (legacy) flow scope until the
+/// runtime moves them into their flow.
+#[tokio::test]
+async fn store_migration_keeps_every_link_checkpoint_and_log_entry_of_a_v1_file() {
+    let path = temp_db("v1");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v1.sqlite"),
+        &path,
+    )
+    .unwrap();
+    let before = {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(n("SELECT MAX(version) FROM schema_version"), 1);
+        (
+            n("SELECT COUNT(*) FROM links"),
+            n("SELECT COUNT(*) FROM link_ids"),
+            n("SELECT COUNT(*) FROM links WHERE key IS NOT NULL"),
+            n("SELECT COUNT(*) FROM checkpoints"),
+            n("SELECT COUNT(*) FROM activity"),
+        )
+    };
+    assert_eq!(before, (35, 70, 35, 3, 45), "the fixture as written by v1");
+
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        puente_store::sqlite::SCHEMA_VERSION
+    );
+    fn legacy(kind: &str) -> Scope<'_> {
+        Scope::new("demo", "", kind)
+    }
+    let mut links = Vec::new();
+    for kind in ["contact", "company", "product"] {
+        links.extend(store.links(legacy(kind)).await.unwrap());
+    }
+    assert_eq!(links.len(), 35);
+    let mut ids = 0;
+    for l in &links {
+        assert_eq!(l.flow, "", "legacy scope");
+        assert!(l.version >= 1);
+        for (system, id) in &l.ids {
+            ids += 1;
+            assert_eq!(
+                store
+                    .link_by_external(legacy(&l.kind), system, id)
+                    .await
+                    .unwrap()
+                    .as_ref(),
+                Some(l),
+                "{system}:{id} still finds its link"
+            );
+        }
+        let key = l.key.as_deref().expect("every v1 link had a key");
+        assert_eq!(
+            store
+                .link_by_key(legacy(&l.kind), key)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(l)
+        );
+        assert!(l.more_keys.is_empty());
+    }
+    assert_eq!(ids, 70);
+    // A known row of the fixture, field by field.
+    let b = store
+        .link_by_key(legacy("company"), "B27177492")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.id, "clientify:101");
+    assert_eq!(b.ids.get("alegra").map(String::as_str), Some("28"));
+    assert_eq!(b.ids.get("clientify").map(String::as_str), Some("101"));
+    assert!(!b.field_hashes.is_empty() && b.record_hashes.len() == 2);
+    // Nothing in the new flow scopes yet.
+    assert!(store
+        .links(Scope::new("demo", "clientify-alegra", "contact"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .checkpoint("demo", "clientify-alegra/clientify/contact")
+            .await
+            .unwrap()
+            .map(|v| v.contains("modified")),
+        Some(true)
+    );
+    assert_eq!(
+        store
+            .query(&LogQuery::new("demo", 1000))
+            .await
+            .unwrap()
+            .len(),
+        45
+    );
+    // Links keep working: saving one bumps its version, and reopening migrates nothing
+    // twice.
+    let saved = store.save_link(&b).await.unwrap();
+    assert_eq!(saved.version, b.version + 1);
+    store.close().unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.links(legacy("company")).await.unwrap().len(),
+        8,
+        "reopened"
+    );
+    store.close().unwrap();
+    remove_db(&path);
 }

@@ -19,12 +19,15 @@ async fn max_receives_is_configurable_and_ops_are_counted() {
 
     let before = store.op_counts();
     store
-        .save_links(&[Link::new("t", "contact", "a")])
+        .save_links(&[Link::new("t", "f", "contact", "a")])
         .await
         .unwrap();
     store.append(&[]).await.unwrap();
     store.query(&LogQuery::new("t", 5)).await.unwrap();
-    store.links("t", "contact").await.unwrap();
+    store
+        .links(puente_store::Scope::new("t", "f", "contact"))
+        .await
+        .unwrap();
     let delta = OpCounter::op_counts(&store) - before;
     assert_eq!(
         delta,

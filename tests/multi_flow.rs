@@ -1,0 +1,375 @@
+//! Issue 12: one tenant running Clientify ⇄ Alegra and Clientify ⇄ Odoo on shared Clientify
+//! data (as `puente.example.toml` suggests). Links belong to their flow: the second flow
+//! never finds the first flow's link of a Clientify record, so Full, Modified and webhooks,
+//! in either order, make no duplicate on any side, each flow keeps links of its own two
+//! connections only, and a second Full of each flow writes nothing.
+
+use puente_connectors::odoo::{Domain, OdooClient, OdooSettings};
+use puente_core::Kind;
+use puente_e2e::{
+    alegra_duplicate_keys, clientify_duplicate_keys, key_of, temp_path, test_retry, TestEnv,
+};
+use puente_runtime::events::work_once;
+use puente_runtime::serve::accept_webhook;
+use puente_runtime::{run, App, Config, Mode, NoProgress, Summary};
+use puente_sandbox::{start_odoo, OdooConfig, OdooSeed, Sandbox, SandboxConfig};
+use puente_store::sqlite::SqliteStore;
+use puente_store::{Scope, Store};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SECRET: &str = "s3cret-hook";
+const ALEGRA_FLOW: &str = "clientify-alegra";
+const ODOO_FLOW: &str = "clientify-odoo";
+
+/// Both flows over one Clientify sandbox, an Alegra sandbox and an Odoo sandbox whose
+/// partners share tax ids with Clientify records (some of which Alegra has too).
+struct Multi {
+    env: TestEnv,
+    odoo: Sandbox,
+    oc: OdooClient,
+    app: App,
+}
+
+async fn start(name: &str) -> Multi {
+    let cfg = SandboxConfig {
+        contacts: 24,
+        companies: 8,
+        shared_contacts: 8,
+        shared_companies: 3,
+        alegra_rate_limit: 0,
+        ..SandboxConfig::default()
+    };
+    let env = TestEnv::start_entities(name, cfg, &["contact", "company"]).await;
+    // Odoo holds some Clientify persons and companies under the same tax ids: among them
+    // the first Clientify records, which the world also shares with Alegra.
+    let with_id = |records: &[Value]| -> Vec<Value> {
+        records
+            .iter()
+            .filter(|r| {
+                key_of(r["taxpayer_identification_number"].as_str().unwrap_or("")).is_some()
+            })
+            .cloned()
+            .collect()
+    };
+    let mut partners = Vec::new();
+    for c in with_id(&env.sb.world.clientify_contacts).iter().take(10) {
+        partners.push(json!({
+            "name": format!("{} {}", c["first_name"].as_str().unwrap_or(""), c["last_name"].as_str().unwrap_or("")).trim(),
+            "is_company": false,
+            "ref": c["taxpayer_identification_number"],
+            "city": "Lugo",
+        }));
+    }
+    for c in with_id(&env.sb.world.clientify_companies).iter().take(4) {
+        partners.push(json!({"name": c["name"], "is_company": true,
+                             "ref": c["taxpayer_identification_number"], "city": "Vigo"}));
+    }
+    // And some of its own.
+    partners.extend(
+        OdooSeed::generate(9, 2, 3, 0, 0)
+            .partners
+            .into_iter()
+            .map(|mut p| {
+                p.as_object_mut().unwrap().remove("id");
+                p.as_object_mut().unwrap().remove("parent_id");
+                p
+            }),
+    );
+    let ocfg = OdooConfig {
+        version: 17,
+        ..OdooConfig::default()
+    };
+    let odoo = start_odoo(
+        &ocfg,
+        None,
+        OdooSeed {
+            partners,
+            ..OdooSeed::default()
+        },
+    )
+    .await
+    .expect("odoo sandbox starts");
+    let toml = format!(
+        r#"
+tenant = "test"
+[store]
+path = "{store}"
+[server]
+webhook_secret = "{SECRET}"
+[connections.clientify]
+type = "clientify"
+base_url = "{cu}"
+api_key = "{ck}"
+[connections.alegra]
+type = "alegra"
+base_url = "{au}"
+email = "{ae}"
+token = "{at}"
+[connections.odoo]
+type = "odoo"
+url = "{ou}"
+database = "{odb}"
+user = "{ol}"
+api_key = "{ok}"
+[[flows]]
+name = "{ALEGRA_FLOW}"
+a = "clientify"
+b = "alegra"
+entities = ["contact", "company"]
+prefer_on_tie = "alegra"
+[[flows]]
+name = "{ODOO_FLOW}"
+a = "clientify"
+b = "odoo"
+entities = ["contact", "company"]
+prefer_on_tie = "odoo"
+"#,
+        store = temp_path(name).display(),
+        cu = env.sb.clientify.base_url,
+        ck = env.cfg.clientify_token,
+        au = env.sb.alegra.base_url,
+        ae = env.cfg.alegra_email,
+        at = env.cfg.alegra_token,
+        ou = odoo.base_url,
+        odb = ocfg.database,
+        ol = ocfg.login,
+        ok = ocfg.api_key,
+    );
+    let config = Config::parse(&toml).expect("config");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.store.path).expect("store opens"));
+    let app = App::build(config, store, test_retry()).expect("app builds");
+    for f in &app.flows {
+        puente_runtime::activate(f).await.expect("activates");
+    }
+    let oc = OdooClient::new(OdooSettings {
+        url: odoo.base_url.clone(),
+        database: ocfg.database.clone(),
+        login: ocfg.login.clone(),
+        api_key: ocfg.api_key.clone(),
+        retry: test_retry(),
+    });
+    Multi { env, odoo, oc, app }
+}
+
+impl Drop for Multi {
+    fn drop(&mut self) {
+        self.odoo.shutdown();
+    }
+}
+
+impl Multi {
+    async fn sync(&self, flow: &str, mode: Mode) -> Summary {
+        let s = run(self.app.flow(flow).expect("flow"), mode, false, &NoProgress).await;
+        assert!(s.errors.is_empty(), "{flow} {mode:?}: {:?}", s.errors);
+        s
+    }
+
+    /// Both flows, in the order given.
+    async fn both(&self, order: [&str; 2], mode: Mode) -> Vec<Summary> {
+        let mut out = Vec::new();
+        for f in order {
+            out.push(self.sync(f, mode).await);
+        }
+        out
+    }
+
+    async fn odoo_partners(&self) -> Vec<Value> {
+        self.oc
+            .search_read(
+                "res.partner",
+                &Domain::new(),
+                &["id", "name", "ref", "is_company"],
+                None,
+                0,
+                None,
+            )
+            .await
+            .expect("odoo search_read")
+            .into_iter()
+            .map(Value::Object)
+            .collect()
+    }
+
+    /// Tax ids held by more than one record, per side and kind: all must be empty.
+    async fn duplicates(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for kind in [Kind::Contact, Kind::Company] {
+            for k in clientify_duplicate_keys(&self.env.clientify_all(kind).await) {
+                out.push(format!("clientify {kind} {k}"));
+            }
+        }
+        for k in alegra_duplicate_keys(&self.env.alegra_all().await) {
+            out.push(format!("alegra {k}"));
+        }
+        let partners = self.odoo_partners().await;
+        for company in [false, true] {
+            let of_kind: Vec<Value> = partners
+                .iter()
+                .filter(|p| p["is_company"].as_bool() == Some(company))
+                .cloned()
+                .collect();
+            for k in
+                puente_e2e::duplicate_keys(&of_kind, |p| key_of(p["ref"].as_str().unwrap_or("")))
+            {
+                out.push(format!("odoo company={company} {k}"));
+            }
+        }
+        out
+    }
+
+    /// Each flow's links hold its own two connections' ids, and nothing of the other flow.
+    async fn assert_links_are_their_flows_own(&self) {
+        for (flow, own, other) in [
+            (ALEGRA_FLOW, "alegra", "odoo"),
+            (ODOO_FLOW, "odoo", "alegra"),
+        ] {
+            for kind in ["contact", "company"] {
+                let links = self
+                    .app
+                    .store
+                    .links(Scope::new("test", flow, kind))
+                    .await
+                    .unwrap();
+                assert!(!links.is_empty(), "{flow} has {kind} links");
+                for l in links {
+                    assert_eq!(l.flow, flow);
+                    let systems: Vec<&str> = l.ids.keys().map(String::as_str).collect();
+                    assert_eq!(systems, sorted(["clientify", own]), "{flow} link {l:?}");
+                    assert!(!l.record_hashes.contains_key(other), "{l:?}");
+                }
+            }
+        }
+    }
+}
+
+fn sorted(mut v: [&'static str; 2]) -> Vec<&'static str> {
+    v.sort();
+    v.to_vec()
+}
+
+/// What a run wrote: created plus updated records, over every entity.
+fn writes(s: &Summary) -> u64 {
+    s.entities
+        .values()
+        .map(|c| c.created_total() + c.updated_total())
+        .sum()
+}
+
+async fn multi_flow_scenario(name: &str, order: [&str; 2]) {
+    let m = start(name).await;
+    let first = m.both(order, Mode::Full).await;
+    assert!(
+        first.iter().all(|s| writes(s) > 0),
+        "each flow synced something"
+    );
+    assert_eq!(m.duplicates().await, Vec::<String>::new(), "after Full");
+    m.assert_links_are_their_flows_own().await;
+
+    // A shared Clientify contact (present in Alegra and in Odoo too) changes, an Alegra
+    // contact changes, and an Odoo partner changes; then Modified in the same order.
+    let shared_dni = m.env.sb.world.clientify_contacts[0]["taxpayer_identification_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = m
+        .env
+        .clientify_all(Kind::Contact)
+        .await
+        .into_iter()
+        .find(|c| c["taxpayer_identification_number"].as_str() == Some(&shared_dni))
+        .expect("shared contact in Clientify");
+    let cid = c["id"].to_string();
+    m.env
+        .clientify_put(Kind::Contact, &cid, json!({"last_name": "Modificada"}))
+        .await;
+    let a = m
+        .env
+        .alegra_all()
+        .await
+        .into_iter()
+        .find(|a| key_of(a["identification"].as_str().unwrap_or("")).is_some())
+        .unwrap();
+    m.env
+        .alegra_put(
+            a["id"].as_str().unwrap(),
+            json!({"observations": "editado"}),
+        )
+        .await;
+    let p = m
+        .odoo_partners()
+        .await
+        .into_iter()
+        .find(|p| p["ref"].as_str() == Some(&shared_dni))
+        .expect("shared partner in Odoo");
+    m.oc.write(
+        "res.partner",
+        &[p["id"].as_i64().unwrap()],
+        json!({"phone": "+34 600 111 222"}),
+    )
+    .await
+    .unwrap();
+    m.env.sb.clientify.advance_clock(2);
+    m.both(order, Mode::Modified).await;
+    assert_eq!(m.duplicates().await, Vec::<String>::new(), "after Modified");
+
+    // A webhook for the shared contact goes through both flows.
+    m.env
+        .clientify_put(Kind::Contact, &cid, json!({"first_name": "Webhook"}))
+        .await;
+    let body = json!({"event": "contact.saved", "contact": {"id": c["id"], "modified": "later"}});
+    let (status, v) = accept_webhook(
+        &m.app,
+        Some(SECRET),
+        "test",
+        "clientify",
+        SECRET,
+        body.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202, "{v}");
+    for _ in 0..20 {
+        work_once(&m.app, m.app.store.as_ref(), 10, Duration::from_secs(30)).await;
+        if m.app.store.queue_depth().await.unwrap().0 == 0 {
+            break;
+        }
+    }
+    assert_eq!(m.app.store.queue_depth().await.unwrap(), (0, 0));
+    assert_eq!(m.duplicates().await, Vec::<String>::new(), "after webhooks");
+    m.assert_links_are_their_flows_own().await;
+    // The webhook's change reached both other sides.
+    let alegra_has = m.env.alegra_all().await.into_iter().any(|a| {
+        key_of(a["identification"].as_str().unwrap_or("")).as_deref() == Some(shared_dni.as_str())
+            && a["name"].to_string().contains("Webhook")
+    });
+    assert!(alegra_has, "the webhook's change reached Alegra");
+    let odoo_has = m.odoo_partners().await.iter().any(|p| {
+        p["ref"].as_str() == Some(&shared_dni) && p["name"].to_string().contains("Webhook")
+    });
+    assert!(odoo_has, "the webhook's change reached Odoo");
+
+    // A second Full of each flow writes nothing.
+    for s in m.both(order, Mode::Full).await {
+        assert_eq!(
+            writes(&s),
+            0,
+            "second Full of {} wrote: {:?}",
+            s.flow,
+            s.entities
+        );
+        let failed: u64 = s.entities.values().map(|c| c.failed).sum();
+        assert_eq!(failed, 0, "{}: {:?}", s.flow, s.entities);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_flow_alegra_then_odoo_on_shared_clientify_data_never_duplicates() {
+    multi_flow_scenario("multi-ao", [ALEGRA_FLOW, ODOO_FLOW]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_flow_odoo_then_alegra_on_shared_clientify_data_never_duplicates() {
+    multi_flow_scenario("multi-oa", [ODOO_FLOW, ALEGRA_FLOW]).await;
+}
