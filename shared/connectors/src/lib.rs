@@ -4,18 +4,15 @@
 
 pub mod alegra;
 pub mod clientify;
-pub mod error;
-pub mod http;
-pub mod ids;
-mod named;
+pub mod kit;
 pub mod odoo;
-pub mod odoo_connector;
-mod time;
+
+pub use kit::{error, http, ids, time};
 
 pub use error::ConnectorError;
 pub use http::{Auth, CallStats, Http, RetryPolicy};
 pub use ids::{segment, IdError, IdSyntax};
-pub use named::named;
+pub use kit::named::named;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -28,7 +28,7 @@ pub use summary::{Counts, NoProgress, Progress, Resume, Summary};
 use puente_connectors::alegra::{Alegra, AlegraConfig};
 use puente_connectors::clientify::{Clientify, ClientifyConfig, Partner};
 use puente_connectors::odoo::OdooSettings;
-use puente_connectors::odoo_connector::{Odoo, OdooConfig};
+use puente_connectors::odoo::{Odoo, OdooConfig};
 use puente_connectors::{Connector, ConnectorError, RetryPolicy};
 use puente_core::{Kind, Rules};
 use puente_store::Store;

@@ -35,11 +35,13 @@
 //! order has no currency. The first use of a model costs one `fields_get`, and countries
 //! (one `search_read`) and a country's states are read once per connector.
 
+pub mod rpc;
+
+/// The JSON-RPC client is part of the module's public face (tests and tools use it).
+pub use rpc::*;
+
 use crate::error::ConnectorError;
 use crate::http::CallStats;
-use crate::odoo::{
-    datetime, many2one, number, text_or_empty, Domain, OdooClient, OdooRecord, OdooSettings, SYSTEM,
-};
 use crate::{Connector, Page};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -1,136 +1,19 @@
-//! Clientify (CRM), API v1. Facts from `spec/vendor-apis/clientify-alegra.md` §1; most are
-//! [C] (seen in client code), so every path and field name Puente relies on is here.
-//!
-//! - Auth `Authorization: Token <key>`; DRF paging `{count,next,previous,results}`, 404
-//!   `Invalid page.` past the end; `page_size` up to 250 accepted.
-//! - Filters: `taxpayer_identification_number=`, `modified[gte]=` (ISO 8601), `ordering=`.
-//! - PUT is a partial update; `emails`/`phones`/`addresses`/`tags` replace their lists;
-//!   `custom_fields` `[{field,value}]` merge by name.
-//! - The Alegra id lives in the custom field `in_alegra` (ALG-2 step 1, ALG-13) and every
-//!   synced record carries the tag `alegra` (ALG-5).
-//! - Products `/products/` (`sku`, `name`, `price`, filter `sku=`) [C: C7] and orders
-//!   `/orders/` (`order_id`, `ecommerce`, `status`, `order_date`, `currency`, `items`
-//!   `[{name, sku, price, quantity}]`; filters `order_id=`, `ecommerce=`): the endpoint exists
-//!   [C: C1] but its payload is not documented, so these names follow ODO-4/ODO-5 and live
-//!   only in [`product_record`], [`order_record`] and [`body_for`].
-//! - Towards Alegra, products also carry `description` and `taxes` (ALG-7). Clientify's
-//!   product tax fields are **not confirmed** by any source (§4 "product tax fields"); Puente
-//!   reads and writes `taxes: [{"name", "percentage"}]` (the rate is what links to Alegra's
-//!   tax ids) — change [`product_taxes`] and [`taxes_json`] when the real shape is known.
-//! - Budgets `/budgets/` (ALG-8): **no endpoint was found** (§1.3 "Budgets/quotes: no
-//!   endpoint found"); the sandbox models one DRF-style: `code` (`ALG-{alegra id}`, filter
-//!   `code=`), `contact` / `company` (id on write; nested `{id, name,
-//!   taxpayer_identification_number}` on read), `date`, `due_date` (`YYYY-MM-DD`),
-//!   `observations`, `total`, `lines: [{product, sku, name, quantity, price, discount,
-//!   taxes}]`. Every name is in [`budget_record`] and [`budget_body`].
-//!
-//! One connection serves one partner system ([`Partner`]): towards Alegra it keeps the marks
-//! above and every canonical field; towards Odoo it keeps no marks but the contact type
-//! (ODO-2 "Cliente actual") and maps exactly ODO-1/ODO-2's fields: a contact's whole name is
-//! `first_name` (Odoo has one `name`), a company's `name` is also written to `business_name`,
-//! countries are ISO codes in canonical form (Clientify keeps `España`, Odoo `ES`).
+//! Clientify JSON ⇄ canonical records: every Clientify field name Puente reads or writes
+//! for contacts, companies, products, orders and budgets (see the module doc of
+//! [`super`] for what is confirmed and what is modelled).
 
+use super::*;
 use crate::error::ConnectorError;
-use crate::http::{Auth, CallStats, Http, RetryPolicy};
-use crate::ids::{segment, IdSyntax};
 use crate::time::parse_vendor_time;
-use crate::{Connector, Page};
-use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
 use puente_core::country::{canonical_country, spanish_name};
 use puente_core::{
-    budget_lines, canonical_decimal, canonical_sku, canonical_tax_id, natural_key, order_items,
+    budget_lines, canonical_decimal, canonical_sku, canonical_tax_id, order_items,
     parse_budget_lines, parse_order_items, parse_tax_rates, ref_product, tax_rates, BudgetLine,
-    Fields, Kind, OrderItem, Record, Relationship, TaxId, REF_CUSTOMER, REF_CUSTOMER_KIND,
+    Fields, Kind, OrderItem, Record, Relationship, REF_CUSTOMER, REF_CUSTOMER_KIND,
 };
 use serde_json::{json, Value};
 
-pub const SYSTEM: &str = "clientify";
-/// Clientify ids are whole numbers, for every entity.
-pub const ID_SYNTAX: IdSyntax = IdSyntax::Integer;
-/// Custom field holding the Alegra id (ALG-2, ALG-13).
-pub const LINK_FIELD: &str = "in_alegra";
-/// Tag every synced record carries (ALG-5).
-pub const LINK_TAG: &str = "alegra";
-const PHONE_MOBILE: i64 = 2;
-const PHONE_MAIN: i64 = 1;
-
-/// The system a Clientify connection syncs with: it decides the marks Puente keeps on
-/// Clientify records and which canonical fields are mapped (module doc).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Partner {
-    /// ALG-*: marks `in_alegra` + tag `alegra`, every canonical field.
-    #[default]
-    Alegra,
-    /// ODO-*: no marks but the contact type; ODO-1/ODO-2 fields only.
-    Odoo,
-}
-
-/// Settings of a Clientify connection.
-#[derive(Clone, Debug)]
-pub struct ClientifyConfig {
-    pub base_url: String,
-    pub api_key: String,
-    pub page_size: u32,
-    pub budget: Option<u64>,
-    pub retry: RetryPolicy,
-    pub partner: Partner,
-}
-
-pub struct Clientify {
-    http: Http,
-    page_size: u32,
-    partner: Partner,
-}
-
-fn path(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Contact => "contacts/",
-        Kind::Company => "companies/",
-        Kind::Product => "products/",
-        Kind::Order => "orders/",
-        Kind::Budget => "budgets/",
-    }
-}
-
-fn object_type(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Contact => "contact",
-        Kind::Company => "company",
-        Kind::Product => "product",
-        Kind::Order => "order",
-        Kind::Budget => "budget",
-    }
-}
-
-/// ALG-8: the code prefix of budgets linked to Alegra estimates (`ALG-{alegra id}`).
-pub const ALEGRA_CODE_PREFIX: &str = "ALG-";
-
-/// Label Clientify orders carry in `ecommerce` when they come from Odoo (ODO-4).
-pub const ODOO_ECOMMERCE: &str = "Odoo";
-
-/// ALG-4, Clientify side: status slug → canonical relationship. Every lead-like stage is a
-/// lead, so a `hot-lead` is not rewritten to `cold-lead` when Alegra says `lead`.
-pub fn relationship_of(status: &str) -> Relationship {
-    match status {
-        "client" => Relationship::Client,
-        "visitor" | "not-qualified-lead" | "cold-lead" | "warm-lead" | "hot-lead" | "in-deal" => {
-            Relationship::Lead
-        }
-        _ => Relationship::Other,
-    }
-}
-
-/// ALG-4, towards Clientify: canonical relationship → (status slug, contact type).
-pub fn status_of(rel: Relationship) -> (&'static str, &'static str) {
-    match rel {
-        Relationship::Client => ("client", "Cliente actual"),
-        Relationship::Lead => ("cold-lead", "Cliente potencial"),
-        Relationship::Other => ("other", ""),
-    }
-}
-
-fn s(v: &Value, key: &str) -> String {
+pub(super) fn s(v: &Value, key: &str) -> String {
     match v.get(key) {
         Some(Value::String(x)) => x.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -138,7 +21,7 @@ fn s(v: &Value, key: &str) -> String {
     }
 }
 
-fn id_of(v: &Value) -> String {
+pub(super) fn id_of(v: &Value) -> String {
     s(v, "id")
 }
 
@@ -235,12 +118,12 @@ pub fn to_record_for(partner: Partner, kind: Kind, v: &Value) -> Record {
 /// ALG-4: the contact type agrees with the status ("Cliente actual" for clients, "Cliente
 /// potencial" for leads; anything for the rest). A status changed in Clientify itself leaves
 /// the type behind, so Puente keeps it in step like the other marks it owns.
-fn contact_type_fits(v: &Value) -> bool {
+pub(super) fn contact_type_fits(v: &Value) -> bool {
     let (_, want) = status_of(relationship_of(&s(v, "status")));
     want.is_empty() || s(v, "contact_type") == want
 }
 
-fn base_record(kind: Kind, v: &Value, fields: Fields) -> Record {
+pub(super) fn base_record(kind: Kind, v: &Value, fields: Fields) -> Record {
     Record {
         system: SYSTEM.into(),
         kind,
@@ -254,7 +137,7 @@ fn base_record(kind: Kind, v: &Value, fields: Fields) -> Record {
 }
 
 /// ODO-1/ODO-2: a contact or company as the Odoo flow sees it.
-fn odoo_party_record(kind: Kind, v: &Value) -> Record {
+pub(super) fn odoo_party_record(kind: Kind, v: &Value) -> Record {
     let mut f = Fields::new();
     f.set(
         "tax_id",
@@ -412,13 +295,16 @@ pub fn budget_record(v: &Value) -> Record {
 }
 
 /// A Clientify primary key as JSON: a number when it is one (ids are integers).
-fn pk(id: &str) -> Value {
+pub(super) fn pk(id: &str) -> Value {
     id.parse::<u64>().map(|n| json!(n)).unwrap_or(json!(id))
 }
 
 /// ALG-8 write body of a budget; the customer's and products' Clientify ids come from the
 /// runtime's reference fields ([`puente_core::REF_CUSTOMER`]).
-fn budget_body(fields: &Fields, touched: &dyn Fn(&str) -> bool) -> Result<Value, ConnectorError> {
+pub(super) fn budget_body(
+    fields: &Fields,
+    touched: &dyn Fn(&str) -> bool,
+) -> Result<Value, ConnectorError> {
     let mut b = serde_json::Map::new();
     for f in ["code", "date", "due_date", "observations"] {
         if touched(f) {
@@ -508,12 +394,12 @@ pub fn order_record(v: &Value) -> Record {
 }
 
 /// A canonical decimal as a JSON number (Clientify takes numbers or decimal strings).
-fn num(x: &str) -> Value {
+pub(super) fn num(x: &str) -> Value {
     x.parse::<f64>().map(|n| json!(n)).unwrap_or(json!(x))
 }
 
 /// The body writing a product or order (all fields on create, the changed ones on update).
-fn catalog_body(
+pub(super) fn catalog_body(
     kind: Kind,
     fields: &Fields,
     touched: &dyn Fn(&str) -> bool,
@@ -555,7 +441,7 @@ fn catalog_body(
 }
 
 /// ODO-1/ODO-2 write body (Odoo flow): only the mapped fields.
-fn odoo_party_body(
+pub(super) fn odoo_party_body(
     kind: Kind,
     fields: &Fields,
     touched: &dyn Fn(&str) -> bool,
@@ -661,7 +547,7 @@ fn odoo_party_body(
 /// Writes `new` into the first Clientify address (adding one of type 1 if there is none,
 /// removing it when every address field is now empty), and puts the list in the body when
 /// the record exists or has an address. Shared by the Alegra and the Odoo mappings.
-fn merge_address(
+pub(super) fn merge_address(
     b: &mut serde_json::Map<String, Value>,
     mut addresses: Vec<Value>,
     new: Value,
@@ -686,11 +572,11 @@ fn merge_address(
     }
 }
 
-const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "postal_code", "country"];
+pub(super) const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "postal_code", "country"];
 
 /// The JSON body that writes `fields` (all of them when `current` is `None`, a create;
 /// otherwise only the keys whose canonical fields are in `changed`).
-fn body_for(
+pub(super) fn body_for(
     partner: Partner,
     kind: Kind,
     fields: &Fields,
@@ -800,346 +686,6 @@ fn body_for(
     Ok(Value::Object(b))
 }
 
-impl Clientify {
-    pub fn new(cfg: ClientifyConfig) -> Clientify {
-        let http = Http::new(SYSTEM, &cfg.base_url, Auth::Token(cfg.api_key), cfg.retry)
-            .with_budget(cfg.budget);
-        Clientify {
-            http,
-            page_size: cfg.page_size.clamp(1, 250),
-            partner: cfg.partner,
-        }
-    }
-
-    /// The partner system this connection serves.
-    pub fn partner(&self) -> Partner {
-        self.partner
-    }
-
-    fn record(&self, kind: Kind, v: &Value) -> Record {
-        to_record_for(self.partner, kind, v)
-    }
-
-    fn auth_hint(e: ConnectorError) -> ConnectorError {
-        match e {
-            ConnectorError::Auth { system, status, message, .. } => ConnectorError::Auth {
-                system,
-                status,
-                message,
-                hint: "check the API key (Clientify → Settings → API) in connections.clientify.api_key".into(),
-            },
-            other => other,
-        }
-    }
-
-    /// Adds the link marks (ALG-2 `in_alegra`, ALG-5 tag; for Odoo only the contact type)
-    /// to a write body when missing.
-    fn add_marks(
-        partner: Partner,
-        body: &mut Value,
-        current: Option<&Record>,
-        partner_id: Option<&str>,
-    ) {
-        let Some(pid) = partner_id else { return };
-        if let Some(c) = current.filter(|c| c.kind == Kind::Budget) {
-            let code = format!("{ALEGRA_CODE_PREFIX}{pid}");
-            if partner == Partner::Alegra && c.fields.get("code") != code {
-                body["code"] = json!(code);
-            }
-            return;
-        }
-        if let Some(c) = current.filter(|c| c.kind == Kind::Contact && !c.marked) {
-            if body.get("contact_type").is_none() {
-                let (_, want) = status_of(Relationship::from_canonical(c.fields.get("status")));
-                if !want.is_empty() {
-                    body["contact_type"] = json!(want);
-                }
-            }
-        }
-        if partner == Partner::Odoo
-            || current.is_some_and(|c| matches!(c.kind, Kind::Product | Kind::Order))
-        {
-            return;
-        }
-        if current.and_then(|c| c.partner_ref.as_deref()) != Some(pid) {
-            body["custom_fields"] = json!([{"field": LINK_FIELD, "value": pid}]);
-        }
-        let has_tag = current
-            .and_then(|c| c.extra.get("tags"))
-            .and_then(Value::as_array)
-            .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(LINK_TAG)));
-        if !has_tag {
-            let mut tags: Vec<Value> = current
-                .and_then(|c| c.extra.get("tags"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            tags.push(json!(LINK_TAG));
-            body["tags"] = Value::Array(tags);
-        }
-    }
-}
-
-#[async_trait]
-impl Connector for Clientify {
-    fn system(&self) -> &str {
-        SYSTEM
-    }
-
-    fn vendor(&self) -> &'static str {
-        SYSTEM
-    }
-
-    async fn check(&self) -> Result<(), ConnectorError> {
-        self.http
-            .get("contacts/", &[("page_size", "1".into())])
-            .await
-            .map(|_| ())
-            .map_err(Self::auth_hint)
-    }
-
-    async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
-        if self.partner == Partner::Odoo {
-            // Odoo records are linked by `ref` = taxpayer id and SKU: no custom field needed.
-            return Ok(Vec::new());
-        }
-        let mut existing = Vec::new();
-        let mut next: Option<String> = Some(self.http.url("custom-fields/"));
-        let mut query = vec![("page_size", "250".to_string())];
-        while let Some(url) = next {
-            let a = match self.http.get(&url, &query).await {
-                Ok(a) => a,
-                Err(ConnectorError::NotFound { .. }) => break,
-                Err(e) => return Err(Self::auth_hint(e)),
-            };
-            query.clear();
-            if let Some(rs) = a.body.get("results").and_then(Value::as_array) {
-                for r in rs {
-                    existing.push((s(r, "name"), s(r, "object_type")));
-                }
-            }
-            next = a
-                .body
-                .get("next")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-        }
-        let mut created = Vec::new();
-        for kind in [Kind::Contact, Kind::Company] {
-            let ot = object_type(kind);
-            if !existing.iter().any(|(n, o)| n == LINK_FIELD && o == ot) {
-                self.http
-                    .post(
-                        "custom-fields/",
-                        &json!({"name": LINK_FIELD, "object_type": ot, "field_type": "text"}),
-                    )
-                    .await?;
-                created.push(format!(
-                    "custom field {LINK_FIELD} on {}",
-                    path(kind).trim_end_matches('/')
-                ));
-            }
-        }
-        Ok(created)
-    }
-
-    fn supports(&self, _kind: Kind) -> bool {
-        true
-    }
-
-    fn has_modified_filter(&self, _kind: Kind) -> bool {
-        true
-    }
-
-    fn id_syntax(&self, _kind: Kind) -> IdSyntax {
-        ID_SYNTAX
-    }
-
-    async fn list(
-        &self,
-        kind: Kind,
-        since: Option<DateTime<Utc>>,
-        page: Option<&str>,
-    ) -> Result<Page, ConnectorError> {
-        let page_no = page.unwrap_or("1").to_string();
-        let mut q = vec![
-            ("page", page_no.clone()),
-            ("page_size", self.page_size.to_string()),
-        ];
-        match since {
-            Some(t) => {
-                // Tie-safe order for the Modified cursor: modification time, then id.
-                q.push(("ordering", "modified,id".into()));
-                q.push((
-                    "modified[gte]",
-                    t.to_rfc3339_opts(SecondsFormat::Micros, true),
-                ));
-            }
-            // Full: by id, which edits during the run do not reorder.
-            None => q.push(("ordering", "id".into())),
-        }
-        let a = match self.http.get(path(kind), &q).await {
-            Ok(a) => a,
-            // DRF: a page past the end is 404 "Invalid page." (records vanished mid-run).
-            Err(ConnectorError::NotFound { .. }) if page_no != "1" => return Ok(Page::default()),
-            Err(e) => return Err(Self::auth_hint(e)),
-        };
-        let records = a
-            .body
-            .get("results")
-            .and_then(Value::as_array)
-            .ok_or_else(|| ConnectorError::Decode {
-                system: SYSTEM.into(),
-                detail: "list answer without `results`".into(),
-            })?
-            .iter()
-            .map(|v| self.record(kind, v))
-            .collect();
-        let next = a
-            .body
-            .get("next")
-            .and_then(Value::as_str)
-            .map(|_| (page_no.parse::<u64>().unwrap_or(1) + 1).to_string());
-        Ok(Page {
-            records,
-            next,
-            total: a.body.get("count").and_then(Value::as_u64),
-        })
-    }
-
-    async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
-        match self
-            .http
-            .get(&format!("{}{}/", path(kind), segment(id)), &[])
-            .await
-        {
-            Ok(a) => Ok(Some(self.record(kind, &a.body))),
-            Err(ConnectorError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(Self::auth_hint(e)),
-        }
-    }
-
-    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
-        let q: Vec<(&str, String)> = match kind {
-            Kind::Contact | Kind::Company => {
-                vec![("taxpayer_identification_number", key.to_string())]
-            }
-            // The exact filter is case-sensitive: the match on the key is made below.
-            Kind::Product => vec![("sku", key.to_string())],
-            Kind::Order => {
-                let (shop, number) = key.split_once('/').unwrap_or(("", key));
-                vec![
-                    ("order_id", number.to_string()),
-                    ("ecommerce", shop.to_string()),
-                ]
-            }
-            Kind::Budget => vec![("code", key.to_string())],
-        };
-        let search = |q: Vec<(&'static str, String)>| async move {
-            let a = self
-                .http
-                .get(path(kind), &q)
-                .await
-                .map_err(Self::auth_hint)?;
-            Ok::<Vec<Record>, ConnectorError>(
-                a.body
-                    .get("results")
-                    .and_then(Value::as_array)
-                    .map(|rs| {
-                        rs.iter()
-                            .map(|v| self.record(kind, v))
-                            .filter(|r| natural_key(kind, &r.fields).is_ok_and(|k| k == key))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        };
-        let found = search(q).await?;
-        if !found.is_empty() || !matches!(kind, Kind::Contact | Kind::Company) {
-            return Ok(found);
-        }
-        // The identification filter is exact on the text people typed (`12.345.678-z`,
-        // `es B-1234567-4`): before anyone concludes the record is missing (and creates it
-        // twice), a text search on its digits, kept only where the identification parses to
-        // the same key.
-        let fragments = TaxId::parse(key)
-            .map(|t| t.search_fragments())
-            .unwrap_or_default();
-        for fragment in fragments {
-            let found = search(vec![("query", fragment)]).await?;
-            if !found.is_empty() {
-                return Ok(found);
-            }
-        }
-        Ok(Vec::new())
-    }
-
-    async fn create(
-        &self,
-        kind: Kind,
-        fields: &Fields,
-        partner_id: Option<&str>,
-    ) -> Result<Record, ConnectorError> {
-        let mut body = body_for(self.partner, kind, fields, &[], None)?;
-        if matches!(kind, Kind::Contact | Kind::Company) {
-            Self::add_marks(self.partner, &mut body, None, partner_id);
-        }
-        let a = self
-            .http
-            .post(path(kind), &body)
-            .await
-            .map_err(Self::auth_hint)?;
-        Ok(self.record(kind, &a.body))
-    }
-
-    async fn update(
-        &self,
-        current: &Record,
-        set: &Fields,
-        clear: &[String],
-        partner_id: Option<&str>,
-    ) -> Result<Record, ConnectorError> {
-        let (target, changed) = current.fields.apply(set, clear);
-        let mut body = body_for(self.partner, current.kind, &target, &changed, Some(current))?;
-        Self::add_marks(self.partner, &mut body, Some(current), partner_id);
-        if body.as_object().is_some_and(|o| o.is_empty()) {
-            return Ok(current.clone());
-        }
-        let a = self
-            .http
-            .put(
-                &format!("{}{}/", path(current.kind), segment(&current.id)),
-                &body,
-            )
-            .await
-            .map_err(Self::auth_hint)?;
-        Ok(self.record(current.kind, &a.body))
-    }
-
-    fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
-        match (self.partner, record.kind) {
-            // ALG-8: a budget made in Clientify takes its estimate's code once it exists.
-            (Partner::Alegra, Kind::Budget) => {
-                !partner_id.is_empty()
-                    && record.fields.get("code") != format!("{ALEGRA_CODE_PREFIX}{partner_id}")
-            }
-            (_, Kind::Product | Kind::Order | Kind::Budget) => false,
-            (Partner::Odoo, _) => !record.marked,
-            (Partner::Alegra, _) => {
-                !record.marked || record.partner_ref.as_deref() != Some(partner_id)
-            }
-        }
-    }
-
-    fn calls(&self) -> CallStats {
-        self.http.stats()
-    }
-
-    fn reset_budget(&self) {
-        self.http.reset_budget()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1210,139 +756,5 @@ mod tests {
         assert_eq!(body["addresses"][0]["city"], "Ourense");
         assert_eq!(body["addresses"][0]["id"], 3, "keeps the sub-resource id");
         assert_eq!(body["tags"], json!(["vip", "alegra"]));
-    }
-}
-
-/// A Clientify webhook delivery, parsed (ALG-11). The vendor's own n8n node accepts three
-/// payload shapes, so all three are read: `{"event", "contact"}`, `{"hook": {"id", "event"},
-/// "contact"}` (django-rest-hooks) and `{"event", "timestamp", "data": {"contact"}}`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WebhookDelivery {
-    /// e.g. `contact.saved`
-    pub event: String,
-    /// The entity, when the event is one Puente syncs.
-    pub kind: Option<Kind>,
-    /// The record's id, when the body carries the record.
-    pub id: Option<String>,
-    /// What makes two deliveries of the same change equal: the record's `modified`, else the
-    /// delivery timestamp, else the hook id.
-    pub version: String,
-}
-
-pub use crate::WebhookError;
-
-/// The Clientify webhook events Puente syncs, and the entity each is about (ALG-11, ODO-6).
-/// The one place to add an event (`budget.saved` → budgets). `product.saved` is not in the
-/// vendor node's list but both seeds name it. Every other event (`company.deleted`:
-/// deletions are not propagated; `deal.saved`, `task.saved`; orders flow to Clientify only)
-/// is answered 202 and ignored.
-pub const WEBHOOK_EVENTS: &[(&str, Kind)] = &[
-    ("contact.saved", Kind::Contact),
-    ("company.saved", Kind::Company),
-    ("product.saved", Kind::Product),
-    // ALG-11: `budget.saved` (budgets are modelled, see the module doc).
-    ("budget.saved", Kind::Budget),
-];
-
-/// Parses a Clientify webhook body. The record in the body is not trusted beyond its id: the
-/// worker re-reads it from the API.
-pub fn parse_webhook(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
-    let v = crate::webhook_json(body)?;
-    let event = v
-        .get("event")
-        .and_then(Value::as_str)
-        .or_else(|| v.pointer("/hook/event").and_then(Value::as_str))
-        .ok_or_else(|| WebhookError("no `event` (nor `hook.event`) in the body".into()))?
-        .to_string();
-    let entity = event.split('.').next().unwrap_or("");
-    let kind = WEBHOOK_EVENTS
-        .iter()
-        .find(|(e, _)| *e == event)
-        .map(|(_, k)| *k);
-    let record = v
-        .get(entity)
-        .or_else(|| v.get("data").and_then(|d| d.get(entity)))
-        .filter(|r| r.is_object());
-    // The id goes into a URL: only a Clientify id is taken (a path, a query or an inexact
-    // number such as 1e+23 is refused here, before anything is queued).
-    let id = match record
-        .and_then(|r| r.get("id"))
-        .and_then(IdSyntax::from_json)
-    {
-        Some(Ok(raw)) if kind.is_some() => Some(
-            ID_SYNTAX
-                .parse(&raw)
-                .map_err(|e| WebhookError(format!("`{event}`: {e}")))?,
-        ),
-        Some(Err(e)) if kind.is_some() => return Err(WebhookError(format!("`{event}`: {e}"))),
-        _ => None,
-    };
-    if kind.is_some() && id.is_none() {
-        return Err(WebhookError(format!("`{event}` without a {entity} id")));
-    }
-    let version = record
-        .map(|r| s(r, "modified"))
-        .filter(|m| !m.is_empty())
-        .or_else(|| v.get("timestamp").map(|t| t.to_string()))
-        .or_else(|| v.pointer("/hook/id").map(|t| t.to_string()))
-        .unwrap_or_default();
-    Ok(WebhookDelivery {
-        event,
-        kind,
-        id,
-        version,
-    })
-}
-
-#[cfg(test)]
-mod webhook_tests {
-    use super::*;
-
-    #[test]
-    fn alg11_three_payload_shapes_parse_to_the_same_event() {
-        let c = r#"{"id": 5, "modified": "2026-11-22T10:00:00+00:00"}"#;
-        let shapes = [
-            format!(r#"{{"event":"contact.saved","contact":{c}}}"#),
-            format!(r#"{{"hook":{{"id":9823,"event":"contact.saved"}},"contact":{c}}}"#),
-            format!(
-                r#"{{"event":"contact.saved","timestamp":1,"account_id":1,"data":{{"contact":{c},"changes":{{}}}}}}"#
-            ),
-        ];
-        for b in shapes {
-            let d = parse_webhook(b.as_bytes()).unwrap();
-            assert_eq!(d.kind, Some(Kind::Contact));
-            assert_eq!(d.id.as_deref(), Some("5"));
-            assert_eq!(d.version, "2026-11-22T10:00:00+00:00");
-        }
-    }
-
-    #[test]
-    fn alg11_product_and_budget_events_map_to_their_kinds() {
-        let d = parse_webhook(br#"{"event":"budget.saved","budget":{"id":7001}}"#).unwrap();
-        assert_eq!(
-            (d.kind, d.id.as_deref()),
-            (Some(Kind::Budget), Some("7001"))
-        );
-        let d = parse_webhook(br#"{"event":"product.saved","product":{"id":501}}"#).unwrap();
-        assert_eq!(
-            (d.kind, d.id.as_deref()),
-            (Some(Kind::Product), Some("501"))
-        );
-    }
-
-    #[test]
-    fn alg11_bad_bodies_are_rejected_with_a_reason_and_unknown_events_pass() {
-        assert!(parse_webhook(b"not json")
-            .unwrap_err()
-            .0
-            .contains("not JSON"));
-        assert!(parse_webhook(b"[1]").is_err());
-        assert!(parse_webhook(br#"{"contact":{"id":1}}"#)
-            .unwrap_err()
-            .0
-            .contains("no `event`"));
-        assert!(parse_webhook(br#"{"event":"company.saved","company":{}}"#).is_err());
-        let d = parse_webhook(br#"{"event":"task.saved","task":{"id":3}}"#).unwrap();
-        assert_eq!(d.kind, None);
     }
 }
