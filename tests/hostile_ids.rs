@@ -189,3 +189,24 @@ async fn webhook_record_id_queued_from_outside_the_door_fails_without_a_vendor_c
         );
     }
 }
+
+/// Issue 18 (2): Alegra creates a subscription only if an empty POST to its URL gets a 2XX
+/// within 5 s. That handshake (with the right URL secret) is answered 200 with nothing
+/// queued; the same empty body to Clientify, which has no handshake, is still a 400; and a
+/// wrong secret is still 401.
+#[tokio::test]
+async fn alg11_alegra_subscription_handshake_is_answered_2xx_and_queues_nothing() {
+    let env = TestEnv::start("handshake", small()).await;
+    let (status, v) = deliver(&env, "alegra", "").await;
+    assert_eq!(
+        (status, v["status"].as_str()),
+        (200, Some("handshake")),
+        "{v}"
+    );
+    assert_eq!(pending(&env).await, 0);
+    let (status, _) = deliver(&env, "clientify", "").await;
+    assert_eq!(status, 400);
+    let (status, _) = accept_webhook(&env.app, Some(SECRET), "test", "alegra", "nope", b"").await;
+    assert_eq!(status, 401);
+    assert_eq!(pending(&env).await, 0);
+}

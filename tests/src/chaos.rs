@@ -339,7 +339,8 @@ impl Env {
         let mut token: Option<String> = None;
         loop {
             let page = conn
-                .list(kind, None, token.as_deref())
+                .read()
+                .list(kind, &puente_connectors::ListQuery::all(), token.as_deref())
                 .await
                 .expect("listing with faults off");
             out.extend(page.records);

@@ -21,7 +21,7 @@ use std::sync::Arc;
 #[command(
     name = "puente",
     version,
-    about = "Two-way business-data sync (Clientify ⇄ Alegra, …)"
+    about = "Business-data sync between CRMs, ERPs, accounting systems and web shops"
 )]
 struct Cli {
     /// Config file (TOML). Without one, `serve` and `sync` run against the built-in sandboxes.
@@ -47,8 +47,9 @@ enum Cmd {
     },
     /// One run of a flow.
     Sync {
-        #[arg(long, default_value = "clientify-alegra")]
-        flow: String,
+        /// The flow to run; may be left out when the config has only one.
+        #[arg(long)]
+        flow: Option<String>,
         /// `full` or `modified`.
         #[arg(long, default_value = "full")]
         mode: Mode,
@@ -188,7 +189,9 @@ fn build_app(cfg: Config) -> Result<App> {
 fn split_record(r: &str) -> Result<(String, String)> {
     match r.split_once(':') {
         Some((s, id)) if !s.is_empty() && !id.is_empty() => Ok((s.to_string(), id.to_string())),
-        _ => bail!("'{r}' is not SYSTEM:ID (e.g. alegra:774 or clientify:12)"),
+        _ => bail!(
+            "'{r}' is not CONNECTION:ID (a connection's name and a record id, e.g. shop:1001)"
+        ),
     }
 }
 
@@ -249,6 +252,18 @@ async fn real_main(cli: Cli) -> Result<()> {
                 }
             };
             let app = build_app(cfg)?;
+            let flow = match flow {
+                Some(f) => f,
+                None if app.flows.len() == 1 => app.flows[0].name.clone(),
+                None => bail!(
+                    "name the flow with --flow; configured flows: {}",
+                    app.flows
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             let f = app.flow(&flow).map_err(|e| anyhow::anyhow!(e))?;
             if dry_run {
                 // A dry run writes nothing, not even the setup: only the credentials are checked.
@@ -456,19 +471,23 @@ async fn tenant_cmd(cmd: TenantCmd) -> Result<()> {
             );
             let joined = puente_lambda::tenants::join_secrets(&split.config_toml, &split.secrets)?;
             let config = Config::parse(&joined).map_err(|e| anyhow::anyhow!("{e}"))?;
-            match puente_lambda::tenants::webhook_path(&config)? {
-                None => println!("no server.webhook_secret: webhooks are off for this tenant"),
-                Some(path) => match webhook_base_url {
+            let paths = puente_lambda::tenants::webhook_paths(&config)?;
+            if config.server.webhook_secret.is_none() && config.server.webhook_secret_env.is_none()
+            {
+                println!("no server.webhook_secret: webhooks are off for this tenant");
+            }
+            for (conn, path) in paths {
+                match &webhook_base_url {
                     Some(base) => println!(
-                        "webhook URL for Clientify: {}/{}",
+                        "webhook URL for connection {conn}: {}/{}",
                         base.trim_end_matches('/').trim_end_matches("/webhooks"),
                         path
                     ),
                     None => println!(
-                        "webhook URL for Clientify: <the stack's WebhookBaseUrl>/{}",
+                        "webhook URL for connection {conn}: <the stack's WebhookBaseUrl>/{}",
                         path.trim_start_matches("webhooks/")
                     ),
-                },
+                }
             }
         }
         TenantCmd::List => {

@@ -4,15 +4,20 @@
 
 pub mod alegra;
 pub mod clientify;
+pub mod config;
+mod config_checks;
 pub mod kit;
 pub mod odoo;
+pub mod registry;
 
 pub use kit::{error, http, ids, time};
 
+pub use config::{ConfigError, ConnectionSpec};
 pub use error::ConnectorError;
 pub use http::{Auth, CallStats, Http, RetryPolicy};
 pub use ids::{segment, IdError, IdSyntax};
 pub use kit::named::named;
+pub use registry::{Vendor, VENDORS};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,7 +48,31 @@ pub struct Page {
     pub total: Option<u64>,
 }
 
-/// What Puente needs from a vendor, per entity kind.
+/// What a listing asks for. Connectors push a filter down to the vendor where its API
+/// has one ([`Read::has_modified_filter`]) and list everything otherwise.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListQuery {
+    /// Only records modified at or after this instant (Modified runs).
+    pub modified_since: Option<DateTime<Utc>>,
+}
+
+impl ListQuery {
+    /// Every record.
+    pub fn all() -> ListQuery {
+        ListQuery::default()
+    }
+
+    /// Records modified at or after `since` (every record when `None`).
+    pub fn modified_since(since: Option<DateTime<Utc>>) -> ListQuery {
+        ListQuery {
+            modified_since: since,
+        }
+    }
+}
+
+/// A configured connection to one vendor account: what every vendor offers (identity,
+/// health, call counts), and the capabilities its vendor has — reading is universal;
+/// writing, webhooks and a back-reference kept in the record are not (platform.md §6).
 #[async_trait]
 pub trait Connector: Send + Sync {
     /// The connection's name in this tenant (links, events, logs, webhook URLs): the key of
@@ -59,17 +88,7 @@ pub trait Connector: Send + Sync {
 
     /// ALG-13: makes sure what the flow needs exists on the vendor side (e.g. custom fields).
     /// Returns a description of each thing it created.
-    async fn prepare(&self) -> Result<Vec<String>, ConnectorError>;
-
-    /// ALG-11: makes sure the vendor posts changes of `kinds` to `url` (Puente's webhook
-    /// receiver for this system), without subscribing twice. Returns a description of each
-    /// subscription created. The default does nothing: Clientify, for one, registers webhooks
-    /// in its UI only (spec §1.4), so its URL is given to the user instead.
-    async fn subscribe_webhooks(
-        &self,
-        _url: &str,
-        _kinds: &[Kind],
-    ) -> Result<Vec<String>, ConnectorError> {
+    async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
         Ok(Vec::new())
     }
 
@@ -85,27 +104,77 @@ pub trait Connector: Send + Sync {
     /// (see [`ids`]).
     fn id_syntax(&self, kind: Kind) -> IdSyntax;
 
-    /// Whether [`Connector::list`] can filter by modification time for `kind`.
+    /// Calls made so far.
+    fn calls(&self) -> CallStats;
+
+    /// Starts a new run's call budget.
+    fn reset_budget(&self);
+
+    /// Reading records: every connector has it.
+    fn read(&self) -> &dyn Read;
+
+    /// Writing records, when the vendor can be written.
+    fn write(&self) -> Option<&dyn Write> {
+        None
+    }
+
+    /// Receiving (and subscribing to) the vendor's webhooks, when it sends them.
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        None
+    }
+
+    /// The counterpart's id and link marks kept in the record itself (Clientify's
+    /// `in_alegra` custom field and tag, ALG-2, ALG-5), when the vendor keeps one.
+    fn back_reference(&self) -> Option<&dyn BackReference> {
+        None
+    }
+}
+
+impl dyn Connector {
+    /// The write capability, or [`ConnectorError::Unsupported`] naming the connection.
+    pub fn writer(&self, kind: Kind) -> Result<&dyn Write, ConnectorError> {
+        self.write().ok_or_else(|| ConnectorError::Unsupported {
+            system: self.system().to_string(),
+            what: format!("writing {kind}s"),
+        })
+    }
+
+    /// Whether `record` lacks the marks this connection keeps for a link to `partner_id`
+    /// (never, without a back-reference).
+    pub fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
+        self.back_reference()
+            .is_some_and(|b| b.needs_marks(record, partner_id))
+    }
+}
+
+/// Reading records of a vendor.
+#[async_trait]
+pub trait Read: Send + Sync {
+    /// Whether [`Read::list`] can filter by modification time for `kind`.
     fn has_modified_filter(&self, kind: Kind) -> bool;
 
-    /// One page of records of `kind`, all of them or (where supported) those modified at or
-    /// after `since`, in a stable order. `page` is the token from the previous page.
+    /// One page of records of `kind` matching `q` (as far as the vendor can filter; see
+    /// [`ListQuery`]), in a stable order. `page` is the token from the previous page.
     async fn list(
         &self,
         kind: Kind,
-        since: Option<DateTime<Utc>>,
+        q: &ListQuery,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError>;
 
     /// One record by id; `None` when it does not exist.
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError>;
+}
 
+/// Writing records to a vendor.
+#[async_trait]
+pub trait Write: Send + Sync {
     /// Records whose natural key ([`puente_core::natural_key`]: tax id, SKU, or
     /// `ecommerce/order_id`) equals `key` (one search call).
     async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError>;
 
     /// Creates a record from canonical `fields`. `partner_id` is the counterpart's id, for
-    /// vendors that keep it in the record (Clientify `in_alegra`).
+    /// vendors that keep it in the record (a [`BackReference`]).
     async fn create(
         &self,
         kind: Kind,
@@ -128,15 +197,80 @@ pub trait Connector: Send + Sync {
     async fn party_kind(&self, _id: &str) -> Result<Option<Kind>, ConnectorError> {
         Ok(Some(Kind::Contact))
     }
+}
 
-    /// Whether `record` lacks the marks this vendor keeps for a link to `partner_id`.
-    fn needs_marks(&self, _record: &Record, _partner_id: &str) -> bool {
+/// The counterpart's id and link marks a vendor keeps in its own records (ALG-2 step 1,
+/// ALG-5). They are written with the record by [`Write::create`] and [`Write::update`]
+/// when given a `partner_id`.
+pub trait BackReference: Send + Sync {
+    /// Whether `record` lacks the marks for a link to `partner_id`.
+    fn needs_marks(&self, record: &Record, partner_id: &str) -> bool;
+}
+
+/// A webhook delivery as received: header names lower-case, the body as sent.
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookRequest<'a> {
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl WebhookRequest<'_> {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A delivery, parsed: the event, the records it names, and what tells two deliveries of
+/// one change apart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    /// The vendor's event name (`contact.saved`, `edit-client`).
+    pub event: String,
+    /// The records to re-read: (kind, id); empty when the event is not synced.
+    pub targets: Vec<(Kind, String)>,
+    /// Equal for two deliveries of the same change.
+    pub version: String,
+}
+
+/// How a connection's webhooks are set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookSetup {
+    /// The user pastes Puente's URL into the vendor's UI (Clientify).
+    Manual,
+    /// Puente subscribes through the vendor's API on activation (Alegra).
+    Api,
+}
+
+/// Receiving a vendor's webhooks (ALG-11).
+#[async_trait]
+pub trait Webhooks: Send + Sync {
+    /// How the URL reaches the vendor.
+    fn setup(&self) -> WebhookSetup;
+
+    /// Checks the delivery's own signature where the vendor signs them; the URL secret has
+    /// been checked already. `Err` is answered 401 with nothing queued.
+    fn verify(&self, _req: &WebhookRequest<'_>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether the request is the vendor's handshake (sent when a subscription is made,
+    /// before any delivery): answered 2XX, nothing queued.
+    fn is_handshake(&self, _req: &WebhookRequest<'_>) -> bool {
         false
     }
 
-    /// Calls made so far.
-    fn calls(&self) -> CallStats;
+    /// The delivery's event and records. The body is not trusted beyond the ids: the
+    /// worker re-reads each record.
+    fn parse(&self, req: &WebhookRequest<'_>) -> Result<Delivery, WebhookError>;
 
-    /// Starts a new run's call budget.
-    fn reset_budget(&self);
+    /// Makes sure the vendor posts changes of `kinds` to `url` (Puente's receiver for this
+    /// connection), without subscribing twice. Returns a description of each subscription
+    /// created. Vendors set up by hand ([`WebhookSetup::Manual`]) create none.
+    async fn subscribe(&self, _url: &str, _kinds: &[Kind]) -> Result<Vec<String>, ConnectorError> {
+        Ok(Vec::new())
+    }
 }

@@ -254,6 +254,12 @@ pub async fn webhook(ctx: &Ctx, req: ApiGatewayV2httpRequest) -> ApiGatewayV2htt
             &json!({"error": "not found: POST /webhooks/{tenant}/{system}/{secret}"}),
         );
     };
+    // Vendors that sign their deliveries sign the raw body and say so in headers.
+    let headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
     let body: Vec<u8> = match (req.body, req.is_base64_encoded) {
         (None, _) => Vec::new(),
         (Some(b), false) => b.into_bytes(),
@@ -292,12 +298,13 @@ pub async fn webhook(ctx: &Ctx, req: ApiGatewayV2httpRequest) -> ApiGatewayV2htt
             );
         }
     };
-    let (status, v) = puente_runtime::serve::accept_webhook(
+    let (status, v) = puente_runtime::serve::accept_webhook_with(
         &t.app,
         t.webhook_secret.as_deref(),
         &tenant,
         &system,
         &secret,
+        &headers,
         &body,
     )
     .instrument(tracing::info_span!("webhook", %tenant, %system))

@@ -18,8 +18,15 @@ use puente_runtime::{App, Config};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// The TOML keys that hold a secret; each may instead be given as `{key}_env`.
-pub const SECRET_KEYS: &[&str] = &["api_key", "token", "password", "webhook_secret"];
+/// The TOML keys that hold a secret (every vendor's, from the registry, and the server's
+/// webhook secret); each may instead be given as `{key}_env`.
+pub fn secret_keys() -> Vec<&'static str> {
+    let mut keys = puente_connectors::registry::secret_keys();
+    if !keys.contains(&"password") {
+        keys.push("password");
+    }
+    keys
+}
 
 /// Default name prefix of the tenants' secrets (`SECRETS_PREFIX` overrides it).
 pub const DEFAULT_SECRETS_PREFIX: &str = "puente/";
@@ -68,6 +75,7 @@ fn strip(
     out: &mut BTreeMap<String, String>,
 ) -> Result<()> {
     let keys: Vec<String> = table.keys().cloned().collect();
+    let secret_keys = secret_keys();
     for k in keys {
         let here = if path.is_empty() {
             k.clone()
@@ -78,14 +86,14 @@ fn strip(
             strip(t, &here, env, out)?;
             continue;
         }
-        if SECRET_KEYS.contains(&k.as_str()) {
+        if secret_keys.contains(&k.as_str()) {
             match table.remove(&k) {
                 Some(toml::Value::String(v)) => {
                     out.insert(here, v);
                 }
                 _ => bail!("`{here}` must be a string"),
             }
-        } else if let Some(base) = k.strip_suffix("_env").filter(|b| SECRET_KEYS.contains(b)) {
+        } else if let Some(base) = k.strip_suffix("_env").filter(|b| secret_keys.contains(b)) {
             let var = match table.remove(&k) {
                 Some(toml::Value::String(v)) => v,
                 _ => bail!("`{here}` must be the name of an environment variable"),
@@ -271,12 +279,32 @@ fn aws_error<E: std::error::Error>(e: &E) -> String {
     s
 }
 
-/// The webhook path of a tenant (append it to the stack's `WebhookBaseUrl` output, or to
-/// `http://HOST:PORT/` for `puente serve`). It contains the webhook secret: show it to the
-/// operator who registers it in Clientify, and nowhere else.
+/// The webhook paths a person must register in a vendor's UI, per connection whose vendor
+/// is set up by hand (append each to the stack's `WebhookBaseUrl` output, or to
+/// `http://HOST:PORT/` for `puente serve`). They contain the webhook secret: show them to
+/// the operator who registers them, and nowhere else. Empty without a webhook secret.
+pub fn webhook_paths(config: &Config) -> Result<Vec<(String, String)>> {
+    let Some(secret) = config.webhook_secret().map_err(|e| anyhow!("{e}"))? else {
+        return Ok(Vec::new());
+    };
+    Ok(config
+        .connections
+        .iter()
+        .filter(|(_, c)| {
+            c.vendor().and_then(|v| v.webhooks()) == Some(puente_connectors::WebhookSetup::Manual)
+        })
+        .map(|(name, _)| {
+            (
+                name.clone(),
+                format!("webhooks/{}/{name}/{secret}", config.tenant),
+            )
+        })
+        .collect())
+}
+
+/// The first of [`webhook_paths`], if any.
 pub fn webhook_path(config: &Config) -> Result<Option<String>> {
-    let secret = config.webhook_secret().map_err(|e| anyhow!("{e}"))?;
-    Ok(secret.map(|s| format!("webhooks/{}/clientify/{s}", config.tenant)))
+    Ok(webhook_paths(config)?.into_iter().next().map(|(_, p)| p))
 }
 
 #[cfg(test)]

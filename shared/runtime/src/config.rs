@@ -1,37 +1,15 @@
 //! Configuration: one TOML file, secrets optionally from environment variables, every base URL
 //! configurable. A bad config names the key and the fix.
 
+use puente_connectors::{ConnectionSpec, RetryPolicy, Vendor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A configuration problem: which key, what is wrong, how to fix it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigError {
-    pub key: String,
-    pub problem: String,
-    pub fix: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "config error at `{}`: {}", self.key, self.problem)?;
-        if !self.fix.is_empty() {
-            write!(f, "\n  fix: {}", self.fix)?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
+pub use puente_connectors::config::{secret, ConfigError};
 
 fn err(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
-    ConfigError {
-        key: key.into(),
-        problem: problem.into(),
-        fix: fix.into(),
-    }
+    ConfigError::new(key, problem, fix)
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -49,6 +27,10 @@ pub struct Config {
     pub connections: BTreeMap<String, Connection>,
     #[serde(default)]
     pub flows: Vec<FlowConfig>,
+    /// The text the config was parsed from, so errors found later (a vendor's settings, a
+    /// missing secret) can say on which line a key is.
+    #[serde(skip)]
+    pub text: Option<String>,
 }
 
 fn default_tenant() -> String {
@@ -125,81 +107,64 @@ impl Default for ServerConfig {
     }
 }
 
-/// A vendor connection. Secrets may be given inline or, better, as the name of an environment
-/// variable (`api_key_env`, `token_env`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Connection {
-    Clientify {
-        #[serde(default = "clientify_url")]
-        base_url: String,
-        api_key: Option<String>,
-        api_key_env: Option<String>,
-        #[serde(default = "default_page_size")]
-        page_size: u32,
-        call_budget: Option<u64>,
-    },
-    Alegra {
-        #[serde(default = "alegra_url")]
-        base_url: String,
-        email: Option<String>,
-        token: Option<String>,
-        token_env: Option<String>,
-        call_budget: Option<u64>,
-    },
-    /// ODO-8: an Odoo database (14 and later) over its external JSON-RPC API.
-    Odoo {
-        /// The server root, e.g. `https://acme.odoo.com` (a pasted browser URL is cut back).
-        url: String,
-        /// The database name (Odoo → Settings → Database, or the `db` in the login URL).
-        database: String,
-        /// The user's login (usually an email).
-        #[serde(alias = "user")]
-        login: String,
-        /// An API key of that user (Preferences → Account Security → New API Key), or its
-        /// password when it has no 2FA.
-        api_key: Option<String>,
-        api_key_env: Option<String>,
-        call_budget: Option<u64>,
-        /// Search/read page size (Odoo has no cap; 200 keeps answers small).
-        #[serde(default = "odoo_page_size")]
-        page_size: u32,
-    },
+/// A vendor connection: its `type` (a vendor of [`puente_connectors::registry`]) and the
+/// rest of its section, which only that vendor's module reads (its keys, defaults and
+/// checks live there). Secrets may be given inline or, better, as the name of an
+/// environment variable (`api_key_env`, `token_env`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    /// The `type` key: the vendor.
+    pub vendor: String,
+    /// The section without `type`.
+    pub settings: toml::Table,
+}
+
+impl<'de> Deserialize<'de> for Connection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut settings = toml::Table::deserialize(d)?;
+        match settings.remove("type") {
+            Some(toml::Value::String(vendor)) => Ok(Connection { vendor, settings }),
+            Some(_) => Err(D::Error::custom(
+                "`type` must be a string, the connection's vendor",
+            )),
+            None => Err(D::Error::missing_field("type")),
+        }
+    }
 }
 
 impl Connection {
-    /// The connection's system (`clientify`, `alegra`, `odoo`).
-    pub fn system(&self) -> &'static str {
-        match self {
-            Connection::Clientify { .. } => "clientify",
-            Connection::Alegra { .. } => "alegra",
-            Connection::Odoo { .. } => "odoo",
-        }
+    /// The connection's vendor (`clientify`, `alegra`, `odoo`, …).
+    pub fn system(&self) -> &str {
+        &self.vendor
     }
 
-    /// The entities this connection's connector syncs (budgets are Clientify ⇄ Alegra only,
-    /// orders Odoo → Clientify only).
-    pub fn entities(&self) -> &'static [&'static str] {
-        match self {
-            Connection::Clientify { .. } => &["contact", "company", "product", "order", "budget"],
-            Connection::Odoo { .. } => &["contact", "company", "product", "order"],
-            Connection::Alegra { .. } => &["contact", "company", "product", "budget"],
+    /// The vendor's registry entry (`None` for an unknown `type`, which `validate` refuses).
+    pub fn vendor(&self) -> Option<&'static dyn Vendor> {
+        puente_connectors::registry::vendor(&self.vendor)
+    }
+
+    /// The entities this connection's connector syncs.
+    pub fn entities(&self) -> Vec<&'static str> {
+        self.vendor()
+            .map(|v| v.entities().iter().map(|k| k.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The section as its vendor module reads it.
+    pub fn spec<'a>(
+        &'a self,
+        name: &'a str,
+        text: Option<&'a str>,
+        retry: RetryPolicy,
+    ) -> ConnectionSpec<'a> {
+        ConnectionSpec {
+            name,
+            table: &self.settings,
+            text,
+            retry,
         }
     }
-}
-
-fn odoo_page_size() -> u32 {
-    200
-}
-
-fn clientify_url() -> String {
-    "https://api.clientify.net/v1".into()
-}
-fn alegra_url() -> String {
-    "https://api.alegra.com/api/v1".into()
-}
-fn default_page_size() -> u32 {
-    100
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -228,33 +193,6 @@ fn default_modified_every() -> u64 {
 }
 fn default_full_every() -> u64 {
     168
-}
-
-/// Reads a secret given inline or through an environment variable.
-pub fn secret(
-    key: &str,
-    inline: &Option<String>,
-    env: &Option<String>,
-    what: &str,
-) -> Result<String, ConfigError> {
-    if let Some(var) = env {
-        return match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => Ok(v),
-            _ => Err(err(
-                format!("{key}_env"),
-                format!("environment variable {var} is not set"),
-                format!("export {var}=<{what}> before starting puente"),
-            )),
-        };
-    }
-    match inline {
-        Some(v) if !v.trim().is_empty() => Ok(v.clone()),
-        _ => Err(err(
-            key,
-            "missing",
-            format!("set `{key}` to the {what}, or `{key}_env` to the name of an environment variable holding it"),
-        )),
-    }
 }
 
 impl Config {
@@ -288,6 +226,7 @@ impl Config {
             )
         })?;
         let mut cfg = cfg;
+        cfg.text = Some(text.to_string());
         cfg.fill_defaults();
         cfg.validate()?;
         Ok(cfg)
@@ -339,79 +278,17 @@ impl Config {
             ));
         }
         for (name, c) in &self.connections {
-            let (key, url) = match c {
-                Connection::Clientify {
-                    base_url,
-                    page_size,
-                    ..
-                } => {
-                    if !(1..=250).contains(page_size) {
-                        return Err(err(
-                            format!("connections.{name}.page_size"),
-                            format!("{page_size} is out of range"),
-                            "use 1..=250 (Clientify's largest page)",
-                        ));
-                    }
-                    (format!("connections.{name}.base_url"), base_url)
-                }
-                Connection::Alegra { base_url, .. } => {
-                    (format!("connections.{name}.base_url"), base_url)
-                }
-                Connection::Odoo {
-                    url,
-                    database,
-                    login,
-                    page_size,
-                    ..
-                } => {
-                    for (k, v, what) in [
-                        ("database", database, "the database name, e.g. \"acme\""),
-                        (
-                            "login",
-                            login,
-                            "the Odoo user's login, e.g. \"sync@acme.es\"",
-                        ),
-                    ] {
-                        if v.trim().is_empty() {
-                            return Err(err(
-                                format!("connections.{name}.{k}"),
-                                "empty",
-                                format!("set it to {what}"),
-                            ));
-                        }
-                    }
-                    if !(1..=1000).contains(page_size) {
-                        return Err(err(
-                            format!("connections.{name}.page_size"),
-                            format!("{page_size} is out of range"),
-                            "use 1..=1000 (200 is a good size)",
-                        ));
-                    }
-                    let full = if url.contains("://") {
-                        url.clone()
-                    } else {
-                        format!("https://{url}")
-                    };
-                    if url::Url::parse(&full).is_err() || url.trim().is_empty() {
-                        return Err(err(
-                            format!("connections.{name}.url"),
-                            format!("'{url}' is not a URL"),
-                            "give the Odoo server's address, e.g. https://acme.odoo.com",
-                        ));
-                    }
-                    continue;
-                }
-            };
-            if url::Url::parse(url)
-                .map(|u| u.scheme() != "http" && u.scheme() != "https")
-                .unwrap_or(true)
-            {
+            let Some(vendor) = c.vendor() else {
                 return Err(err(
-                    key,
-                    format!("'{url}' is not an http(s) URL"),
-                    "give the API's base URL, e.g. https://api.alegra.com/api/v1",
+                    format!("connections.{name}.type"),
+                    format!("unknown connection type '{}'", c.vendor),
+                    format!(
+                        "use one of: {}",
+                        puente_connectors::registry::names().join(", ")
+                    ),
                 ));
-            }
+            };
+            vendor.validate(&c.spec(name, self.text.as_deref(), RetryPolicy::default()))?;
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, f) in self.flows.iter().enumerate() {
@@ -469,18 +346,30 @@ impl Config {
                         ));
                     }
                 }
-                if kind == puente_core::Kind::Order {
-                    let systems = [
-                        self.connections[&f.a].system(),
-                        self.connections[&f.b].system(),
-                    ];
-                    if !(systems.contains(&"odoo") && systems.contains(&"clientify")) {
-                        return Err(err(
-                            format!("{at}.entities"),
-                            "orders flow from Odoo to Clientify only (ODO-4)",
-                            "remove \"order\" or make the flow's connections Clientify and Odoo",
-                        ));
-                    }
+            }
+            for e in &f.entities {
+                let Ok(kind) = e.parse::<puente_core::Kind>() else {
+                    continue;
+                };
+                // An entity one side can only be read from flows one way, from that side; one
+                // that neither side can be written is no flow at all.
+                let writable = |conn: &String| {
+                    self.connections[conn]
+                        .vendor()
+                        .is_some_and(|v| v.writable(kind))
+                };
+                if !writable(&f.a) && !writable(&f.b) {
+                    return Err(err(
+                        format!("{at}.entities"),
+                        format!(
+                            "neither '{}' ({}) nor '{}' ({}) can be written {kind}s",
+                            f.a,
+                            self.connections[&f.a].system(),
+                            f.b,
+                            self.connections[&f.b].system()
+                        ),
+                        format!("remove \"{e}\" from the flow's entities"),
+                    ));
                 }
             }
             for (field, conn) in &f.pins {
@@ -576,12 +465,8 @@ b = "alegra"
             vec!["contact", "company", "product", "budget"]
         );
         assert_eq!(c.flows[0].modified_every_minutes, 60);
-        match &c.connections["alegra"] {
-            Connection::Alegra { base_url, .. } => {
-                assert_eq!(base_url, "https://api.alegra.com/api/v1")
-            }
-            _ => panic!(),
-        }
+        // The vendor's own defaults (base_url) are its module's: alegra/settings.rs tests.
+        assert_eq!(c.connections["alegra"].vendor, "alegra");
     }
 
     #[test]
@@ -632,15 +517,8 @@ b = "odoo"
             c.flows[0].entities,
             vec!["contact", "company", "product", "order"]
         );
-        match &c.connections["odoo"] {
-            Connection::Odoo {
-                login, page_size, ..
-            } => {
-                assert_eq!(login, "sync@acme.es");
-                assert_eq!(*page_size, 200);
-            }
-            _ => panic!(),
-        }
+        // `user` as an alias of `login` and the page size default: odoo/settings.rs tests.
+        assert_eq!(c.connections["odoo"].vendor, "odoo");
         // An entity Alegra does not sync is named with the fix.
         let e = Config::parse(&GOOD.replace(
             "b = \"alegra\"",

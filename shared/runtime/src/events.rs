@@ -77,7 +77,7 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
                 .store
                 .link_by_external(flow.scope(ev.kind), &ev.system, &ev.id)
                 .await?;
-            match conn.get(ev.kind, &ev.id).await? {
+            match conn.read().get(ev.kind, &ev.id).await? {
                 Some(r) => {
                     run.sync_record(ev.kind, r, link, None).await?;
                 }

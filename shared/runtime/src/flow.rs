@@ -613,9 +613,13 @@ impl<'f> Run<'f> {
                 let mut src_after = src.clone();
                 let mut marks_err = None;
                 if src_conn.needs_marks(src, &created.id) {
-                    match src_conn
-                        .update(src, &Fields::new(), &[], Some(&created.id))
-                        .await
+                    match async {
+                        src_conn
+                            .writer(kind)?
+                            .update(src, &Fields::new(), &[], Some(&created.id))
+                            .await
+                    }
+                    .await
                     {
                         Ok(r) => {
                             src_after = r;
@@ -663,7 +667,7 @@ impl<'f> Run<'f> {
         fields: &Fields,
         partner: &str,
     ) -> Result<Record, ConnectorError> {
-        match conn.create(kind, fields, Some(partner)).await {
+        match conn.writer(kind)?.create(kind, fields, Some(partner)).await {
             Err(ConnectorError::Ambiguous { detail, .. }) => {
                 tracing::warn!(system = conn.system(), %detail, "create outcome unknown; looking it up");
                 let key =
@@ -674,10 +678,10 @@ impl<'f> Run<'f> {
                             kind.key_label()
                         ),
                     })?;
-                let found = conn.find_by_key(kind, &key).await?;
+                let found = conn.writer(kind)?.find_by_key(kind, &key).await?;
                 match found.into_iter().next() {
                     Some(r) => Ok(r),
-                    None => conn.create(kind, fields, Some(partner)).await,
+                    None => conn.writer(kind)?.create(kind, fields, Some(partner)).await,
                 }
             }
             other => other,
@@ -720,7 +724,12 @@ impl<'f> Run<'f> {
         }
         let a_after = if write_a {
             let set = self.with_dependencies(kind, b, Side::A, &m.to_a).await?;
-            let r = self.flow.a.update(a, &set, &m.clear_a, Some(&b.id)).await?;
+            let r = self
+                .flow
+                .a
+                .writer(kind)?
+                .update(a, &set, &m.clear_a, Some(&b.id))
+                .await?;
             crash_point!(AfterVendorWrite);
             r
         } else {
@@ -728,7 +737,12 @@ impl<'f> Run<'f> {
         };
         let b_after = if write_b {
             let set = self.with_dependencies(kind, a, Side::B, &m.to_b).await?;
-            let r = self.flow.b.update(b, &set, &m.clear_b, Some(&a.id)).await?;
+            let r = self
+                .flow
+                .b
+                .writer(kind)?
+                .update(b, &set, &m.clear_b, Some(&a.id))
+                .await?;
             crash_point!(AfterVendorWrite);
             r
         } else {
@@ -820,7 +834,7 @@ impl<'f> Run<'f> {
                 if found.is_none() {
                     let k = match c.kind {
                         Some(k) => Some(k),
-                        None => src_conn.party_kind(&c.id).await?,
+                        None => src_conn.writer(kind)?.party_kind(&c.id).await?,
                     };
                     if let Some(k) = k {
                         if let Some(id) = self.sync_dependency(k, &src_conn, &c.id, &tsys).await? {
@@ -890,7 +904,7 @@ impl<'f> Run<'f> {
         id: &str,
         tsys: &str,
     ) -> Result<Option<String>, PairError> {
-        let Some(rec) = conn.get(kind, id).await? else {
+        let Some(rec) = conn.read().get(kind, id).await? else {
             return Ok(None);
         };
         let link = Box::pin(self.sync_record(kind, rec, None, None)).await?;

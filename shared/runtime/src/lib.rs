@@ -25,10 +25,6 @@ pub use config::{Config, ConfigError, Connection};
 pub use flow::{Flow, Run, WebhookReceiver};
 pub use summary::{Counts, NoProgress, Progress, Resume, Summary};
 
-use puente_connectors::alegra::{Alegra, AlegraConfig};
-use puente_connectors::clientify::{Clientify, ClientifyConfig, Partner};
-use puente_connectors::odoo::OdooSettings;
-use puente_connectors::odoo::{Odoo, OdooConfig};
 use puente_connectors::{Connector, ConnectorError, RetryPolicy};
 use puente_core::{Kind, Rules};
 use puente_store::Store;
@@ -63,111 +59,28 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// Builds the connector for a configured connection (a Clientify connection set up for the
-/// Alegra flow; see [`connector_for`]).
-pub fn connector(
-    name: &str,
-    c: &Connection,
-    retry: RetryPolicy,
-) -> Result<Arc<dyn Connector>, ConfigError> {
-    connector_for(name, c, retry, None)
-}
-
-/// Builds the connector for a configured connection used in a flow with `partner_system` (the
-/// other connection's system): a Clientify connection keeps the marks and field mapping of
-/// the system it syncs with (Alegra: `in_alegra` + tag; Odoo: ODO-1/ODO-2 fields).
+/// Builds the connector of the connection `name` through its vendor's registry entry, as
+/// the connection called `name` (see [`puente_connectors::named`]). `partner` is the vendor
+/// on the other side of the flow it serves, for vendors that keep per-partner marks.
 pub fn connector_for(
+    config: &Config,
     name: &str,
-    c: &Connection,
     retry: RetryPolicy,
-    partner_system: Option<&str>,
+    partner: Option<&str>,
 ) -> Result<Arc<dyn Connector>, ConfigError> {
-    Ok(match c {
-        Connection::Clientify {
-            base_url,
-            api_key,
-            api_key_env,
-            page_size,
-            call_budget,
-        } => {
-            let key = config::secret(
-                &format!("connections.{name}.api_key"),
-                api_key,
-                api_key_env,
-                "Clientify API key",
-            )?;
-            Arc::new(Clientify::new(ClientifyConfig {
-                base_url: base_url.clone(),
-                api_key: key,
-                page_size: *page_size,
-                budget: *call_budget,
-                retry,
-                partner: match partner_system {
-                    Some("odoo") => Partner::Odoo,
-                    _ => Partner::Alegra,
-                },
-            }))
-        }
-        Connection::Odoo {
-            url,
-            database,
-            login,
-            api_key,
-            api_key_env,
-            call_budget,
-            page_size,
-        } => {
-            let key = config::secret(
-                &format!("connections.{name}.api_key"),
-                api_key,
-                api_key_env,
-                "Odoo API key",
-            )?;
-            Arc::new(Odoo::new(OdooConfig {
-                settings: OdooSettings {
-                    url: url.clone(),
-                    database: database.clone(),
-                    login: login.clone(),
-                    api_key: key,
-                    retry,
-                },
-                budget: *call_budget,
-                page_size: *page_size,
-            }))
-        }
-        Connection::Alegra {
-            base_url,
-            email,
-            token,
-            token_env,
-            call_budget,
-        } => {
-            let email = match email {
-                Some(e) if e.contains('@') => e.clone(),
-                _ => {
-                    return Err(ConfigError {
-                        key: format!("connections.{name}.email"),
-                        problem: "missing or not an email address".into(),
-                        fix: "set it to the email of the Alegra user whose API token you use"
-                            .into(),
-                    })
-                }
-            };
-            let token = config::secret(
-                &format!("connections.{name}.token"),
-                token,
-                token_env,
-                "Alegra API token",
-            )?;
-            Arc::new(Alegra::new(AlegraConfig {
-                base_url: base_url.clone(),
-                email,
-                token,
-                budget: *call_budget,
-                retry,
-            }))
-        }
-    })
+    let c = &config.connections[name];
+    let vendor = c.vendor().ok_or_else(|| {
+        ConfigError::new(
+            format!("connections.{name}.type"),
+            format!("unknown connection type '{}'", c.vendor),
+            format!(
+                "use one of: {}",
+                puente_connectors::registry::names().join(", ")
+            ),
+        )
+    })?;
+    let built = vendor.build(&c.spec(name, config.text.as_deref(), retry), partner)?;
+    Ok(puente_connectors::named(name, built))
 }
 
 /// The flows of a configuration, over one store.
@@ -183,30 +96,31 @@ impl App {
         store: Arc<dyn Store>,
         retry: RetryPolicy,
     ) -> Result<App, ConfigError> {
-        // One connector per connection and partner system (a Clientify connection used by an
-        // Alegra flow and an Odoo flow keeps different marks for each).
-        let mut conns: BTreeMap<(String, &'static str), Arc<dyn Connector>> = BTreeMap::new();
-        let mut get = |name: &str, partner: &'static str| -> Result<_, ConfigError> {
-            // Only a Clientify connection differs by partner.
-            let is_clientify = matches!(config.connections[name], Connection::Clientify { .. });
-            let key = (name.to_string(), if is_clientify { partner } else { "" });
+        // One connector per connection, and per partner vendor for vendors whose marks
+        // differ by partner (a Clientify connection used by an Alegra flow and an Odoo flow).
+        let mut conns: BTreeMap<(String, String), Arc<dyn Connector>> = BTreeMap::new();
+        let mut get = |name: &str, partner: &str| -> Result<_, ConfigError> {
+            let per_partner = config.connections[name]
+                .vendor()
+                .is_some_and(|v| v.per_partner());
+            let key = (
+                name.to_string(),
+                if per_partner {
+                    partner.to_string()
+                } else {
+                    String::new()
+                },
+            );
             if let Some(c) = conns.get(&key) {
                 return Ok(Arc::clone(c));
             }
-            let c = connector_for(
-                name,
-                &config.connections[name],
-                retry.clone(),
-                Some(partner),
-            )?;
-            // The connection's name is its identity in links, events and logs.
-            let c = puente_connectors::named(name, c);
+            let c = connector_for(&config, name, retry.clone(), Some(partner))?;
             conns.insert(key, c.clone());
             Ok(c)
         };
         // Every connection is built (its secrets checked) even when no flow uses it yet.
         for name in config.connections.keys() {
-            get(name, "alegra")?;
+            get(name, "")?;
         }
         // ALG-11: the receiver vendors are subscribed to, when the config says where it is.
         let webhooks = match (&config.server.public_url, config.webhook_secret()) {
@@ -259,16 +173,16 @@ impl App {
                     }
                 }
             }
-            // ODO-4: orders flow one way, from Odoo.
-            let one_way = match [(&f.a, ca), (&f.b, cb)]
-                .into_iter()
-                .find(|(_, c)| c.system() == "odoo")
-            {
-                Some((odoo, _)) if kinds.contains(&Kind::Order) => {
-                    [(Kind::Order.as_str().to_string(), odoo.to_string())].into()
+            // An entity one side cannot be written flows one way, from that side (ODO-4:
+            // Odoo orders → Clientify); `validate` refused entities neither side takes.
+            let mut one_way = BTreeMap::new();
+            for k in &kinds {
+                for (name, conn) in [(&f.a, ca), (&f.b, cb)] {
+                    if conn.vendor().is_some_and(|v| !v.writable(*k)) {
+                        one_way.insert(k.as_str().to_string(), name.to_string());
+                    }
                 }
-                _ => BTreeMap::new(),
-            };
+            }
             flows.push(Flow {
                 tenant: config.tenant.clone(),
                 name: f.name.clone(),
@@ -331,8 +245,11 @@ pub async fn activate(flow: &Flow) -> Result<Vec<String>, ConnectorError> {
     match &flow.webhooks {
         Ok(receiver) => {
             for conn in [&flow.a, &flow.b] {
+                let Some(hooks) = conn.webhooks() else {
+                    continue;
+                };
                 let url = receiver.url(conn.system());
-                match conn.subscribe_webhooks(&url, &flow.kinds).await {
+                match hooks.subscribe(&url, &flow.kinds).await {
                     Ok(subs) => created.extend(subs),
                     Err(e) => {
                         tracing::warn!(tenant = %flow.tenant, flow = %flow.name, system = conn.system(),

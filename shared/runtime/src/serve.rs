@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use puente_connectors::WebhookRequest;
 use puente_core::value_hash;
 use serde_json::json;
 use std::sync::Arc;
@@ -87,6 +88,7 @@ async fn health(State(st): State<ServerState>) -> Response {
 async fn webhook(
     State(st): State<ServerState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Path((tenant, system, secret)) = match path {
@@ -97,12 +99,13 @@ async fn webhook(
         Ok(b) => b,
         Err(e) => return json_error(e.status(), e.body_text()),
     };
-    let (status, v) = accept_webhook(
+    let (status, v) = accept_webhook_with(
         &st.app,
         st.secret.as_deref(),
         &tenant,
         &system,
         &secret,
+        &header_pairs(&headers),
         &body,
     )
     .await;
@@ -110,23 +113,58 @@ async fn webhook(
     (status, Json(v)).into_response()
 }
 
+/// Header names (lower-case) and values, as [`WebhookRequest`] takes them; values that
+/// are not text are left out (no vendor signs with those).
+pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect()
+}
+
 fn rejected(status: u16, msg: impl Into<String>) -> (u16, serde_json::Value) {
     (status, json!({"error": msg.into()}))
 }
 
-/// Accepts one webhook delivery (ALG-11): the HTTP status and JSON body to answer with.
-/// Shared by the local server's route and the AWS Lambda (`puente-lambda`), so both behave
-/// the same: `expected_secret` is the configured webhook secret (`None`: webhooks are off,
-/// 404); `given_secret` the one in the URL, compared in constant time; a body over
-/// [`MAX_BODY`] is 413 (checked first, as axum's body limit does); a body that does not parse is 400; an accepted event is deduplicated
-/// and sent to the store's queue before the 202, with no vendor call. Nothing is enqueued
-/// for a rejection.
+/// [`accept_webhook_with`] for a delivery whose headers do not matter (tests; vendors
+/// that do not sign).
 pub async fn accept_webhook(
     app: &App,
     expected_secret: Option<&str>,
     tenant: &str,
     system: &str,
     given_secret: &str,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    accept_webhook_with(
+        app,
+        expected_secret,
+        tenant,
+        system,
+        given_secret,
+        &[],
+        body,
+    )
+    .await
+}
+
+/// Accepts one webhook delivery (ALG-11): the HTTP status and JSON body to answer with.
+/// Shared by the local server's route and the AWS Lambda (`puente-lambda`), so both behave
+/// the same: `expected_secret` is the configured webhook secret (`None`: webhooks are off,
+/// 404); `given_secret` the one in the URL, compared in constant time; a body over
+/// [`MAX_BODY`] is 413 (checked first, as axum's body limit does). `system` is a
+/// connection's name: its connector's [`Webhooks`](puente_connectors::Webhooks) checks the
+/// vendor's signature (401 when it fails), recognises the vendor's handshake (2XX, nothing
+/// queued) and parses the body (400 when it does not parse). An accepted event is
+/// deduplicated and sent to the store's queue before the 202, with no vendor call. Nothing
+/// is enqueued for a rejection.
+pub async fn accept_webhook_with(
+    app: &App,
+    expected_secret: Option<&str>,
+    tenant: &str,
+    system: &str,
+    given_secret: &str,
+    headers: &[(String, String)],
     body: &[u8],
 ) -> (u16, serde_json::Value) {
     // First, as the local server's body limit rejects before anything else is looked at.
@@ -148,9 +186,8 @@ pub async fn accept_webhook(
         return rejected(401, "unknown tenant or wrong webhook secret");
     }
     // The system in the URL is a connection's name: the connector that will read the
-    // record, and whose vendor's parser (its payload shapes and event names live in its
-    // connector module) gives the event, the records to re-read, and what tells two
-    // deliveries of one change apart.
+    // record, and whose webhooks capability knows the vendor's signature, handshake,
+    // payload shapes and event names.
     let Some(conn) = app
         .flows
         .iter()
@@ -158,17 +195,25 @@ pub async fn accept_webhook(
     else {
         return rejected(404, format!("no webhook receiver for system '{system}'"));
     };
-    let parsed = match conn.vendor() {
-        puente_connectors::clientify::SYSTEM => puente_connectors::clientify::parse_webhook(body)
-            .map(|d| {
-                let targets = d.kind.zip(d.id).into_iter().collect::<Vec<_>>();
-                (d.event, targets, d.version)
-            }),
-        puente_connectors::alegra::SYSTEM => {
-            puente_connectors::alegra::parse_webhook(body).map(|d| (d.event, d.targets, d.version))
-        }
-        _ => return rejected(404, format!("no webhook receiver for system '{system}'")),
+    let Some(hooks) = conn.webhooks() else {
+        return rejected(
+            404,
+            format!(
+                "no webhook receiver for system '{system}': {} sends no webhooks",
+                conn.vendor()
+            ),
+        );
     };
+    let req = WebhookRequest { headers, body };
+    if let Err(why) = hooks.verify(&req) {
+        tracing::warn!(%tenant, %system, "webhook refused: {why}");
+        return rejected(401, why);
+    }
+    if hooks.is_handshake(&req) {
+        tracing::info!(%tenant, %system, "webhook handshake answered (subscription being created); nothing queued");
+        return (200, json!({"status": "handshake"}));
+    }
+    let parsed = hooks.parse(&req).map(|d| (d.event, d.targets, d.version));
     let (event, targets, version) = match parsed {
         Ok(p) => p,
         Err(e) => return rejected(400, e.0),
@@ -265,8 +310,23 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     if secret.is_some() {
-        for f in &app.flows {
-            tracing::info!(flow = %f.name, "webhook URLs: http://{addr}/webhooks/{}/{{clientify|alegra}}/<secret> (Clientify: set it in its UI; Alegra: subscribed on activation when server.public_url is set)", app.config.tenant);
+        let mut seen = std::collections::BTreeSet::new();
+        for conn in app.flows.iter().flat_map(|f| [&f.a, &f.b]) {
+            let Some(hooks) = conn.webhooks() else {
+                continue;
+            };
+            if !seen.insert(conn.system().to_string()) {
+                continue;
+            }
+            let how = match hooks.setup() {
+                puente_connectors::WebhookSetup::Manual => {
+                    "paste it into the vendor's webhook settings"
+                }
+                puente_connectors::WebhookSetup::Api => {
+                    "subscribed on activation when server.public_url is set"
+                }
+            };
+            tracing::info!(connection = %conn.system(), "webhook URL: http://{addr}/webhooks/{}/{}/<secret> ({how})", app.config.tenant, conn.system());
         }
     }
     let state = ServerState {

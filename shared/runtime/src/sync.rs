@@ -16,7 +16,7 @@
 
 use crate::flow::{pair_lease_name, same_link, Flow, PairError, Run};
 use chrono::{DateTime, Duration, Utc};
-use puente_connectors::{Connector, ConnectorError};
+use puente_connectors::{Connector, ConnectorError, ListQuery};
 use puente_core::{eligibility, Kind, Record, Side};
 use puente_store::Link;
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,10 @@ impl Run<'_> {
         };
         let mut first = true;
         loop {
-            let page = conn.list(kind, since, token.as_deref()).await?;
+            let page = conn
+                .read()
+                .list(kind, &ListQuery::modified_since(since), token.as_deref())
+                .await?;
             if first {
                 self.progress.stage(&label, page.total);
                 first = false;
@@ -323,7 +326,7 @@ impl Run<'_> {
         for side in [Side::A, Side::B] {
             let conn = flow.conn(side).clone();
             let sys = conn.system().to_string();
-            let filtered = conn.has_modified_filter(kind);
+            let filtered = conn.read().has_modified_filter(kind);
             let since = if filtered {
                 let cursor: Option<Cursor> = flow
                     .store
@@ -398,7 +401,7 @@ impl Run<'_> {
                     }
                 }
             }
-            if conn.has_modified_filter(kind) && !self.dry_run {
+            if conn.read().has_modified_filter(kind) && !self.dry_run {
                 if let Some(c) = max_cursor {
                     let v = serde_json::to_string(&c).expect("cursor serialises");
                     flow.store
@@ -487,7 +490,7 @@ impl Run<'_> {
             .store
             .link_by_external(flow.scope(kind), &r.system, &r.id)
             .await?;
-        match flow.conn(side).clone().get(kind, &r.id).await? {
+        match flow.conn(side).read().get(kind, &r.id).await? {
             Some(fresh) => self.sync_record_leased(kind, fresh, link, None).await,
             None => Ok(link),
         }
@@ -645,7 +648,7 @@ impl Run<'_> {
                 let candidates = match other_listing.filter(|l| l.complete) {
                     _ if key.is_empty() => Vec::new(),
                     Some(l) => l.unlinked_with_key(key.as_str()),
-                    None => other.find_by_key(kind, &key).await?,
+                    None => other.writer(kind)?.find_by_key(kind, &key).await?,
                 };
                 for o in candidates {
                     let taken = flow
@@ -673,7 +676,7 @@ impl Run<'_> {
         kind: Kind,
         id: &str,
     ) -> Result<Option<Record>, PairError> {
-        Ok(conn.get(kind, id).await?)
+        Ok(conn.read().get(kind, id).await?)
     }
 }
 

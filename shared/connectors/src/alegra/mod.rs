@@ -21,7 +21,10 @@
 //!   (Alegra invoices embed it); the canonical code is `ALG-{id}` ([`budget_code`]).
 
 mod mapping;
+mod settings;
 mod webhook;
+
+pub use settings::VENDOR;
 
 pub use mapping::{
     budget_code, estimate_record, id_object, is_kind, item_record, relationship_of, to_record,
@@ -32,9 +35,14 @@ pub use webhook::{parse_webhook, subscription_url, WebhookDelivery, WEBHOOK_EVEN
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
 use crate::ids::{segment, IdSyntax};
-use crate::{Connector, Page};
+use crate::kit::hooks::{header_u64, HttpHooks, Pace};
+use crate::{
+    Connector, Delivery, ListQuery, Page, Read, WebhookRequest, WebhookSetup, Webhooks, Write,
+};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use std::time::Duration;
+
 use mapping::*;
 use puente_core::{
     canonical_decimal, parse_budget_lines, parse_tax_rates, ref_product, Fields, Kind, Record, Sku,
@@ -63,6 +71,28 @@ pub struct Alegra {
     taxes: tokio::sync::Mutex<Option<Vec<Tax>>>,
 }
 
+/// Alegra's rate-limit headers (spec §2: 150 requests a minute per user): when
+/// `X-Rate-Limit-Remaining` reaches 0, the next call waits `X-Rate-Limit-Reset` seconds
+/// instead of provoking a 429; a 429 waits the same.
+struct RateHeaders;
+
+impl HttpHooks for RateHeaders {
+    fn pace(&self, headers: &HeaderMap) -> Pace {
+        match (
+            header_u64(headers, "x-rate-limit-remaining"),
+            header_u64(headers, "x-rate-limit-reset"),
+        ) {
+            (Some(0), Some(secs)) => Pace::Wait(Duration::from_secs(secs)),
+            (Some(_), _) => Pace::Clear,
+            _ => Pace::Unknown,
+        }
+    }
+
+    fn retry_wait(&self, headers: &HeaderMap) -> Option<Duration> {
+        header_u64(headers, "x-rate-limit-reset").map(|s| Duration::from_secs(s.max(1)))
+    }
+}
+
 impl Alegra {
     pub fn new(cfg: AlegraConfig) -> Alegra {
         let http = Http::new(
@@ -71,7 +101,8 @@ impl Alegra {
             Auth::Basic(cfg.email, cfg.token),
             cfg.retry,
         )
-        .with_budget(cfg.budget);
+        .with_budget(cfg.budget)
+        .with_hooks(std::sync::Arc::new(RateHeaders));
         Alegra {
             http,
             taxes: tokio::sync::Mutex::new(None),
@@ -301,77 +332,41 @@ impl Connector for Alegra {
         Self::supported(kind).is_ok()
     }
 
-    async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {
-        match self
-            .http
-            .get(&format!("contacts/{}", segment(id)), &[])
-            .await
-        {
-            // A provider that is not also a client/lead is a company (ALG-6).
-            Ok(a) if !is_kind(&a.body, Kind::Contact) => Ok(Some(Kind::Company)),
-            Ok(_) => Ok(Some(Kind::Contact)),
-            Err(ConnectorError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(Self::auth_hint(e)),
-        }
-    }
-
     fn id_syntax(&self, _kind: Kind) -> IdSyntax {
         ID_SYNTAX
     }
 
-    fn has_modified_filter(&self, _kind: Kind) -> bool {
-        false
+    fn calls(&self) -> CallStats {
+        self.http.stats()
     }
 
-    /// Subscribes `url` to each [`WEBHOOK_EVENTS`] subject of `kinds`, after listing the
-    /// subscriptions so that an activation repeated (every `serve` start) adds none.
-    async fn subscribe_webhooks(
-        &self,
-        url: &str,
-        kinds: &[Kind],
-    ) -> Result<Vec<String>, ConnectorError> {
-        let url = subscription_url(url);
-        let a = self
-            .http
-            .get("webhooks/subscriptions", &[])
-            .await
-            .map_err(Self::auth_hint)?;
-        let existing: Vec<(String, String)> = a
-            .body
-            .get("subscriptions")
-            .or(Some(&a.body))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|sub| (s(sub, "event"), s(sub, "url")))
-            .collect();
-        let mut created = Vec::new();
-        for (event, _, ek) in WEBHOOK_EVENTS {
-            if !ek.iter().any(|k| kinds.contains(k) && self.supports(*k)) {
-                continue;
-            }
-            if existing
-                .iter()
-                .any(|(e, u)| e == event && subscription_url(u) == url)
-            {
-                continue;
-            }
-            self.http
-                .post(
-                    "webhooks/subscriptions",
-                    &json!({"event": event, "url": url}),
-                )
-                .await
-                .map_err(Self::auth_hint)?;
-            created.push(format!("Alegra webhook subscription {event} → {url}"));
-        }
-        Ok(created)
+    fn reset_budget(&self) {
+        self.http.reset_budget()
+    }
+
+    fn read(&self) -> &dyn Read {
+        self
+    }
+
+    fn write(&self) -> Option<&dyn Write> {
+        Some(self)
+    }
+
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Read for Alegra {
+    fn has_modified_filter(&self, _kind: Kind) -> bool {
+        false
     }
 
     async fn list(
         &self,
         kind: Kind,
-        _since: Option<DateTime<Utc>>,
+        _q: &ListQuery,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError> {
         Self::supported(kind)?;
@@ -423,7 +418,10 @@ impl Connector for Alegra {
             Err(e) => Err(Self::auth_hint(e)),
         }
     }
+}
 
+#[async_trait]
+impl Write for Alegra {
     async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
         Self::supported(kind)?;
         if kind == Kind::Budget {
@@ -527,12 +525,80 @@ impl Connector for Alegra {
         Ok(to_record(current.kind, &a.body))
     }
 
-    fn calls(&self) -> CallStats {
-        self.http.stats()
+    async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {
+        match self
+            .http
+            .get(&format!("contacts/{}", segment(id)), &[])
+            .await
+        {
+            // A provider that is not also a client/lead is a company (ALG-6).
+            Ok(a) if !is_kind(&a.body, Kind::Contact) => Ok(Some(Kind::Company)),
+            Ok(_) => Ok(Some(Kind::Contact)),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Self::auth_hint(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Webhooks for Alegra {
+    /// Subscribes `url` to each [`WEBHOOK_EVENTS`] subject of `kinds`, after listing the
+    /// subscriptions so that an activation repeated (every `serve` start) adds none.
+    async fn subscribe(&self, url: &str, kinds: &[Kind]) -> Result<Vec<String>, ConnectorError> {
+        let url = subscription_url(url);
+        let a = self
+            .http
+            .get("webhooks/subscriptions", &[])
+            .await
+            .map_err(Self::auth_hint)?;
+        let existing: Vec<(String, String)> = a
+            .body
+            .get("subscriptions")
+            .or(Some(&a.body))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|sub| (s(sub, "event"), s(sub, "url")))
+            .collect();
+        let mut created = Vec::new();
+        for (event, _, ek) in WEBHOOK_EVENTS {
+            if !ek.iter().any(|k| kinds.contains(k) && self.supports(*k)) {
+                continue;
+            }
+            if existing
+                .iter()
+                .any(|(e, u)| e == event && subscription_url(u) == url)
+            {
+                continue;
+            }
+            self.http
+                .post(
+                    "webhooks/subscriptions",
+                    &json!({"event": event, "url": url}),
+                )
+                .await
+                .map_err(Self::auth_hint)?;
+            created.push(format!("Alegra webhook subscription {event} → {url}"));
+        }
+        Ok(created)
     }
 
-    fn reset_budget(&self) {
-        self.http.reset_budget()
+    fn setup(&self) -> WebhookSetup {
+        WebhookSetup::Api
+    }
+
+    /// When a subscription is created, Alegra POSTs an empty body to its URL and creates the
+    /// subscription only if that gets a 2XX within 5 s (spec §2.4, source A12).
+    fn is_handshake(&self, req: &WebhookRequest<'_>) -> bool {
+        req.body.iter().all(u8::is_ascii_whitespace)
+    }
+
+    fn parse(&self, req: &WebhookRequest<'_>) -> Result<Delivery, crate::WebhookError> {
+        parse_webhook(req.body).map(|d| Delivery {
+            event: d.event,
+            targets: d.targets,
+            version: d.version,
+        })
     }
 }
 
@@ -540,6 +606,34 @@ impl Connector for Alegra {
 mod tests {
     use super::*;
     use puente_core::Relationship;
+
+    #[test]
+    fn alg12_alegra_rate_headers_pace_the_next_call() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, v.parse().unwrap());
+            }
+            m
+        };
+        let spent = h(&[
+            ("x-rate-limit-remaining", "0"),
+            ("x-rate-limit-reset", "42"),
+        ]);
+        assert_eq!(
+            RateHeaders.pace(&spent),
+            Pace::Wait(Duration::from_secs(42))
+        );
+        assert_eq!(
+            RateHeaders.pace(&h(&[("x-rate-limit-remaining", "7")])),
+            Pace::Clear
+        );
+        assert_eq!(RateHeaders.pace(&h(&[])), Pace::Unknown);
+        assert_eq!(
+            RateHeaders.retry_wait(&spent),
+            Some(Duration::from_secs(42))
+        );
+    }
 
     #[test]
     fn alg11_alegra_webhook_kinds_come_from_the_types_and_deletions_are_not_synced() {

@@ -31,7 +31,10 @@
 //! countries are ISO codes in canonical form (Clientify keeps `España`, Odoo `ES`).
 
 mod mapping;
+mod settings;
 mod webhook;
+
+pub use settings::VENDOR;
 
 pub use mapping::{
     budget_record, order_record, product_record, product_record_for, product_taxes, taxes_json,
@@ -42,9 +45,12 @@ pub use webhook::{parse_webhook, WebhookDelivery, WebhookError, WEBHOOK_EVENTS};
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
 use crate::ids::{segment, IdSyntax};
-use crate::{Connector, Page};
+use crate::{
+    BackReference, Connector, Delivery, ListQuery, Page, Read, WebhookRequest, WebhookSetup,
+    Webhooks, Write,
+};
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use mapping::{body_for, s};
 use puente_core::{natural_key, Fields, Kind, Record, Relationship, TaxId};
 use serde_json::{json, Value};
@@ -281,20 +287,48 @@ impl Connector for Clientify {
         true
     }
 
-    fn has_modified_filter(&self, _kind: Kind) -> bool {
-        true
-    }
-
     fn id_syntax(&self, _kind: Kind) -> IdSyntax {
         ID_SYNTAX
+    }
+
+    fn calls(&self) -> CallStats {
+        self.http.stats()
+    }
+
+    fn reset_budget(&self) {
+        self.http.reset_budget()
+    }
+
+    fn read(&self) -> &dyn Read {
+        self
+    }
+
+    fn write(&self) -> Option<&dyn Write> {
+        Some(self)
+    }
+
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        Some(self)
+    }
+
+    fn back_reference(&self) -> Option<&dyn BackReference> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Read for Clientify {
+    fn has_modified_filter(&self, _kind: Kind) -> bool {
+        true
     }
 
     async fn list(
         &self,
         kind: Kind,
-        since: Option<DateTime<Utc>>,
+        q: &ListQuery,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError> {
+        let since = q.modified_since;
         let page_no = page.unwrap_or("1").to_string();
         let mut q = vec![
             ("page", page_no.clone()),
@@ -352,7 +386,10 @@ impl Connector for Clientify {
             Err(e) => Err(Self::auth_hint(e)),
         }
     }
+}
 
+#[async_trait]
+impl Write for Clientify {
     async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
         let q: Vec<(&str, String)> = match kind {
             Kind::Contact | Kind::Company => {
@@ -449,7 +486,9 @@ impl Connector for Clientify {
             .map_err(Self::auth_hint)?;
         Ok(self.record(current.kind, &a.body))
     }
+}
 
+impl BackReference for Clientify {
     fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
         match (self.partner, record.kind) {
             // ALG-8: a budget made in Clientify takes its estimate's code once it exists.
@@ -464,12 +503,20 @@ impl Connector for Clientify {
             }
         }
     }
+}
 
-    fn calls(&self) -> CallStats {
-        self.http.stats()
+impl Webhooks for Clientify {
+    fn setup(&self) -> WebhookSetup {
+        // Clientify registers webhooks in its UI only (spec §1.4): the URL is given to the
+        // user instead.
+        WebhookSetup::Manual
     }
 
-    fn reset_budget(&self) {
-        self.http.reset_budget()
+    fn parse(&self, req: &WebhookRequest<'_>) -> Result<Delivery, crate::WebhookError> {
+        parse_webhook(req.body).map(|d| Delivery {
+            event: d.event,
+            targets: d.kind.zip(d.id).into_iter().collect(),
+            version: d.version,
+        })
     }
 }

@@ -14,6 +14,8 @@
 //!   next call waits for the reset instead of provoking a 429.
 
 use crate::error::ConnectorError;
+use crate::kit::hooks::{header_u64, HttpHooks, NoHooks, Outgoing, Pace};
+use crate::kit::oauth::TokenSource;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
@@ -30,6 +32,11 @@ pub enum Auth {
     Token(String),
     /// HTTP Basic `user:password` (Alegra: email + API token).
     Basic(String, String),
+    /// `Authorization: Bearer <token>` from a source that renews it: after a 401 the
+    /// token is dropped and the call is made once more with a fresh one.
+    Bearer(Arc<dyn TokenSource>),
+    /// Fixed headers (e-conomic's two token headers, Shopify's access-token header).
+    Headers(Vec<(String, String)>),
     /// No HTTP-level credentials: they travel in the body (Odoo RPC).
     None,
 }
@@ -40,6 +47,15 @@ impl std::fmt::Debug for Auth {
         match self {
             Auth::Token(_) => f.write_str("Token(***)"),
             Auth::Basic(u, _) => write!(f, "Basic({u}:***)"),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+            Auth::Headers(h) => write!(
+                f,
+                "Headers({})",
+                h.iter()
+                    .map(|(k, _)| format!("{k}: ***"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Auth::None => f.write_str("None"),
         }
     }
@@ -122,11 +138,15 @@ pub struct Http {
     budget_used: AtomicU64,
     /// Do not send before this instant (the vendor said the window is spent).
     pace_until: Mutex<Option<Instant>>,
+    /// The vendor's signing, response checks and rate-limit headers.
+    hooks: Arc<dyn HttpHooks>,
 }
 
 /// A decoded answer.
 pub struct Answer {
     pub status: StatusCode,
+    /// The answer's headers (rate limits, `Link` paging, signatures).
+    pub headers: HeaderMap,
     pub body: Value,
 }
 
@@ -148,7 +168,14 @@ impl Http {
             budget: None,
             budget_used: AtomicU64::new(0),
             pace_until: Mutex::new(None),
+            hooks: Arc::new(NoHooks),
         }
+    }
+
+    /// The vendor's additions to every call (see [`HttpHooks`]).
+    pub fn with_hooks(mut self, hooks: Arc<dyn HttpHooks>) -> Http {
+        self.hooks = hooks;
+        self
     }
 
     /// Caps the calls of one run (see [`Http::reset_budget`]).
@@ -211,7 +238,7 @@ impl Http {
         path: &str,
         body: &Value,
     ) -> Result<Answer, ConnectorError> {
-        self.send_as(Method::POST, path, &[], Some(body), true)
+        self.send_as(Method::POST, path, &[], Some(body), &[], true)
             .await
     }
 
@@ -224,8 +251,22 @@ impl Http {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Answer, ConnectorError> {
+        self.send_with(method, path, query, body, &[]).await
+    }
+
+    /// [`Http::send`] with request headers of the caller's (a vendor's `Accept`, an
+    /// idempotency key); the answer's headers come back in [`Answer::headers`].
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> Result<Answer, ConnectorError> {
         let idempotent = method != Method::POST;
-        self.send_as(method, path, query, body, idempotent).await
+        self.send_as(method, path, query, body, headers, idempotent)
+            .await
     }
 
     /// [`Http::send`] with the caller's word on whether a repeat is harmless.
@@ -235,9 +276,27 @@ impl Http {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
+        extra_headers: &[(&str, String)],
         idempotent: bool,
     ) -> Result<Answer, ConnectorError> {
-        let url = self.url(path);
+        // The URL as sent, query included, so a signature covers exactly what goes out.
+        let url = {
+            let mut u = url::Url::parse(&self.url(path)).map_err(|e| ConnectorError::Decode {
+                system: self.system.clone(),
+                detail: format!("bad URL for {path}: {e}"),
+            })?;
+            if !query.is_empty() {
+                u.query_pairs_mut()
+                    .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+            }
+            u
+        };
+        let path_and_query = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let body_bytes = body.map(|b| serde_json::to_vec(b).expect("JSON values serialise"));
+        let mut token_refreshed = false;
         let mut backoff = ExponentialBuilder::default()
             .with_min_delay(self.policy.min_delay)
             .with_max_delay(self.policy.max_delay)
@@ -257,19 +316,27 @@ impl Http {
                 }
             }
             self.count(&method);
-            let mut req = self.client.request(method.clone(), &url);
-            if !query.is_empty() {
-                req = req.query(query);
-            }
+            let mut req = self.client.request(method.clone(), url.clone());
             req = match &self.auth {
                 Auth::Token(t) => req.header(AUTHORIZATION, format!("Token {t}")),
                 Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+                Auth::Bearer(src) => req.bearer_auth(src.token(&self.client).await?),
+                Auth::Headers(h) => h.iter().fold(req, |r, (k, v)| r.header(k, v)),
                 Auth::None => req,
             };
-            if let Some(b) = body {
-                req = req
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(serde_json::to_vec(b).expect("JSON values serialise"));
+            for (k, v) in extra_headers {
+                req = req.header(*k, v);
+            }
+            let outgoing = Outgoing {
+                method: &method,
+                path_and_query: &path_and_query,
+                body: body_bytes.as_deref().unwrap_or_default(),
+            };
+            for (k, v) in self.hooks.sign(&outgoing) {
+                req = req.header(k, v);
+            }
+            if let Some(b) = &body_bytes {
+                req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
             }
             // The body is part of the answer: one that breaks off mid-way is treated like a
             // broken connection (a POST may have been applied: Ambiguous; reads retry).
@@ -293,7 +360,7 @@ impl Http {
                     if transient_retries >= self.policy.max_retries {
                         return Err(ConnectorError::Unreachable {
                             system: self.system.clone(),
-                            url: strip_query(&url),
+                            url: strip_query(url.as_str()),
                             detail: describe(&e),
                         });
                     }
@@ -303,15 +370,28 @@ impl Http {
                 Ok((status, headers, bytes)) => {
                     self.note_rate_headers(&headers);
                     if status.is_success() {
+                        self.hooks
+                            .verify_response(&outgoing, &headers, &bytes)
+                            .map_err(|why| ConnectorError::Decode {
+                                system: self.system.clone(),
+                                detail: format!(
+                                    "{method} {}: the answer's signature does not check out ({why}); not trusted",
+                                    strip_query(url.as_str())
+                                ),
+                            })?;
                         let body = if bytes.is_empty() {
                             Value::Null
                         } else {
                             serde_json::from_slice(&bytes).map_err(|e| ConnectorError::Decode {
                                 system: self.system.clone(),
-                                detail: format!("{method} {}: {e}", strip_query(&url)),
+                                detail: format!("{method} {}: {e}", strip_query(url.as_str())),
                             })?
                         };
-                        return Ok(Answer { status, body });
+                        return Ok(Answer {
+                            status,
+                            headers,
+                            body,
+                        });
                     }
                     let message = error_message(&bytes);
                     match status.as_u16() {
@@ -324,9 +404,17 @@ impl Http {
                                 });
                             }
                             limited_retries += 1;
-                            header_wait(&headers)
+                            self.header_wait(&headers)
                                 .map(|d| d.min(self.policy.max_header_wait))
                                 .unwrap_or_else(|| backoff.next().unwrap_or(self.policy.max_delay))
+                        }
+                        // A bearer token may have expired before its time: once, a fresh one.
+                        401 if matches!(self.auth, Auth::Bearer(_)) && !token_refreshed => {
+                            if let Auth::Bearer(src) = &self.auth {
+                                src.invalidate();
+                            }
+                            token_refreshed = true;
+                            Duration::ZERO
                         }
                         401 | 403 => {
                             return Err(ConnectorError::Auth {
@@ -339,7 +427,7 @@ impl Http {
                         404 => {
                             return Err(ConnectorError::NotFound {
                                 system: self.system.clone(),
-                                what: format!("{} ({message})", strip_query(&url)),
+                                what: format!("{} ({message})", strip_query(url.as_str())),
                             })
                         }
                         s if s >= 500 => {
@@ -358,7 +446,7 @@ impl Http {
                                 });
                             }
                             transient_retries += 1;
-                            header_wait(&headers)
+                            self.header_wait(&headers)
                                 .map(|d| d.min(self.policy.max_header_wait))
                                 .unwrap_or_else(|| backoff.next().unwrap_or(self.policy.max_delay))
                         }
@@ -400,30 +488,22 @@ impl Http {
         }
     }
 
+    /// The vendor's rate-limit headers (read by its hooks) decide when the next call goes.
     fn note_rate_headers(&self, headers: &HeaderMap) {
-        let remaining = header_u64(headers, "x-rate-limit-remaining");
-        let reset = header_u64(headers, "x-rate-limit-reset");
         let mut pace = self.pace_until.lock().expect("pace lock");
-        match (remaining, reset) {
-            (Some(0), Some(secs)) => {
-                let secs = secs.min(self.policy.max_header_wait.as_secs());
-                *pace = Some(Instant::now() + Duration::from_secs(secs));
-            }
-            (Some(_), _) => *pace = None,
-            _ => {}
+        match self.hooks.pace(headers) {
+            Pace::Wait(d) => *pace = Some(Instant::now() + d.min(self.policy.max_header_wait)),
+            Pace::Clear => *pace = None,
+            Pace::Unknown => {}
         }
     }
-}
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-
-/// `Retry-After` (seconds) or, failing that, Alegra's `X-Rate-Limit-Reset`.
-fn header_wait(headers: &HeaderMap) -> Option<Duration> {
-    header_u64(headers, "retry-after")
-        .or_else(|| header_u64(headers, "x-rate-limit-reset"))
-        .map(|s| Duration::from_secs(s.max(1)))
+    /// `Retry-After` (seconds) or, failing that, what the vendor's own headers ask.
+    fn header_wait(&self, headers: &HeaderMap) -> Option<Duration> {
+        header_u64(headers, "retry-after")
+            .map(|s| Duration::from_secs(s.max(1)))
+            .or_else(|| self.hooks.retry_wait(headers))
+    }
 }
 
 /// The vendor's own words from an error body: `{"message"}` (Alegra), `{"detail"}` (DRF),

@@ -4,7 +4,9 @@
 //! signatures) stay in its folder and reach the kit through hooks.
 
 pub mod error;
+pub mod hooks;
 pub mod http;
 pub mod ids;
 pub mod named;
+pub mod oauth;
 pub mod time;

@@ -4,9 +4,11 @@
 //! their records and errors with the vendor's name; [`named`] puts the connection's name
 //! on everything a connector hands out, so no vendor module needs to know it.
 
-use crate::{CallStats, Connector, ConnectorError, IdSyntax, Page};
+use crate::{
+    BackReference, CallStats, Connector, ConnectorError, Delivery, IdSyntax, ListQuery, Page, Read,
+    WebhookError, WebhookRequest, WebhookSetup, Webhooks, Write,
+};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use puente_core::{Fields, Kind, Record};
 use std::sync::Arc;
 
@@ -60,17 +62,6 @@ impl Connector for Named {
         self.inner.prepare().await.map_err(|e| self.err(e))
     }
 
-    async fn subscribe_webhooks(
-        &self,
-        url: &str,
-        kinds: &[Kind],
-    ) -> Result<Vec<String>, ConnectorError> {
-        self.inner
-            .subscribe_webhooks(url, kinds)
-            .await
-            .map_err(|e| self.err(e))
-    }
-
     fn supports(&self, kind: Kind) -> bool {
         self.inner.supports(kind)
     }
@@ -79,17 +70,44 @@ impl Connector for Named {
         self.inner.id_syntax(kind)
     }
 
+    fn calls(&self) -> CallStats {
+        self.inner.calls()
+    }
+
+    fn reset_budget(&self) {
+        self.inner.reset_budget()
+    }
+
+    fn read(&self) -> &dyn Read {
+        self
+    }
+
+    fn write(&self) -> Option<&dyn Write> {
+        self.inner.write().map(|_| self as &dyn Write)
+    }
+
+    fn webhooks(&self) -> Option<&dyn Webhooks> {
+        self.inner.webhooks().map(|_| self as &dyn Webhooks)
+    }
+
+    fn back_reference(&self) -> Option<&dyn BackReference> {
+        self.inner.back_reference()
+    }
+}
+
+#[async_trait]
+impl Read for Named {
     fn has_modified_filter(&self, kind: Kind) -> bool {
-        self.inner.has_modified_filter(kind)
+        self.inner.read().has_modified_filter(kind)
     }
 
     async fn list(
         &self,
         kind: Kind,
-        since: Option<DateTime<Utc>>,
+        q: &ListQuery,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError> {
-        let r = self.inner.list(kind, since, page).await;
+        let r = self.inner.read().list(kind, q, page).await;
         self.res(r, |mut p| {
             p.records = std::mem::take(&mut p.records)
                 .into_iter()
@@ -100,12 +118,23 @@ impl Connector for Named {
     }
 
     async fn get(&self, kind: Kind, id: &str) -> Result<Option<Record>, ConnectorError> {
-        let r = self.inner.get(kind, id).await;
+        let r = self.inner.read().get(kind, id).await;
         self.res(r, |o| o.map(|r| self.own(r)))
     }
+}
 
+impl Named {
+    /// The inner connector's write capability (`write()` only offers this wrapper's when
+    /// the inner one has it).
+    fn inner_write(&self) -> Result<&dyn Write, ConnectorError> {
+        self.inner.writer(Kind::Contact).map_err(|e| self.err(e))
+    }
+}
+
+#[async_trait]
+impl Write for Named {
     async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
-        let r = self.inner.find_by_key(kind, key).await;
+        let r = self.inner_write()?.find_by_key(kind, key).await;
         self.res(r, |v| v.into_iter().map(|r| self.own(r)).collect())
     }
 
@@ -115,7 +144,7 @@ impl Connector for Named {
         fields: &Fields,
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let r = self.inner.create(kind, fields, partner_id).await;
+        let r = self.inner_write()?.create(kind, fields, partner_id).await;
         self.res(r, |r| self.own(r))
     }
 
@@ -126,23 +155,51 @@ impl Connector for Named {
         clear: &[String],
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let r = self.inner.update(current, set, clear, partner_id).await;
+        let r = self
+            .inner_write()?
+            .update(current, set, clear, partner_id)
+            .await;
         self.res(r, |r| self.own(r))
     }
 
     async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {
-        self.inner.party_kind(id).await.map_err(|e| self.err(e))
+        let r = self.inner_write()?.party_kind(id).await;
+        self.res(r, |k| k)
+    }
+}
+
+#[async_trait]
+impl Webhooks for Named {
+    fn setup(&self) -> WebhookSetup {
+        self.hooks().setup()
     }
 
-    fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
-        self.inner.needs_marks(record, partner_id)
+    fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), String> {
+        self.hooks().verify(req)
     }
 
-    fn calls(&self) -> CallStats {
-        self.inner.calls()
+    fn is_handshake(&self, req: &WebhookRequest<'_>) -> bool {
+        self.hooks().is_handshake(req)
     }
 
-    fn reset_budget(&self) {
-        self.inner.reset_budget()
+    fn parse(&self, req: &WebhookRequest<'_>) -> Result<Delivery, WebhookError> {
+        self.hooks().parse(req)
+    }
+
+    async fn subscribe(&self, url: &str, kinds: &[Kind]) -> Result<Vec<String>, ConnectorError> {
+        self.hooks()
+            .subscribe(url, kinds)
+            .await
+            .map_err(|e| self.err(e))
+    }
+}
+
+impl Named {
+    /// The inner connector's webhooks (`webhooks()` only offers this wrapper's when the
+    /// inner one has them).
+    fn hooks(&self) -> &dyn Webhooks {
+        self.inner
+            .webhooks()
+            .expect("Named offers Webhooks only when its connector has them")
     }
 }

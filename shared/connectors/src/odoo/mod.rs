@@ -36,15 +36,18 @@
 //! (one `search_read`) and a country's states are read once per connector.
 
 pub mod rpc;
+mod settings;
+
+pub use settings::VENDOR;
 
 /// The JSON-RPC client is part of the module's public face (tests and tools use it).
 pub use rpc::*;
 
 use crate::error::ConnectorError;
 use crate::http::CallStats;
-use crate::{Connector, Page};
+use crate::{Connector, ListQuery, Page, Read, Write};
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use puente_core::country::canonical_country;
 use puente_core::{
     canonical_sku, canonical_tax_id, decimal, order_items, Fields, Kind, OrderItem, Record,
@@ -764,6 +767,25 @@ impl Connector for Odoo {
         crate::IdSyntax::Integer
     }
 
+    fn calls(&self) -> CallStats {
+        self.client.calls()
+    }
+
+    fn reset_budget(&self) {
+        self.client.reset_budget()
+    }
+
+    fn read(&self) -> &dyn Read {
+        self
+    }
+
+    fn write(&self) -> Option<&dyn Write> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Read for Odoo {
     fn has_modified_filter(&self, _kind: Kind) -> bool {
         true
     }
@@ -771,9 +793,10 @@ impl Connector for Odoo {
     async fn list(
         &self,
         kind: Kind,
-        since: Option<DateTime<Utc>>,
+        q: &ListQuery,
         page: Option<&str>,
     ) -> Result<Page, ConnectorError> {
+        let since = q.modified_since;
         if kind == Kind::Budget {
             return Err(ConnectorError::unsupported(SYSTEM, kind));
         }
@@ -812,7 +835,10 @@ impl Connector for Odoo {
         }
         self.read_one(kind, parse_id(id)?).await
     }
+}
 
+#[async_trait]
+impl Write for Odoo {
     async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
         let domain = match kind {
             Kind::Contact | Kind::Company => Domain::leaf("ref", "=ilike", like_exact(key))
@@ -881,14 +907,6 @@ impl Connector for Odoo {
                 system: SYSTEM.into(),
                 what: format!("{} {id}", model_of(current.kind)),
             })
-    }
-
-    fn calls(&self) -> CallStats {
-        self.client.calls()
-    }
-
-    fn reset_budget(&self) {
-        self.client.reset_budget()
     }
 }
 

@@ -1,0 +1,82 @@
+//! The vendors Puente knows, one line each. Everything else about a vendor — its settings,
+//! defaults, secrets, entities, id syntax, webhooks and rate-limit headers — lives in its
+//! folder behind [`Vendor`]; the runtime, the Lambda functions and the CLI only iterate this
+//! list. Adding a vendor is one folder, its sandbox, its default mapping and one line here.
+
+use crate::config::{ConfigError, ConnectionSpec};
+use crate::Connector;
+use puente_core::Kind;
+use std::sync::Arc;
+
+/// What the platform needs to know about a vendor before it has a connection to it.
+pub trait Vendor: Send + Sync {
+    /// The `type` of its connections (`clientify`).
+    fn name(&self) -> &'static str;
+
+    /// The entities its connector syncs.
+    fn entities(&self) -> &'static [Kind];
+
+    /// Whether Puente can write `kind` to this vendor. An entity a side can only be read
+    /// from flows one way, from that side (ODO-4: Odoo orders → Clientify).
+    fn writable(&self, _kind: Kind) -> bool {
+        true
+    }
+
+    /// The keys of its section that hold secrets (each may be given as `{key}_env`): the
+    /// AWS tenant store moves them to Secrets Manager.
+    fn secret_keys(&self) -> &'static [&'static str];
+
+    /// Checks a `[connections.NAME]` section without reading its secrets (config load).
+    fn validate(&self, spec: &ConnectionSpec<'_>) -> Result<(), ConfigError>;
+
+    /// Builds the connector of a section (secrets read here). `partner` is the vendor on
+    /// the other side of the flow the connector serves, for vendors that keep per-partner
+    /// marks ([`Vendor::per_partner`]).
+    fn build(
+        &self,
+        spec: &ConnectionSpec<'_>,
+        partner: Option<&str>,
+    ) -> Result<Arc<dyn Connector>, ConfigError>;
+
+    /// How its webhooks reach Puente, if it sends any: `Manual` vendors need the URL pasted
+    /// into their UI (the CLI prints it), `Api` vendors are subscribed on activation.
+    fn webhooks(&self) -> Option<crate::WebhookSetup> {
+        None
+    }
+
+    /// Whether one connection needs a connector per partner vendor (Clientify keeps other
+    /// marks towards Alegra than towards Odoo).
+    fn per_partner(&self) -> bool {
+        false
+    }
+}
+
+/// Every vendor, one line each.
+pub static VENDORS: &[&dyn Vendor] = &[
+    &crate::clientify::VENDOR,
+    &crate::alegra::VENDOR,
+    &crate::odoo::VENDOR,
+];
+
+/// The vendor of a connection `type`.
+pub fn vendor(name: &str) -> Option<&'static dyn Vendor> {
+    VENDORS.iter().copied().find(|v| v.name() == name)
+}
+
+/// The known connection types, for messages.
+pub fn names() -> Vec<&'static str> {
+    VENDORS.iter().map(|v| v.name()).collect()
+}
+
+/// Every key that may hold a secret in some vendor's section, plus the server's.
+pub fn secret_keys() -> Vec<&'static str> {
+    let mut out = vec!["webhook_secret"];
+    for v in VENDORS {
+        for k in v.secret_keys() {
+            if !out.contains(k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
