@@ -23,8 +23,9 @@ use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::common::{fmt_seconds, json, lock, parse_iso, qget, s, Common};
-use crate::taxid;
+use crate::kit::clock::{fmt_seconds, parse_iso};
+use crate::kit::http::{json, qget, s};
+use crate::kit::{lock, taxid, Common};
 use crate::SandboxConfig;
 
 type Obj = Map<String, Value>;
@@ -687,7 +688,7 @@ fn notify(app: &App, d: &Data, subject: &str, rec: &Obj) {
             continue;
         }
         let url =
-            crate::webhooks::with_scheme(sub.get("url").and_then(Value::as_str).unwrap_or(""));
+            crate::kit::outbox::with_scheme(sub.get("url").and_then(Value::as_str).unwrap_or(""));
         let body = json!({"subject": subject, "message": {key: rec}});
         app.common.outbox.send(url, subject, body);
     }

@@ -22,7 +22,9 @@ use axum::Router;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::common::{self, fmt_micros, json, lock, parse_iso, qget, quote_plus, s, Common};
+use crate::kit::clock::{fmt_micros, parse_iso};
+use crate::kit::http::{icontains, json, qget, quote_plus, s};
+use crate::kit::{lock, Common};
 use crate::SandboxConfig;
 
 type Obj = Map<String, Value>;
@@ -703,7 +705,7 @@ fn matches(o: &Obj, kind: Kind, f: &Filters) -> bool {
         }
     }
     if let Some(qs) = &f.query {
-        let hit = |x: &str| common::icontains(x, qs);
+        let hit = |x: &str| icontains(x, qs);
         let tax = s(o.get("taxpayer_identification_number"));
         let ok = match kind {
             Kind::Contact => {

@@ -51,8 +51,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
-use crate::common::{lock, Common};
-use crate::taxid;
+use crate::kit::{lock, taxid, Common};
 
 type Obj = Map<String, Value>;
 

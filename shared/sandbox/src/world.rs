@@ -9,8 +9,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use crate::clientify::{FIRST_COMPANY_ID, FIRST_CONTACT_ID};
-use crate::common::{fmt_micros, fmt_seconds};
-use crate::{alegra, taxid, SandboxConfig};
+use crate::kit::clock::{fmt_micros, fmt_seconds};
+use crate::kit::taxid;
+use crate::{alegra, SandboxConfig};
 
 /// The generated data, so tests can compute expected results.
 ///

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-use crate::common::lock;
+use super::lock;
 
 /// The three Clientify payload shapes the vendor's own n8n node accepts (§1.4). Which one
 /// Clientify really sends is unknown, hence configurable.

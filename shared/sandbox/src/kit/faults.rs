@@ -27,7 +27,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::common::{lock, Common};
+use super::{lock, Common};
 
 /// Faults a sandbox injects (`Default`: none). Durations are milliseconds
 /// in JSON (`POST /_sandbox/faults`), e.g.
@@ -287,7 +287,7 @@ pub(crate) async fn inject(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common::Slash;
+    use crate::kit::stats::Slash;
 
     fn common(f: Faults) -> Common {
         Common::new(String::new(), Slash::Never, Vendor::Alegra, f)

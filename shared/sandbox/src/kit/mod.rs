@@ -1,0 +1,22 @@
+//! The sandbox kit: everything a vendor sandbox needs that is not about the vendor.
+//!
+//! A vendor module builds an axum [`Router`](axum::Router) of its API over a [`Common`] (clock,
+//! counters, faults, webhook outbox) and hands it to [`server::serve`], which wraps it in the
+//! kit's middleware (request counting outermost, then fault injection) and the
+//! `/_sandbox/*` control routes, and returns the [`Sandbox`] handle.
+
+pub(crate) mod clock;
+mod common;
+mod control;
+pub(crate) mod faults;
+pub(crate) mod http;
+pub(crate) mod outbox;
+pub(crate) mod server;
+pub(crate) mod stats;
+pub mod taxid;
+
+pub(crate) use common::{lock, Common};
+pub use faults::Faults;
+pub use outbox::{WebhookSent, WebhookShape};
+pub use server::Sandbox;
+pub use stats::Stats;
