@@ -24,7 +24,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::kit::clock::{fmt_seconds, parse_iso};
-use crate::kit::http::{json, qget, s};
+use crate::kit::http::{json, qget, s, valid_email};
 use crate::kit::{lock, taxid, Common};
 use crate::SandboxConfig;
 
@@ -431,7 +431,7 @@ fn write_contact(existing: Option<&Obj>, body: &Obj) -> Result<Obj, String> {
     }
     for f in ["email", "emailSecondary"] {
         let e = s(rec.get(f));
-        if body.contains_key(f) && !e.is_empty() && !crate::clientify::valid_email(e) {
+        if body.contains_key(f) && !e.is_empty() && !valid_email(e) {
             return Err(format!("El campo {f} no tiene un formato de correo válido"));
         }
     }

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed};
 pub use kit::taxid;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent, WebhookShape};
 pub use odoo::{OdooConfig, OdooSeed};
@@ -32,7 +33,7 @@ pub use world::World;
 use kit::faults::Vendor;
 use kit::server::{bind, serve};
 use kit::stats::Slash;
-use kit::{lock, Common};
+use kit::Common;
 
 /// Knobs of both sandboxes.
 #[derive(Clone, Debug)]
@@ -133,59 +134,6 @@ pub async fn start(
         alegra,
         world,
     })
-}
-
-/// Records a Clientify sandbox starts with (partial records are completed;
-/// ids and timestamps kept when present).
-#[derive(Clone, Debug, Default)]
-pub struct ClientifySeed {
-    pub contacts: Vec<Value>,
-    pub companies: Vec<Value>,
-    /// `{sku, name, price, description}`.
-    pub products: Vec<Value>,
-    /// `{order_id, ecommerce, status, order_date, currency, items: [{name, sku, price, quantity}]}`.
-    pub orders: Vec<Value>,
-}
-
-/// Starts a Clientify sandbox seeded with the given records (partial
-/// records are completed; ids and timestamps kept when present).
-pub async fn start_clientify(
-    cfg: &SandboxConfig,
-    addr: Option<SocketAddr>,
-    contacts: Vec<Value>,
-    companies: Vec<Value>,
-) -> io::Result<Sandbox> {
-    start_clientify_seeded(
-        cfg,
-        addr,
-        ClientifySeed {
-            contacts,
-            companies,
-            ..ClientifySeed::default()
-        },
-    )
-    .await
-}
-
-/// [`start_clientify`] with products and orders too.
-pub async fn start_clientify_seeded(
-    cfg: &SandboxConfig,
-    addr: Option<SocketAddr>,
-    seed: ClientifySeed,
-) -> io::Result<Sandbox> {
-    let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(
-        root.clone(),
-        Slash::Always,
-        Vendor::Clientify,
-        cfg.faults.clone(),
-    ));
-    *lock(&common.hook) = (
-        cfg.clientify_webhook_target.clone(),
-        cfg.clientify_webhook_shape,
-    );
-    let vendor = clientify::router(common.clone(), cfg, seed)?;
-    serve(listener, root, "/v1", common, vendor)
 }
 
 /// Starts an Alegra sandbox seeded with the given contacts.

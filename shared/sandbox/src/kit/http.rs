@@ -43,3 +43,17 @@ pub(crate) fn icontains(hay: &str, needle_lower: &str) -> bool {
 pub(crate) fn s(v: Option<&Value>) -> &str {
     v.and_then(Value::as_str).unwrap_or("")
 }
+
+/// A plausible email address: Django's `EmailValidator`, simplified (Clientify is Django;
+/// Alegra's own rule is unknown and taken to be as lenient).
+pub(crate) fn valid_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !local.is_empty()
+        && !e.contains(char::is_whitespace)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
