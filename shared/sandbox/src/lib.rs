@@ -22,8 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
+pub use alegra::{start_alegra, start_alegra_seeded};
 pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed};
 pub use kit::taxid;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent, WebhookShape};
@@ -134,34 +133,6 @@ pub async fn start(
         alegra,
         world,
     })
-}
-
-/// Starts an Alegra sandbox seeded with the given contacts.
-pub async fn start_alegra(
-    cfg: &SandboxConfig,
-    addr: Option<SocketAddr>,
-    contacts: Vec<Value>,
-) -> io::Result<Sandbox> {
-    start_alegra_seeded(cfg, addr, contacts, Vec::new()).await
-}
-
-/// [`start_alegra`] with items too (`{name, reference, description, price, tax: [id]}`);
-/// taxes IVA 21 % (id 1), 10 % (2) and 4 % (3) always exist.
-pub async fn start_alegra_seeded(
-    cfg: &SandboxConfig,
-    addr: Option<SocketAddr>,
-    contacts: Vec<Value>,
-    items: Vec<Value>,
-) -> io::Result<Sandbox> {
-    let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(
-        root.clone(),
-        Slash::Never,
-        Vendor::Alegra,
-        cfg.faults.clone(),
-    ));
-    let vendor = alegra::router(common.clone(), cfg, contacts, items)?;
-    serve(listener, root, "/api/v1", common, vendor)
 }
 
 /// Starts an Odoo sandbox (JSON-RPC and XML-RPC external API of the
