@@ -19,20 +19,14 @@ mod world;
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use alegra::{start_alegra, start_alegra_seeded};
 pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed};
 pub use kit::taxid;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent, WebhookShape};
-pub use odoo::{OdooConfig, OdooSeed};
+pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use world::World;
-
-use kit::faults::Vendor;
-use kit::server::{bind, serve};
-use kit::stats::Slash;
-use kit::Common;
 
 /// Knobs of both sandboxes.
 #[derive(Clone, Debug)]
@@ -133,22 +127,4 @@ pub async fn start(
         alegra,
         world,
     })
-}
-
-/// Starts an Odoo sandbox (JSON-RPC and XML-RPC external API of the
-/// configured version) seeded with `seed`; `base_url` is the server root.
-pub async fn start_odoo(
-    cfg: &OdooConfig,
-    addr: Option<SocketAddr>,
-    seed: OdooSeed,
-) -> io::Result<Sandbox> {
-    let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(
-        root.clone(),
-        Slash::Never,
-        Vendor::Odoo,
-        Faults::default(),
-    ));
-    let vendor = odoo::router(common.clone(), cfg, seed)?;
-    serve(listener, root, "", common, vendor)
 }
