@@ -8,6 +8,7 @@
 pub(crate) mod clock;
 mod common;
 mod control;
+pub(crate) mod fake;
 pub(crate) mod faults;
 pub(crate) mod http;
 pub(crate) mod outbox;

@@ -8,49 +8,8 @@ use serde_json::{json, Value};
 
 use super::base::spanish_state_id;
 use super::{Obj, OdooSeed, FIRST_PARTNER_ID, SPAIN_ID};
+use crate::kit::fake::{ean13, phone_es, slug, CITIES};
 use crate::kit::taxid;
-
-#[derive(Clone, Copy)]
-struct City {
-    name: &'static str,
-    state: &'static str,
-    zip: &'static str,
-    phone: &'static str,
-}
-
-const fn city(
-    name: &'static str,
-    state: &'static str,
-    zip: &'static str,
-    phone: &'static str,
-) -> City {
-    City {
-        name,
-        state,
-        zip,
-        phone,
-    }
-}
-
-const CITIES: [City; 17] = [
-    city("Madrid", "M", "28", "91"),
-    city("Barcelona", "B", "08", "93"),
-    city("Valencia", "V", "46", "96"),
-    city("Sevilla", "SE", "41", "954"),
-    city("Bilbao", "BI", "48", "944"),
-    city("Zaragoza", "Z", "50", "976"),
-    city("Lugo", "LU", "27", "982"),
-    city("Málaga", "MA", "29", "952"),
-    city("Murcia", "MU", "30", "968"),
-    city("Valladolid", "VA", "47", "983"),
-    city("A Coruña", "C", "15", "981"),
-    city("Granada", "GR", "18", "958"),
-    city("Alicante", "A", "03", "965"),
-    city("Palma", "PM", "07", "971"),
-    city("Santander", "S", "39", "942"),
-    city("Pamplona", "NA", "31", "948"),
-    city("Oviedo", "O", "33", "985"),
-];
 
 const FIRST_NAMES: [&str; 24] = [
     "María", "Carmen", "Ana", "Laura", "Lucía", "Marta", "Elena", "Nuria", "Paula", "Isabel",
@@ -157,34 +116,6 @@ const GOODS: [(&str, &str, f64, f64, bool); 16] = [
     ("Transporte y entrega", "TRA", 10.0, 45.0, true),
 ];
 
-fn slug(s: &str) -> String {
-    s.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'á' | 'à' => 'a',
-            'é' | 'è' => 'e',
-            'í' => 'i',
-            'ó' | 'ò' => 'o',
-            'ú' | 'ü' => 'u',
-            'ñ' => 'n',
-            'ç' => 'c',
-            other => other,
-        })
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
-
-/// EAN-13 with a Spanish (84) prefix and a correct check digit.
-fn ean13(n: u64) -> String {
-    let body = format!("84{:010}", n % 10_000_000_000);
-    let sum: u32 = body
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
-}
-
 struct SeedGen {
     rng: StdRng,
     used: HashSet<String>,
@@ -206,14 +137,7 @@ impl SeedGen {
         }
     }
     fn phone(&mut self, prefix: &str) -> String {
-        let prefix = prefix.to_string();
-        self.unique(|r| {
-            let mut d = prefix.clone();
-            while d.len() < 9 {
-                d.push(char::from(b'0' + r.gen_range(0..10u8)));
-            }
-            format!("+34 {} {} {}", &d[..3], &d[3..6], &d[6..])
-        })
+        self.unique(|r| phone_es(r, prefix))
     }
     fn address(&mut self, vals: &mut Obj) -> usize {
         let c = self.rng.gen_range(0..CITIES.len());
@@ -232,7 +156,7 @@ impl SeedGen {
             "zip".into(),
             json!(format!(
                 "{}{:03}",
-                CITIES[c].zip,
+                CITIES[c].postal,
                 self.rng.gen_range(1..=80)
             )),
         );
@@ -320,7 +244,7 @@ impl OdooSeed {
                 v.insert("website".into(), json!(format!("https://www.{base}.es")));
             }
             if g.pct(90) {
-                let province: u32 = CITIES[c].zip.parse().unwrap_or(28);
+                let province: u32 = CITIES[c].postal.parse().unwrap_or(28);
                 let cif =
                     g.unique(|r| taxid::cif(org, province * 100_000 + r.gen_range(0..100_000)));
                 if g.pct(70) {
@@ -469,22 +393,5 @@ impl OdooSeed {
             out.orders.push(Value::Object(v));
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_barcodes_are_valid_ean13() {
-        let code = ean13(1234567890);
-        assert_eq!(code.len(), 13);
-        let sum: u32 = code
-            .bytes()
-            .enumerate()
-            .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 1 } else { 3 })
-            .sum();
-        assert_eq!(sum % 10, 0);
     }
 }
