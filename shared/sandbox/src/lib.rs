@@ -22,9 +22,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use alegra::{start_alegra, start_alegra_seeded};
-pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed};
+pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed, WebhookShape};
 pub use kit::taxid;
-pub use kit::{Faults, Sandbox, Stats, WebhookSent, WebhookShape};
+pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use world::World;
 

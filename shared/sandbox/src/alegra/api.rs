@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::{App, Inner, Obj};
+use crate::kit::faults::FaultReplies;
 use crate::kit::http::json;
 use crate::kit::lock;
 
@@ -74,6 +75,17 @@ fn set_rate_headers(resp: &mut Response, limit: u32, remaining: u32, reset: i64)
     h.insert("X-Rate-Limit-Remaining", HeaderValue::from(remaining));
     h.insert("X-Rate-Limit-Reset", HeaderValue::from(reset));
 }
+
+/// Injected faults answer like the real limit (with the documented 150/minute in the
+/// headers, whatever this sandbox's limit) and the vendor's error body.
+pub(super) const FAULT_REPLIES: FaultReplies = FaultReplies {
+    too_many: || {
+        let mut r = error(StatusCode::TOO_MANY_REQUESTS, "Too Many request");
+        set_rate_headers(&mut r, 150, 0, 1);
+        r
+    },
+    server_error: |status| error(status, "Error interno del servidor"),
+};
 
 /// Rate limit then Basic auth, on every request (unknown routes too).
 ///

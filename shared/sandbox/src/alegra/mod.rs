@@ -32,7 +32,6 @@ use chrono::TimeDelta;
 use serde_json::{json, Map, Value};
 
 use crate::kit::clock::{fmt_seconds, parse_iso};
-use crate::kit::faults::Vendor;
 use crate::kit::server::{bind, serve};
 use crate::kit::stats::Slash;
 use crate::kit::{Common, Sandbox};
@@ -97,7 +96,7 @@ pub async fn start_alegra_seeded(
     let common = Arc::new(Common::new(
         root.clone(),
         Slash::Never,
-        Vendor::Alegra,
+        api::FAULT_REPLIES,
         cfg.faults.clone(),
     ));
     let vendor = router(common.clone(), cfg, contacts, items)?;

@@ -10,7 +10,6 @@ use super::api::{bad, error, id_of, parse_json};
 use super::{App, Data, Obj};
 use crate::kit::http::json;
 use crate::kit::lock;
-use crate::kit::outbox::with_scheme;
 
 /// Subscribable events: `new-|edit-|delete-` × `invoice, bill, client, item` [C: A10].
 const EVENTS: [&str; 12] = [
@@ -94,5 +93,16 @@ pub(super) async fn delete_sub(State(app): State<App>, Path(id): Path<String>) -
             json!({"code": 200, "message": "Suscripción eliminada correctamente"}),
         ),
         None => error(StatusCode::NOT_FOUND, "La suscripción no existe"),
+    }
+}
+
+/// `url` as given, or over `http://` when it has no scheme: Alegra subscriptions store URLs
+/// without one (§2.4) and, as the sandbox talks to loopback receivers without TLS, it delivers
+/// those over plain HTTP (the real Alegra presumably uses https).
+fn with_scheme(url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
     }
 }

@@ -10,6 +10,7 @@ use chrono::TimeDelta;
 use serde_json::{json, Value};
 
 use super::{App, Obj};
+use crate::kit::faults::FaultReplies;
 use crate::kit::http::json;
 use crate::kit::lock;
 
@@ -148,19 +149,30 @@ pub(super) async fn guard(State(app): State<App>, req: Request, next: Next) -> R
             let left = window - (now - oldest);
             let wait = ((left.num_microseconds().unwrap_or(0) + 999_999) / 1_000_000).max(1);
             drop(t);
-            let unit = if wait == 1 { "second" } else { "seconds" };
-            let mut r = detail_resp(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Request was throttled. Expected available in {wait} {unit}."),
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            return r;
+            return throttled(wait);
         }
         hist.push_back(now);
     }
     next.run(req).await
 }
+
+/// DRF's `Throttled` answer: 429, `Retry-After` and the wait in words.
+fn throttled(wait: i64) -> Response {
+    let unit = if wait == 1 { "second" } else { "seconds" };
+    let mut r = detail_resp(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Request was throttled. Expected available in {wait} {unit}."),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    r
+}
+
+/// Injected faults answer as DRF does: the throttle's 429, and Django's JSON-ified 500.
+pub(super) const FAULT_REPLIES: FaultReplies = FaultReplies {
+    too_many: || throttled(1),
+    server_error: |status| detail_resp(status, "A server error occurred."),
+};
 
 /// Unknown URL: Django's own HTML 404 page (not DRF JSON) [I: §1.1 "It is
 /// DRF"; URL resolution happens before the API view].

@@ -21,6 +21,8 @@ mod records;
 mod tags;
 mod webhooks;
 
+pub use webhooks::WebhookShape;
+
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
@@ -33,11 +35,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::kit::clock::{fmt_micros, parse_iso};
-use crate::kit::faults::Vendor;
 use crate::kit::http::s;
 use crate::kit::server::{bind, serve};
 use crate::kit::stats::Slash;
-use crate::kit::{lock, Common, Sandbox};
+use crate::kit::{Common, Sandbox};
 use crate::SandboxConfig;
 
 use custom_fields::{create_def, get_def, list_defs, FieldDef};
@@ -45,6 +46,7 @@ use drf::{django_not_found, guard, method_not_allowed};
 use handlers::{create, destroy, detail, list, update};
 use records::write_record;
 use tags::{add_tag, list_tags, remove_tag};
+use webhooks::Hooks;
 
 type Obj = Map<String, Value>;
 type Q = axum::extract::Query<Vec<(String, String)>>;
@@ -244,15 +246,18 @@ pub async fn start_clientify_seeded(
     seed: ClientifySeed,
 ) -> io::Result<Sandbox> {
     let (listener, root) = bind(addr)?;
-    let common = Arc::new(Common::new(
-        root.clone(),
-        Slash::Always,
-        Vendor::Clientify,
-        cfg.faults.clone(),
-    ));
-    *lock(&common.hook) = (
+    let hooks = Hooks(Mutex::new((
         cfg.clientify_webhook_target.clone(),
         cfg.clientify_webhook_shape,
+    )));
+    let common = Arc::new(
+        Common::new(
+            root.clone(),
+            Slash::Always,
+            drf::FAULT_REPLIES,
+            cfg.faults.clone(),
+        )
+        .with_ext(hooks),
     );
     let vendor = router(common.clone(), cfg, seed)?;
     serve(listener, root, "/v1", common, vendor)

@@ -1,12 +1,13 @@
 //! The state every sandbox has, whatever the vendor: clock, counters, faults, webhook outbox.
 
+use std::any::Any;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
 use super::clock::Clock;
-use super::faults::{FaultState, Faults, Vendor};
-use super::outbox::{Outbox, WebhookShape};
+use super::faults::{FaultReplies, FaultState, Faults};
+use super::outbox::Outbox;
 use super::stats::{Recorder, Slash, Stats};
 
 /// State every sandbox has, whatever the vendor.
@@ -15,13 +16,15 @@ pub(crate) struct Common {
     pub(crate) recorder: Recorder,
     /// `http://127.0.0.1:PORT`, used when a request has no `Host` header.
     pub root_url: String,
-    /// Whose error shapes injected faults imitate.
-    pub(crate) vendor: Vendor,
+    /// The vendor's answers to injected 429s and 5xx.
+    pub(crate) replies: FaultReplies,
     pub(crate) faults: Mutex<FaultState>,
     /// Outgoing webhooks (see `outbox`).
     pub(crate) outbox: Outbox,
-    /// Where Clientify posts its webhooks (none: off) and in which shape.
-    pub(crate) hook: Mutex<(Option<String>, WebhookShape)>,
+    /// Vendor state the [`super::Sandbox`] handle reaches from outside the router (Clientify:
+    /// its webhook target and shape); `()` for a vendor without any. Typed per vendor, so
+    /// the kit needs no knowledge of it.
+    ext: Box<dyn Any + Send + Sync>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking handler must not take the
@@ -31,16 +34,32 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Common {
-    pub(crate) fn new(root_url: String, slash: Slash, vendor: Vendor, faults: Faults) -> Self {
+    pub(crate) fn new(
+        root_url: String,
+        slash: Slash,
+        replies: FaultReplies,
+        faults: Faults,
+    ) -> Self {
         Common {
             clock: Clock::default(),
             recorder: Recorder::new(slash),
             root_url,
-            vendor,
+            replies,
             faults: Mutex::new(FaultState::new(faults)),
             outbox: Default::default(),
-            hook: Mutex::new((None, Default::default())),
+            ext: Box::new(()),
         }
+    }
+
+    /// Sets the vendor state (see the field).
+    pub(crate) fn with_ext<T: Any + Send + Sync>(mut self, ext: T) -> Self {
+        self.ext = Box::new(ext);
+        self
+    }
+
+    /// The vendor state, if it is a `T`.
+    pub(crate) fn ext<T: Any>(&self) -> Option<&T> {
+        self.ext.downcast_ref()
     }
 
     /// Current sandbox time (microsecond resolution).

@@ -18,6 +18,6 @@ pub mod taxid;
 
 pub(crate) use common::{lock, Common};
 pub use faults::Faults;
-pub use outbox::{WebhookSent, WebhookShape};
+pub use outbox::WebhookSent;
 pub use server::Sandbox;
 pub use stats::Stats;

@@ -1,5 +1,5 @@
-//! Outgoing webhooks of the sandboxes (spec §3: "Webhooks: POST … to a configured URL,
-//! unsigned"; Alegra: "deliver `{"subject","message"}`").
+//! Outgoing webhooks of a sandbox: the vendor module decides what to send and where; the
+//! outbox delivers it.
 //!
 //! A write through a sandbox's API queues a delivery and answers at once; one background task
 //! per sandbox posts the queue in order, so a receiver sees a record's changes in the order
@@ -9,7 +9,8 @@
 //! sandbox's.
 //!
 //! A refused or reset connection is retried a few times (the receiver may be restarting); an
-//! HTTP error answer is not (neither vendor documents retries, §1.4 and §2.4). Every outcome is
+//! HTTP error answer is not (neither Clientify nor Alegra documents retries,
+//! `clientify-alegra.md` §1.4 and §2.4). Every outcome is
 //! logged and kept in [`WebhookSent`] records for tests.
 
 use std::collections::VecDeque;
@@ -18,61 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::lock;
-
-/// The three Clientify payload shapes the vendor's own n8n node accepts (§1.4). Which one
-/// Clientify really sends is unknown, hence configurable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WebhookShape {
-    /// `{"event":"contact.saved","contact":{…}}`.
-    Event,
-    /// `{"hook":{"id":…,"event":"contact.saved"},"contact":{…}}`. The default: Clientify is
-    /// a Django/DRF application and this is the shape of django-rest-hooks, the usual
-    /// webhook library there (§1.4 [I]).
-    #[default]
-    Hook,
-    /// `{"event","timestamp","account_id","user_id","data":{"contact":{…},"changes":{…}}}`.
-    Data,
-}
-
-impl WebhookShape {
-    pub const ALL: [WebhookShape; 3] =
-        [WebhookShape::Event, WebhookShape::Hook, WebhookShape::Data];
-
-    /// The body of a Clientify delivery of `event` (`contact.saved`) about `record` of type
-    /// `entity` (`contact`). `hook_id` numbers the subscription in the `hook` shape.
-    pub fn clientify_body(self, event: &str, entity: &str, record: &Value, hook_id: u64) -> Value {
-        let mut o = Map::new();
-        match self {
-            WebhookShape::Event => {
-                o.insert("event".into(), json!(event));
-                o.insert(entity.into(), record.clone());
-            }
-            WebhookShape::Hook => {
-                o.insert("hook".into(), json!({"id": hook_id, "event": event}));
-                o.insert(entity.into(), record.clone());
-            }
-            WebhookShape::Data => {
-                o.insert("event".into(), json!(event));
-                o.insert(
-                    "timestamp".into(),
-                    json!(chrono::Utc::now().timestamp_millis()),
-                );
-                o.insert("account_id".into(), json!(1));
-                o.insert("user_id".into(), json!(1));
-                o.insert(
-                    "data".into(),
-                    json!({entity: record.clone(), "changes": {}}),
-                );
-            }
-        }
-        Value::Object(o)
-    }
-}
 
 /// One delivery the sandbox made (or gave up on).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,16 +155,5 @@ async fn deliver(client: &reqwest::Client, job: &Job) -> WebhookSent {
             }
             Err(e) => return done(None, Some(e.to_string())),
         }
-    }
-}
-
-/// `url` as given, or over `http://` when it has no scheme: Alegra subscriptions store URLs
-/// without one (§2.4) and, as the sandbox talks to loopback receivers without TLS, it delivers
-/// those over plain HTTP (the real Alegra presumably uses https).
-pub(crate) fn with_scheme(url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
     }
 }

@@ -9,7 +9,7 @@ use axum::middleware;
 use axum::Router;
 use tokio::sync::watch;
 
-use super::outbox::{WebhookSent, WebhookShape};
+use super::outbox::WebhookSent;
 use super::{control, faults, lock, stats, Common, Faults, Stats};
 
 struct Stopper {
@@ -45,16 +45,6 @@ impl Sandbox {
     /// The faults in force.
     pub fn faults(&self) -> Faults {
         self.common.faults()
-    }
-
-    /// Clientify: where its webhooks go (`None`: off). Takes effect for the next write.
-    pub fn set_webhook_target(&self, url: Option<String>) {
-        lock(&self.common.hook).0 = url;
-    }
-
-    /// Clientify: the payload shape of its webhooks.
-    pub fn set_webhook_shape(&self, shape: WebhookShape) {
-        lock(&self.common.hook).1 = shape;
     }
 
     /// Webhook deliveries queued or in progress (tests wait for 0 before counting writes).

@@ -64,7 +64,6 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::kit::faults::Vendor;
 use crate::kit::server::{bind, serve};
 use crate::kit::stats::Slash;
 use crate::kit::{Common, Faults, Sandbox};
@@ -156,7 +155,7 @@ pub async fn start_odoo(
     let common = Arc::new(Common::new(
         root.clone(),
         Slash::Never,
-        Vendor::Odoo,
+        rpc::FAULT_REPLIES,
         Faults::default(),
     ));
     let vendor = rpc::router(common.clone(), cfg, seed)?;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -20,6 +20,7 @@ use super::tx::{Data, Tx};
 use super::values::{str_of, truthy};
 use super::xml::{parse_document, xml_fault, xml_response, xml_value, XEl};
 use super::{Obj, OdooConfig, OdooSeed, ADMIN_UID};
+use crate::kit::faults::FaultReplies;
 use crate::kit::{lock, Common};
 
 struct Inner {
@@ -200,6 +201,20 @@ impl App {
         r
     }
 }
+
+/// Injected faults: a proxy's plain 429 with `Retry-After`, and a JSON error body for 5xx.
+pub(super) const FAULT_REPLIES: FaultReplies = FaultReplies {
+    too_many: || {
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+        r
+    },
+    server_error: |status| {
+        let body = json!({"error": status.canonical_reason().unwrap_or("error")});
+        (status, axum::Json(body)).into_response()
+    },
+};
 
 fn html_404() -> Response {
     (
