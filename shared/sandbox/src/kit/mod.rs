@@ -12,6 +12,7 @@ pub(crate) mod fake;
 pub(crate) mod faults;
 pub(crate) mod http;
 pub(crate) mod outbox;
+pub(crate) mod paging;
 pub(crate) mod server;
 pub(crate) mod stats;
 pub mod taxid;
