@@ -12,8 +12,9 @@ use serde_json::{json, Value};
 
 use super::{App, Inner, Obj};
 use crate::kit::faults::FaultReplies;
-use crate::kit::http::json;
+use crate::kit::http::{json, qget};
 use crate::kit::lock;
+use crate::kit::paging::offset_limit;
 
 /// Fixed rate-limit window of one user.
 pub(super) struct Window {
@@ -151,4 +152,27 @@ pub(super) fn text(v: &Value, field: &str) -> Result<String, String> {
 
 pub(super) fn id_of(raw: &str) -> Option<u64> {
     raw.parse().ok()
+}
+
+/// `start`/`limit` over the filtered, sorted rows: the page's records, copied so the caller
+/// can release its lock, and the total before paging.
+pub(super) fn page_of(rows: &[&Obj], start: usize, limit: usize) -> (Vec<Value>, usize) {
+    let page = offset_limit(rows, start, Some(limit))
+        .iter()
+        .map(|o| Value::Object((*o).clone()))
+        .collect();
+    (page, rows.len())
+}
+
+/// A list answer: the bare array, or `{"metadata":{"total"},"data"}` with `metadata=true`
+/// (or `1`) [C: A8, A5].
+pub(super) fn list_response(q: &[(String, String)], page: Vec<Value>, total: usize) -> Response {
+    if qget(q, "metadata").is_some_and(|m| m.eq_ignore_ascii_case("true") || m == "1") {
+        json(
+            StatusCode::OK,
+            json!({"metadata": {"total": total}, "data": page}),
+        )
+    } else {
+        json(StatusCode::OK, Value::Array(page))
+    }
 }

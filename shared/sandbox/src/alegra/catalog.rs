@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::api::{bad, error, id_of, parse_json, text};
+use super::api::{bad, error, id_of, list_response, page_of, parse_json, text};
 use super::webhooks::notify;
 use super::{App, Data, Obj, MAX_LIMIT, Q};
 use crate::kit::http::{json, qget, s};
@@ -294,22 +294,9 @@ pub(super) async fn cat_list(r: Res, State(app): State<App>, Query(q): Q) -> Res
                 })
         })
         .collect();
-    let total = rows.len();
-    let page: Vec<Value> = rows
-        .into_iter()
-        .skip(start)
-        .take(limit)
-        .map(|o| Value::Object(o.clone()))
-        .collect();
+    let (page, total) = page_of(&rows, start, limit);
     drop(cat);
-    if qget(&q, "metadata").is_some_and(|m| m.eq_ignore_ascii_case("true") || m == "1") {
-        json(
-            StatusCode::OK,
-            json!({"metadata": {"total": total}, "data": page}),
-        )
-    } else {
-        json(StatusCode::OK, Value::Array(page))
-    }
+    list_response(&q, page, total)
 }
 
 pub(super) async fn cat_detail(r: Res, State(app): State<App>, Path(id): Path<String>) -> Response {

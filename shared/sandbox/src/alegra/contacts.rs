@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::api::{bad, error, id_of, parse_json, text};
+use super::api::{bad, error, id_of, list_response, page_of, parse_json, text};
 use super::webhooks::notify;
 use super::{App, Obj, MAX_LIMIT, Q};
 use crate::kit::clock::fmt_seconds;
@@ -278,23 +278,9 @@ pub(super) async fn list(State(app): State<App>, Query(q): Q) -> Response {
     if desc {
         rows.reverse();
     }
-    let total = rows.len();
-    let page: Vec<Value> = rows
-        .into_iter()
-        .skip(start)
-        .take(limit)
-        .map(|o| Value::Object(o.clone()))
-        .collect();
+    let (page, total) = page_of(&rows, start, limit);
     drop(data);
-    let metadata = qget(&q, "metadata").is_some_and(|m| m.eq_ignore_ascii_case("true") || m == "1");
-    if metadata {
-        json(
-            StatusCode::OK,
-            json!({"metadata": {"total": total}, "data": page}),
-        )
-    } else {
-        json(StatusCode::OK, Value::Array(page))
-    }
+    list_response(&q, page, total)
 }
 
 /// `GET /api/v1/contacts/{id}` → object; unknown → 404 `{"message","code"}`

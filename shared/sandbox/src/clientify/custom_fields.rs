@@ -73,8 +73,8 @@ pub(super) async fn list_defs(
         .map(FieldDef::to_json)
         .collect();
     let base = abs_base(&headers, &app.common);
-    match paginate(defs.len(), &q, &format!("{base}{}", uri.path())) {
-        Ok(p) => envelope(&p, defs[p.range.clone()].to_vec()),
+    match paginate(&defs, &q, &format!("{base}{}", uri.path())) {
+        Ok((page, p)) => envelope(&p, page.to_vec()),
         Err(r) => r,
     }
 }

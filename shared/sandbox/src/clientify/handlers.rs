@@ -55,11 +55,11 @@ pub(super) async fn list(
             .filter(|o| matches(o, kind, &filters))
             .collect();
         order(&mut rows, &q);
-        let p = match paginate(rows.len(), &q, &format!("{base}{}", uri.path())) {
+        let (page, p) = match paginate(&rows, &q, &format!("{base}{}", uri.path())) {
             Ok(p) => p,
             Err(r) => return r,
         };
-        let results: Vec<Value> = rows[p.range.clone()]
+        let results: Vec<Value> = page
             .iter()
             .map(|o| sparse(render(o, kind, &base), &q))
             .collect();

@@ -1,8 +1,6 @@
 //! Reading: records as served (absolute `url`, sparse fields), DRF paging, django-filter
 //! filters and `OrderingFilter`.
 
-use std::ops::Range;
-
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -11,7 +9,8 @@ use serde_json::{json, Value};
 use super::drf::{detail_resp, field_err};
 use super::{Kind, Obj};
 use crate::kit::clock::parse_iso;
-use crate::kit::http::{icontains, json, qget, quote_plus, s};
+use crate::kit::http::{icontains, json, qget, s};
+use crate::kit::paging::drf::{self, DrfPage, InvalidPage};
 use crate::kit::Common;
 
 /// DRF `PageNumberPagination` page size and `max_page_size` [I].
@@ -59,92 +58,21 @@ pub(super) fn sparse(o: Obj, q: &[(String, String)]) -> Value {
     }
 }
 
-pub(super) struct PageInfo {
-    count: usize,
-    pub(super) range: Range<usize>,
-    next: Value,
-    previous: Value,
-}
-
 /// DRF `PageNumberPagination` [C: §1.2 envelope, C6 404 "Invalid page."]:
 /// `page` 1-based (or `last`), `page_size` default 50 / max 250 [I],
 /// invalid `page_size` → default (DRF `_positive_int`); `next`/`previous`
 /// are absolute and keep the other params (sorted, as DRF re-encodes them).
-pub(super) fn paginate(
-    count: usize,
+pub(super) fn paginate<'a, T>(
+    items: &'a [T],
     q: &[(String, String)],
     page_url: &str,
-) -> Result<PageInfo, Response> {
-    let size = qget(q, "page_size")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE));
-    let pages = count.div_ceil(size).max(1);
-    let raw = qget(q, "page").unwrap_or("1");
-    let page = if raw == "last" {
-        pages
-    } else {
-        match raw.trim().parse::<i64>() {
-            Ok(p) if p >= 1 && (p as usize) <= pages => p as usize,
-            _ => return Err(detail_resp(StatusCode::NOT_FOUND, "Invalid page.")),
-        }
-    };
-    // DRF `replace_query_param` / `remove_query_param`: parse_qs, set or
-    // drop `page`, `urlencode(sorted(items), doseq=True)`.
-    let link = |p: Option<usize>| -> String {
-        let page_str = p.map(|p| p.to_string());
-        let mut keys: Vec<&str> = q
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|k| *k != "page")
-            .collect();
-        if page_str.is_some() {
-            keys.push("page");
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        let mut out = Vec::new();
-        for k in keys {
-            if k == "page" {
-                if let Some(ps) = &page_str {
-                    out.push(format!("page={ps}"));
-                }
-                continue;
-            }
-            for (_, v) in q.iter().filter(|(kk, _)| kk == k) {
-                out.push(format!("{}={}", quote_plus(k), quote_plus(v)));
-            }
-        }
-        if out.is_empty() {
-            page_url.to_string()
-        } else {
-            format!("{page_url}?{}", out.join("&"))
-        }
-    };
-    let next = if page < pages {
-        json!(link(Some(page + 1)))
-    } else {
-        Value::Null
-    };
-    let previous = match page {
-        1 => Value::Null,
-        2 => json!(link(None)),
-        p => json!(link(Some(p - 1))),
-    };
-    let start = (page - 1) * size;
-    Ok(PageInfo {
-        count,
-        range: start..(start + size).min(count),
-        next,
-        previous,
-    })
+) -> Result<(&'a [T], DrfPage), Response> {
+    drf::page(items, q, page_url, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        .map_err(|InvalidPage| detail_resp(StatusCode::NOT_FOUND, "Invalid page."))
 }
 
-pub(super) fn envelope(p: &PageInfo, results: Vec<Value>) -> Response {
-    json(
-        StatusCode::OK,
-        json!({"count": p.count, "next": p.next, "previous": p.previous, "results": results}),
-    )
+pub(super) fn envelope(p: &DrfPage, results: Vec<Value>) -> Response {
+    json(StatusCode::OK, p.envelope(results))
 }
 
 pub(super) struct Filters {

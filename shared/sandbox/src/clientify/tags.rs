@@ -42,8 +42,8 @@ pub(super) async fn list_tags(
             .collect()
     };
     let base = abs_base(&headers, &app.common);
-    match paginate(tags.len(), &q, &format!("{base}{}", uri.path())) {
-        Ok(p) => envelope(&p, tags[p.range.clone()].to_vec()),
+    match paginate(&tags, &q, &format!("{base}{}", uri.path())) {
+        Ok((page, p)) => envelope(&p, page.to_vec()),
         Err(r) => r,
     }
 }

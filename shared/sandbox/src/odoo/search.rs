@@ -9,6 +9,7 @@ use super::fault::{value_err, R};
 use super::schema::{Model, Ty};
 use super::tx::Tx;
 use super::values::{num, str_of, truthy};
+use crate::kit::paging::offset_limit;
 
 impl<'a> Tx<'a> {
     pub(super) fn search(
@@ -49,11 +50,7 @@ impl<'a> Tx<'a> {
             .filter(|id| self.eval(*id, &node))
             .collect();
         self.sort(m, &mut ids, &terms);
-        let ids = ids.into_iter().skip(offset);
-        Ok(match limit {
-            Some(l) => ids.take(l).collect(),
-            None => ids.collect(),
-        })
+        Ok(offset_limit(&ids, offset, limit).to_vec())
     }
 
     pub(super) fn sort(&self, m: &Model, ids: &mut [i64], terms: &[OrderTerm]) {
