@@ -14,6 +14,7 @@ pub(crate) mod http;
 pub(crate) mod outbox;
 pub(crate) mod paging;
 pub(crate) mod server;
+pub(crate) mod sign;
 pub(crate) mod stats;
 pub mod taxid;
 
