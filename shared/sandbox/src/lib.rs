@@ -10,11 +10,18 @@
 //! `GET /_sandbox/stats`, `POST /_sandbox/stats/reset` and
 //! `POST /_sandbox/clock/advance?seconds=N`, and `GET`/`POST /_sandbox/faults`
 //! (seeded fault injection, see [`Faults`]).
+//!
+//! Layout (`shared/spec/platform.md` §9): `kit/` holds what every sandbox shares (server and
+//! [`Sandbox`] handle, clock, stats, control routes, faults, the webhook outbox, paging
+//! styles, signing, fake data, tax ids); each vendor has its own folder (`clientify/`,
+//! `alegra/`, `odoo/`), split by resource; `world/` is the data Clientify and Alegra share;
+//! [`registry`] lists the vendor sandboxes by name for whoever starts them all.
 
 mod alegra;
 mod clientify;
 mod kit;
 pub mod odoo;
+mod registry;
 mod world;
 
 use std::io;
@@ -26,6 +33,7 @@ pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed, Webh
 pub use kit::taxid;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
+pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};
 pub use world::World;
 
 /// Knobs of both sandboxes.

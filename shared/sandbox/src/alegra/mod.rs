@@ -35,7 +35,8 @@ use crate::kit::clock::{fmt_seconds, parse_iso};
 use crate::kit::server::{bind, serve};
 use crate::kit::stats::Slash;
 use crate::kit::{Common, Sandbox};
-use crate::SandboxConfig;
+use crate::registry::{StartFuture, Started, VendorSandbox};
+use crate::{SandboxConfig, World};
 
 use api::{guard, method_not_allowed, unknown_route, Window};
 use catalog::{cat_create, cat_detail, cat_list, cat_update, seed_item, taxes, Catalog, Res};
@@ -101,6 +102,32 @@ pub async fn start_alegra_seeded(
     ));
     let vendor = router(common.clone(), cfg, contacts, items)?;
     serve(listener, root, "/api/v1", common, vendor)
+}
+
+/// The registry's entry: Alegra seeded with the default world's Alegra side.
+pub(crate) const SANDBOX: VendorSandbox = VendorSandbox {
+    name: "alegra",
+    about: "Alegra invoicing: contacts, items, estimates, taxes, webhooks (PHP-style REST API)",
+    start: start_entry,
+};
+
+fn start_entry(addr: Option<SocketAddr>) -> StartFuture {
+    Box::pin(async move {
+        let cfg = SandboxConfig::default();
+        let world = World::generate(&cfg);
+        let sandbox =
+            start_alegra_seeded(&cfg, addr, world.alegra_contacts, world.alegra_items).await?;
+        let connection = vec![
+            ("type", SANDBOX.name.to_string()),
+            ("base_url", sandbox.base_url.clone()),
+            ("email", cfg.alegra_email),
+            ("token", cfg.alegra_token),
+        ];
+        Ok(Started {
+            sandbox,
+            connection,
+        })
+    })
 }
 
 /// Builds the Alegra router seeded with `contacts` and `items`.

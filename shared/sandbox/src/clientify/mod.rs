@@ -39,7 +39,8 @@ use crate::kit::http::s;
 use crate::kit::server::{bind, serve};
 use crate::kit::stats::Slash;
 use crate::kit::{Common, Sandbox};
-use crate::SandboxConfig;
+use crate::registry::{StartFuture, Started, VendorSandbox};
+use crate::{SandboxConfig, World};
 
 use custom_fields::{create_def, get_def, list_defs, FieldDef};
 use drf::{django_not_found, guard, method_not_allowed};
@@ -261,6 +262,36 @@ pub async fn start_clientify_seeded(
     );
     let vendor = router(common.clone(), cfg, seed)?;
     serve(listener, root, "/v1", common, vendor)
+}
+
+/// The registry's entry: Clientify seeded with the default world's Clientify side.
+pub(crate) const SANDBOX: VendorSandbox = VendorSandbox {
+    name: "clientify",
+    about: "Clientify CRM: contacts, companies, products, orders, budgets (DRF REST API)",
+    start: start_entry,
+};
+
+fn start_entry(addr: Option<SocketAddr>) -> StartFuture {
+    Box::pin(async move {
+        let cfg = SandboxConfig::default();
+        let world = World::generate(&cfg);
+        let seed = ClientifySeed {
+            contacts: world.clientify_contacts,
+            companies: world.clientify_companies,
+            products: world.clientify_products,
+            ..ClientifySeed::default()
+        };
+        let sandbox = start_clientify_seeded(&cfg, addr, seed).await?;
+        let connection = vec![
+            ("type", SANDBOX.name.to_string()),
+            ("base_url", sandbox.base_url.clone()),
+            ("api_key", cfg.clientify_token),
+        ];
+        Ok(Started {
+            sandbox,
+            connection,
+        })
+    })
 }
 
 /// Builds the Clientify router seeded with `contacts` and `companies`.

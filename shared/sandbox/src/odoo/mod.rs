@@ -34,11 +34,11 @@
 //! Each call is one transaction: it runs under the data lock and journals
 //! the rows it changes, which are put back when it fails.
 //!
-//! Where things are: [`rpc`] serves the HTTP routes and dispatches the services, [`methods`]
-//! runs the model methods inside a transaction ([`tx`]), which reads values, evaluates
-//! domains ([`domain`], [`search`]) and writes ([`create`], [`write`]) against the
-//! version's models ([`schema`], [`models`]); [`xml`] is the XML-RPC codec, [`fault`] the
-//! exceptions, [`base`] the stock database rows and seed loading, [`generate`] the seed
+//! Where things are: `rpc` serves the HTTP routes and dispatches the services, `methods`
+//! runs the model methods inside a transaction (`tx`), which reads values, evaluates
+//! domains (`domain`, `search`) and writes (`create`, `write`) against the
+//! version's models (`schema`, `models`); `xml` is the XML-RPC codec, `fault` the
+//! exceptions, `base` the stock database rows and seed loading, `generate` the seed
 //! generator.
 
 mod base;
@@ -67,6 +67,7 @@ use serde_json::{Map, Value};
 use crate::kit::server::{bind, serve};
 use crate::kit::stats::Slash;
 use crate::kit::{Common, Faults, Sandbox};
+use crate::registry::{StartFuture, Started, VendorSandbox};
 
 type Obj = Map<String, Value>;
 
@@ -160,4 +161,30 @@ pub async fn start_odoo(
     ));
     let vendor = rpc::router(common.clone(), cfg, seed)?;
     serve(listener, root, "", common, vendor)
+}
+
+/// The registry's entry: Odoo 17 with `sale_stock`, seeded with [`OdooSeed::generate`]`(42,
+/// 10, 50, 16, 20)` (one product of each kind the generator knows).
+pub(crate) const SANDBOX: VendorSandbox = VendorSandbox {
+    name: "odoo",
+    about: "Odoo 16/17/18: partners, products, sale orders (JSON-RPC and XML-RPC)",
+    start: start_entry,
+};
+
+fn start_entry(addr: Option<SocketAddr>) -> StartFuture {
+    Box::pin(async move {
+        let cfg = OdooConfig::default();
+        let sandbox = start_odoo(&cfg, addr, OdooSeed::generate(42, 10, 50, 16, 20)).await?;
+        let connection = vec![
+            ("type", SANDBOX.name.to_string()),
+            ("url", sandbox.base_url.clone()),
+            ("database", cfg.database),
+            ("login", cfg.login),
+            ("api_key", cfg.api_key),
+        ];
+        Ok(Started {
+            sandbox,
+            connection,
+        })
+    })
 }
