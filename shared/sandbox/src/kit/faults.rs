@@ -19,15 +19,14 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::common::{lock, Common};
+use super::{lock, Common};
 
 /// Faults a sandbox injects (`Default`: none). Durations are milliseconds
 /// in JSON (`POST /_sandbox/faults`), e.g.
@@ -86,12 +85,15 @@ mod millis {
     }
 }
 
-/// Which vendor's 429 to imitate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Vendor {
-    Clientify,
-    Alegra,
-    Odoo,
+/// How a vendor answers the faults the kit injects, so a client meets the vendor's own 429
+/// and 5xx (headers and body) and its retry logic is tested against the real shapes. Each
+/// vendor module supplies one; the kit knows no vendor.
+#[derive(Clone, Copy)]
+pub(crate) struct FaultReplies {
+    /// A 429 whose retry hint (`Retry-After` or the vendor's equivalent) is 1 second.
+    pub(crate) too_many: fn() -> Response,
+    /// A 500 or 503 in the vendor's error shape.
+    pub(crate) server_error: fn(StatusCode) -> Response,
 }
 
 /// Live fault state of one sandbox.
@@ -204,51 +206,6 @@ fn dropped_connection() -> Response {
     Body::from_stream(stream).into_response()
 }
 
-fn too_many(vendor: Vendor) -> Response {
-    let wait: u32 = 1;
-    match vendor {
-        Vendor::Alegra => {
-            let mut r = (
-                StatusCode::TOO_MANY_REQUESTS,
-                axum::Json(json!({"message": "Too Many request", "code": 429})),
-            )
-                .into_response();
-            let h = r.headers_mut();
-            h.insert("X-Rate-Limit-Limit", HeaderValue::from(150u32));
-            h.insert("X-Rate-Limit-Remaining", HeaderValue::from(0u32));
-            h.insert("X-Rate-Limit-Reset", HeaderValue::from(wait));
-            r
-        }
-        Vendor::Clientify => {
-            let mut r = (
-                StatusCode::TOO_MANY_REQUESTS,
-                axum::Json(json!({
-                    "detail": format!("Request was throttled. Expected available in {wait} second.")
-                })),
-            )
-                .into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            r
-        }
-        Vendor::Odoo => {
-            let mut r = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            r
-        }
-    }
-}
-
-fn server_error(vendor: Vendor, status: StatusCode) -> Response {
-    let body = match vendor {
-        Vendor::Alegra => json!({"message": "Error interno del servidor", "code": status.as_u16()}),
-        Vendor::Clientify => json!({"detail": "A server error occurred."}),
-        Vendor::Odoo => json!({"error": status.canonical_reason().unwrap_or("error")}),
-    };
-    (status, axum::Json(body)).into_response()
-}
-
 /// Middleware (inside the stats counter, outside every vendor route):
 /// applies the configured faults to every request except `/_sandbox/*`.
 pub(crate) async fn inject(
@@ -268,8 +225,8 @@ pub(crate) async fn inject(
     }
     match decision {
         Decision::Pass => next.run(req).await,
-        Decision::Burst429 => too_many(common.vendor),
-        Decision::Error(status) => server_error(common.vendor, status),
+        Decision::Burst429 => (common.replies.too_many)(),
+        Decision::Error(status) => (common.replies.server_error)(status),
         Decision::Reset => dropped_connection(),
         Decision::Timeout(hold) => {
             tokio::time::sleep(hold).await;
@@ -287,10 +244,16 @@ pub(crate) async fn inject(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::common::Slash;
+    use crate::kit::stats::Slash;
+
+    /// The draws do not depend on the vendor; these replies are never built.
+    const REPLIES: FaultReplies = FaultReplies {
+        too_many: || StatusCode::TOO_MANY_REQUESTS.into_response(),
+        server_error: |s| s.into_response(),
+    };
 
     fn common(f: Faults) -> Common {
-        Common::new(String::new(), Slash::Never, Vendor::Alegra, f)
+        Common::new(String::new(), Slash::Never, REPLIES, f)
     }
 
     fn run(c: &Common, method: Method, n: usize) -> Vec<Decision> {

@@ -1,5 +1,5 @@
-//! Outgoing webhooks of the sandboxes (spec §3: "Webhooks: POST … to a configured URL,
-//! unsigned"; Alegra: "deliver `{"subject","message"}`").
+//! Outgoing webhooks of a sandbox: the vendor module decides what to send and where; the
+//! outbox delivers it.
 //!
 //! A write through a sandbox's API queues a delivery and answers at once; one background task
 //! per sandbox posts the queue in order, so a receiver sees a record's changes in the order
@@ -9,7 +9,8 @@
 //! sandbox's.
 //!
 //! A refused or reset connection is retried a few times (the receiver may be restarting); an
-//! HTTP error answer is not (neither vendor documents retries, §1.4 and §2.4). Every outcome is
+//! HTTP error answer is not (neither Clientify nor Alegra documents retries,
+//! `clientify-alegra.md` §1.4 and §2.4). Every outcome is
 //! logged and kept in [`WebhookSent`] records for tests.
 
 use std::collections::VecDeque;
@@ -18,61 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::common::lock;
-
-/// The three Clientify payload shapes the vendor's own n8n node accepts (§1.4). Which one
-/// Clientify really sends is unknown, hence configurable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WebhookShape {
-    /// `{"event":"contact.saved","contact":{…}}`.
-    Event,
-    /// `{"hook":{"id":…,"event":"contact.saved"},"contact":{…}}`. The default: Clientify is
-    /// a Django/DRF application and this is the shape of django-rest-hooks, the usual
-    /// webhook library there (§1.4 [I]).
-    #[default]
-    Hook,
-    /// `{"event","timestamp","account_id","user_id","data":{"contact":{…},"changes":{…}}}`.
-    Data,
-}
-
-impl WebhookShape {
-    pub const ALL: [WebhookShape; 3] =
-        [WebhookShape::Event, WebhookShape::Hook, WebhookShape::Data];
-
-    /// The body of a Clientify delivery of `event` (`contact.saved`) about `record` of type
-    /// `entity` (`contact`). `hook_id` numbers the subscription in the `hook` shape.
-    pub fn clientify_body(self, event: &str, entity: &str, record: &Value, hook_id: u64) -> Value {
-        let mut o = Map::new();
-        match self {
-            WebhookShape::Event => {
-                o.insert("event".into(), json!(event));
-                o.insert(entity.into(), record.clone());
-            }
-            WebhookShape::Hook => {
-                o.insert("hook".into(), json!({"id": hook_id, "event": event}));
-                o.insert(entity.into(), record.clone());
-            }
-            WebhookShape::Data => {
-                o.insert("event".into(), json!(event));
-                o.insert(
-                    "timestamp".into(),
-                    json!(chrono::Utc::now().timestamp_millis()),
-                );
-                o.insert("account_id".into(), json!(1));
-                o.insert("user_id".into(), json!(1));
-                o.insert(
-                    "data".into(),
-                    json!({entity: record.clone(), "changes": {}}),
-                );
-            }
-        }
-        Value::Object(o)
-    }
-}
+use super::lock;
 
 /// One delivery the sandbox made (or gave up on).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +44,9 @@ const ATTEMPTS: u32 = 4;
 struct Job {
     url: String,
     event: String,
-    body: Value,
+    /// The exact bytes posted (what a signature covers).
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
 }
 
 #[derive(Default)]
@@ -116,13 +68,29 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// Queues a POST of `body` to `url`; returns at once.
+    /// Queues a POST of `body` as JSON to `url`; returns at once.
     pub(crate) fn send(&self, url: String, event: &str, body: Value) {
+        let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
+        let headers = vec![("content-type".to_string(), "application/json".to_string())];
+        self.send_with(url, event, bytes, headers)
+    }
+
+    /// Queues a POST of exactly `body` with `headers` (content type, signature, the vendor's
+    /// delivery headers) to `url`; returns at once. A signature is computed over these bytes
+    /// by the caller (see [`super::sign`]), so it matches what the receiver reads.
+    pub(crate) fn send_with(
+        &self,
+        url: String,
+        event: &str,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+    ) {
         self.state.pending.fetch_add(1, Ordering::SeqCst);
         let job = Job {
             url,
             event: event.to_string(),
             body,
+            headers,
         };
         let mut tx = lock(&self.tx);
         let sender = tx.get_or_insert_with(|| {
@@ -178,7 +146,11 @@ async fn deliver(client: &reqwest::Client, job: &Job) -> WebhookSent {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let res = client.post(&job.url).json(&job.body).send().await;
+        let mut req = client.post(&job.url).body(job.body.clone());
+        for (k, v) in &job.headers {
+            req = req.header(k, v);
+        }
+        let res = req.send().await;
         let done = |status: Option<u16>, error: Option<String>| WebhookSent {
             url: job.url.clone(),
             event: job.event.clone(),
@@ -208,13 +180,86 @@ async fn deliver(client: &reqwest::Client, job: &Job) -> WebhookSent {
     }
 }
 
-/// `url` as given, or over `http://` when it has no scheme: Alegra subscriptions store URLs
-/// without one (§2.4) and, as the sandbox talks to loopback receivers without TLS, it delivers
-/// those over plain HTTP (the real Alegra presumably uses https).
-pub(crate) fn with_scheme(url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+    use axum::Router;
+    use serde_json::json;
+
+    use super::*;
+    use crate::kit::sign::{hmac_sha256_base64, verify_hmac_sha256_base64};
+
+    type Seen = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
+    /// A receiver on loopback that keeps what it is sent.
+    async fn receiver() -> (String, Seen) {
+        let seen: Seen = Arc::default();
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(|State(s): State<Seen>, h: HeaderMap, b: Bytes| async move {
+                    lock(&s).push((h, b));
+                    StatusCode::OK
+                }),
+            )
+            .with_state(seen.clone());
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, app).await });
+        (url, seen)
+    }
+
+    async fn drained(o: &Outbox) {
+        for _ in 0..500 {
+            if o.pending() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("deliveries still pending");
+    }
+
+    #[tokio::test]
+    async fn signed_deliveries_arrive_in_order_with_their_headers_and_exact_bytes() {
+        let (url, seen) = receiver().await;
+        let outbox = Outbox::default();
+        for id in 1..=3 {
+            // PHP-style escaping, as WooCommerce sends it: the bytes are not re-encoded.
+            let body = format!(r#"{{"id":{id},"href":"https:\/\/shop.example\/o\/{id}"}}"#);
+            let sig = hmac_sha256_base64(b"hush", body.as_bytes());
+            let headers = vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("x-shopify-hmac-sha256".to_string(), sig),
+                ("x-shopify-topic".to_string(), "orders/updated".to_string()),
+            ];
+            outbox.send_with(url.clone(), "orders/updated", body.into_bytes(), headers);
+        }
+        outbox.send(url.clone(), "contact.saved", json!({"id": 4}));
+        drained(&outbox).await;
+        let seen = lock(&seen).clone();
+        assert_eq!(seen.len(), 4);
+        for (i, (h, body)) in seen[..3].iter().enumerate() {
+            let want = format!(
+                r#"{{"id":{},"href":"https:\/\/shop.example\/o\/{}"}}"#,
+                i + 1,
+                i + 1
+            );
+            assert_eq!(body.as_ref(), want.as_bytes());
+            let sig = h["x-shopify-hmac-sha256"].to_str().unwrap();
+            assert!(verify_hmac_sha256_base64(b"hush", body, sig));
+            assert_eq!(h["x-shopify-topic"], "orders/updated");
+        }
+        assert_eq!(seen[3].1.as_ref(), br#"{"id":4}"#);
+        assert_eq!(seen[3].0["content-type"], "application/json");
+        let sent = outbox.sent();
+        assert!(sent
+            .iter()
+            .all(|s| s.status == Some(200) && s.attempts == 1));
+        assert_eq!(sent[3].event, "contact.saved");
     }
 }

@@ -1,16 +1,27 @@
-//! Deterministic generation of the seeded data ("the world").
+//! Deterministic generation of the seeded data ("the world") of the Clientify and Alegra
+//! sandboxes: the same people and companies on both sides, some with differences, so a sync
+//! between them has something to match, create and reconcile.
+//!
+//! [`gen`] has the generator; this module lays its records out as each vendor serves them.
+
+mod gen;
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde_json::{json, Value};
 
 use crate::clientify::{FIRST_COMPANY_ID, FIRST_CONTACT_ID};
-use crate::common::{fmt_micros, fmt_seconds};
-use crate::{alegra, taxid, SandboxConfig};
+use crate::kit::clock::{fmt_micros, fmt_seconds};
+use crate::kit::fake::CITIES;
+use crate::{alegra, SandboxConfig};
+
+use gen::{
+    apply_diff_company, apply_diff_person, join, sides, stamp_all, Company, Gen, Person, CAMPAIGNS,
+    OWNERS,
+};
 
 /// The generated data, so tests can compute expected results.
 ///
@@ -66,614 +77,6 @@ fn clientify_products() -> Vec<Value> {
     ]
 }
 
-struct City {
-    city: &'static str,
-    province: &'static str,
-    postal: &'static str,
-    phone: &'static str,
-}
-
-const fn city(
-    city: &'static str,
-    province: &'static str,
-    postal: &'static str,
-    phone: &'static str,
-) -> City {
-    City {
-        city,
-        province,
-        postal,
-        phone,
-    }
-}
-
-const CITIES: [City; 17] = [
-    city("Madrid", "Madrid", "28", "91"),
-    city("Barcelona", "Barcelona", "08", "93"),
-    city("Valencia", "Valencia", "46", "96"),
-    city("Sevilla", "Sevilla", "41", "954"),
-    city("Bilbao", "Bizkaia", "48", "944"),
-    city("Zaragoza", "Zaragoza", "50", "976"),
-    city("Lugo", "Lugo", "27", "982"),
-    city("Málaga", "Málaga", "29", "952"),
-    city("Murcia", "Murcia", "30", "968"),
-    city("Valladolid", "Valladolid", "47", "983"),
-    city("A Coruña", "A Coruña", "15", "981"),
-    city("Granada", "Granada", "18", "958"),
-    city("Alicante", "Alicante", "03", "965"),
-    city("Palma", "Illes Balears", "07", "971"),
-    city("Santander", "Cantabria", "39", "942"),
-    city("Pamplona", "Navarra", "31", "948"),
-    city("Oviedo", "Asturias", "33", "985"),
-];
-
-const FEMALE: [&str; 30] = [
-    "María", "Carmen", "Ana", "Laura", "Lucía", "Marta", "Elena", "Sara", "Paula", "Cristina",
-    "Isabel", "Pilar", "Rosa", "Teresa", "Raquel", "Beatriz", "Nuria", "Silvia", "Alba", "Irene",
-    "Sofía", "Inés", "Julia", "Noelia", "Rocío", "Mónica", "Patricia", "Lorena", "Andrea",
-    "Natalia",
-];
-const MALE: [&str; 30] = [
-    "Antonio",
-    "José",
-    "Manuel",
-    "Francisco",
-    "David",
-    "Juan",
-    "Javier",
-    "Daniel",
-    "Carlos",
-    "Jesús",
-    "Alejandro",
-    "Miguel",
-    "Rafael",
-    "Pablo",
-    "Pedro",
-    "Ángel",
-    "Sergio",
-    "Fernando",
-    "Jorge",
-    "Luis",
-    "Alberto",
-    "Álvaro",
-    "Adrián",
-    "Diego",
-    "Raúl",
-    "Iván",
-    "Rubén",
-    "Óscar",
-    "Andrés",
-    "Joaquín",
-];
-const SURNAMES: [&str; 50] = [
-    "García",
-    "Martínez",
-    "López",
-    "Sánchez",
-    "Pérez",
-    "Gómez",
-    "Martín",
-    "Jiménez",
-    "Ruiz",
-    "Hernández",
-    "Díaz",
-    "Moreno",
-    "Muñoz",
-    "Álvarez",
-    "Romero",
-    "Alonso",
-    "Gutiérrez",
-    "Navarro",
-    "Torres",
-    "Domínguez",
-    "Vázquez",
-    "Ramos",
-    "Gil",
-    "Ramírez",
-    "Serrano",
-    "Blanco",
-    "Molina",
-    "Morales",
-    "Suárez",
-    "Ortega",
-    "Delgado",
-    "Castro",
-    "Ortiz",
-    "Rubio",
-    "Marín",
-    "Sanz",
-    "Núñez",
-    "Iglesias",
-    "Medina",
-    "Garrido",
-    "Cortés",
-    "Castillo",
-    "Santos",
-    "Lozano",
-    "Guerrero",
-    "Cano",
-    "Prieto",
-    "Méndez",
-    "Calvo",
-    "Vidal",
-];
-const STREETS: [&str; 16] = [
-    "Calle Mayor",
-    "Calle Real",
-    "Avenida de la Constitución",
-    "Plaza de España",
-    "Calle San Francisco",
-    "Paseo de la Castellana",
-    "Gran Vía",
-    "Avenida de América",
-    "Calle del Carmen",
-    "Ronda de Segovia",
-    "Calle Alcalá",
-    "Calle Serrano",
-    "Calle de la Paz",
-    "Avenida de Andalucía",
-    "Calle Nueva",
-    "Rúa do Progreso",
-];
-const SECTORS: [&str; 18] = [
-    "Construcciones",
-    "Talleres",
-    "Distribuciones",
-    "Transportes",
-    "Suministros",
-    "Reformas",
-    "Instalaciones",
-    "Asesoría",
-    "Comercial",
-    "Panadería",
-    "Ferretería",
-    "Electricidad",
-    "Fontanería",
-    "Carpintería",
-    "Consultoría",
-    "Gráficas",
-    "Limpiezas",
-    "Frutas",
-];
-const MAIL_DOMAINS: [&str; 8] = [
-    "gmail.com",
-    "gmail.com",
-    "gmail.com",
-    "hotmail.com",
-    "yahoo.es",
-    "outlook.es",
-    "telefonica.net",
-    "icloud.com",
-];
-const CAMPAIGNS: [&str; 4] = ["newsletter-2026", "feria-ifema", "google-ads", "referido"];
-const OWNERS: [&str; 2] = ["comercial@puente.local", "ventas@puente.local"];
-
-#[derive(Clone)]
-struct Person {
-    first: &'static str,
-    second: &'static str,
-    last1: &'static str,
-    last2: &'static str,
-    email: String,
-    mobile: String,
-    street: String,
-    city: usize,
-    postal: String,
-    tax: Option<String>,
-}
-
-impl Person {
-    fn first_name(&self) -> String {
-        join(&[self.first, self.second])
-    }
-    fn last_name(&self) -> String {
-        join(&[self.last1, self.last2])
-    }
-}
-
-#[derive(Clone)]
-struct Company {
-    name: String,
-    email: String,
-    phone: String,
-    street: String,
-    city: usize,
-    postal: String,
-    tax: Option<String>,
-}
-
-fn join(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Lower-case ASCII slug: accents stripped, only letters and digits.
-fn slug(s: &str) -> String {
-    s.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'á' | 'à' | 'ä' => 'a',
-            'é' | 'è' | 'ë' => 'e',
-            'í' | 'ì' | 'ï' => 'i',
-            'ó' | 'ò' | 'ö' => 'o',
-            'ú' | 'ù' | 'ü' => 'u',
-            'ñ' => 'n',
-            'ç' => 'c',
-            other => other,
-        })
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
-}
-
-struct Gen {
-    rng: StdRng,
-    taxes: HashSet<String>,
-    emails: HashSet<String>,
-    phones: HashSet<String>,
-    companies: HashSet<String>,
-}
-
-impl Gen {
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.rng.gen_range(0..xs.len())]
-    }
-
-    fn percent(&mut self, p: u32) -> bool {
-        self.rng.gen_range(0..100) < p
-    }
-
-    fn unique_phone(&mut self, prefix: &str) -> String {
-        loop {
-            let mut digits = prefix.to_string();
-            while digits.len() < 9 {
-                digits.push(char::from(b'0' + self.rng.gen_range(0..10u8)));
-            }
-            let p = format!("+34 {} {} {}", &digits[..3], &digits[3..6], &digits[6..]);
-            if self.phones.insert(p.clone()) {
-                return p;
-            }
-        }
-    }
-
-    fn mobile(&mut self) -> String {
-        self.unique_phone("6")
-    }
-
-    fn street(&mut self) -> String {
-        let s = self.pick(&STREETS);
-        let n = self.rng.gen_range(1..=150);
-        if self.percent(40) {
-            let floor = self.rng.gen_range(1..=8);
-            let door = self.pick(&["A", "B", "C", "D"]);
-            format!("{s} {n}, {floor}º {door}")
-        } else {
-            format!("{s} {n}")
-        }
-    }
-
-    fn postal(&mut self, city: usize) -> String {
-        format!("{}{:03}", CITIES[city].postal, self.rng.gen_range(1..=80))
-    }
-
-    fn unique_tax(&mut self, make: impl Fn(&mut StdRng) -> String) -> String {
-        loop {
-            let t = make(&mut self.rng);
-            if self.taxes.insert(t.clone()) {
-                return t;
-            }
-        }
-    }
-
-    /// Person tax id: DNI 90 %, NIE 10 %.
-    fn person_tax(&mut self) -> String {
-        if self.percent(90) {
-            self.unique_tax(|r| taxid::dni(r.gen_range(10_000_000..80_000_000)))
-        } else {
-            self.unique_tax(|r| {
-                let p = if r.gen_bool(0.6) { 'X' } else { 'Y' };
-                taxid::nie(p, r.gen_range(0..10_000_000))
-            })
-        }
-    }
-
-    fn email_for(&mut self, first: &str, last1: &str, last2: &str) -> String {
-        let (f, l1, l2) = (slug(first), slug(last1), slug(last2));
-        let mut attempt = 0u32;
-        loop {
-            let domain = self.pick(&MAIL_DOMAINS);
-            let local = match (self.rng.gen_range(0..4), attempt) {
-                (_, a) if a > 3 => format!("{f}.{l1}{}", self.rng.gen_range(1..1000)),
-                (0, _) => format!("{f}.{l1}"),
-                (1, _) => format!("{}{l1}{}", &f[..1], &l2[..1.min(l2.len())]),
-                (2, _) => format!("{f}.{l1}.{l2}"),
-                _ => format!("{f}{l1}{}", self.rng.gen_range(60..100)),
-            };
-            let e = format!("{local}@{domain}");
-            if self.emails.insert(e.clone()) {
-                return e;
-            }
-            attempt += 1;
-        }
-    }
-
-    fn person(&mut self, with_tax: bool) -> Person {
-        let female = self.rng.gen_bool(0.5);
-        let names: &[&'static str] = if female { &FEMALE } else { &MALE };
-        let first = self.pick(names);
-        let second = if self.percent(15) {
-            let mut s = self.pick(names);
-            while s == first {
-                s = self.pick(names);
-            }
-            s
-        } else {
-            ""
-        };
-        let last1 = self.pick(&SURNAMES);
-        let last2 = self.pick(&SURNAMES);
-        let email = self.email_for(first, last1, last2);
-        let mobile = self.mobile();
-        let street = self.street();
-        let city = self.rng.gen_range(0..CITIES.len());
-        let postal = self.postal(city);
-        let tax = with_tax.then(|| self.person_tax());
-        Person {
-            first,
-            second,
-            last1,
-            last2,
-            email,
-            mobile,
-            street,
-            city,
-            postal,
-            tax,
-        }
-    }
-
-    fn company(&mut self, with_tax: bool) -> Company {
-        let mut attempts = 0u32;
-        let (name, org) = loop {
-            attempts += 1;
-            let sector = self.pick(&SECTORS);
-            let mut who = if self.percent(20) {
-                format!("Hermanos {}", self.pick(&SURNAMES))
-            } else {
-                self.pick(&SURNAMES).to_string()
-            };
-            if attempts > 20 {
-                // Name space exhausted (thousands of companies): add a place.
-                let place = CITIES[self.rng.gen_range(0..CITIES.len())].city;
-                who = format!("{who} {place} {attempts}");
-            }
-            let (suffix, org) = match self.rng.gen_range(0..20) {
-                0..=13 => ("S.L.", 'B'),
-                14..=16 => ("S.A.", 'A'),
-                17..=18 => ("S.L.U.", 'B'),
-                _ => ("S.Coop.", 'F'),
-            };
-            let n = format!("{sector} {who} {suffix}");
-            if self.companies.insert(n.clone()) {
-                break (n, org);
-            }
-        };
-        let city = self.rng.gen_range(0..CITIES.len());
-        let base = slug(
-            &name
-                .replace(" S.L.U.", "")
-                .replace(" S.L.", "")
-                .replace(" S.A.", "")
-                .replace(" S.Coop.", ""),
-        );
-        let email = loop {
-            let user = self.pick(&["info", "administracion", "contacto", "facturacion"]);
-            let e = format!("{user}@{base}.es");
-            if self.emails.insert(e.clone()) {
-                break e;
-            }
-            let e = format!("{user}@{base}{}.es", self.rng.gen_range(1..100));
-            if self.emails.insert(e.clone()) {
-                break e;
-            }
-        };
-        let phone = self.unique_phone(CITIES[city].phone);
-        let street = self.street();
-        let postal = self.postal(city);
-        let province: u32 = CITIES[city].postal.parse().unwrap_or(28);
-        let tax = with_tax.then(|| {
-            self.unique_tax(|r| taxid::cif(org, province * 100_000 + r.gen_range(0..100_000)))
-        });
-        Company {
-            name,
-            email,
-            phone,
-            street,
-            city,
-            postal,
-            tax,
-        }
-    }
-
-    /// ~30 % of Clientify tax ids are written untidily.
-    fn untidy(&mut self, t: &str) -> String {
-        if !self.percent(30) {
-            return t.to_string();
-        }
-        let kind = taxid::classify(t);
-        let (head, body, tail) = match kind {
-            Some(taxid::TaxIdKind::Dni) => ("", &t[..8], &t[8..]),
-            _ => (&t[..1], &t[1..8], &t[8..]),
-        };
-        let form = match (self.rng.gen_range(0..5), kind) {
-            (0, _) => t.to_lowercase(),
-            (1, Some(taxid::TaxIdKind::Dni)) => format!(
-                "{}.{}.{}-{}",
-                &body[..2],
-                &body[2..5],
-                &body[5..],
-                tail.to_lowercase()
-            ),
-            (1, Some(taxid::TaxIdKind::Cif)) => format!("{head}-{body}{tail}"),
-            (1, _) | (2, _) => format!(
-                "{head}{}{body}-{tail}",
-                if head.is_empty() { "" } else { "-" }
-            ),
-            (3, _) => format!(
-                "{head}{}{body} {tail}",
-                if head.is_empty() { "" } else { " " }
-            ),
-            _ => format!("es {t}"),
-        };
-        if self.percent(30) {
-            form.to_lowercase()
-        } else {
-            form
-        }
-    }
-
-    /// `n` distinct indices out of `0..len`.
-    fn choose_indices(&mut self, len: usize, n: usize) -> HashSet<usize> {
-        let mut idx: Vec<usize> = (0..len).collect();
-        idx.shuffle(&mut self.rng);
-        idx.into_iter().take(n).collect()
-    }
-
-    /// A creation time in the 60 days before `anchor`, and a modification
-    /// time between it and `anchor`.
-    fn times(&mut self, anchor: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let span = 60 * 86_400 * 1_000_000i64;
-        let created = anchor - TimeDelta::microseconds(self.rng.gen_range(3_600_000_000..span));
-        let modified = if self.percent(50) {
-            created
-        } else {
-            let gap = (anchor - created).num_microseconds().unwrap_or(1) - 1_000_000;
-            created + TimeDelta::microseconds(self.rng.gen_range(0..gap.max(1)))
-        };
-        (created, modified)
-    }
-}
-
-/// Which field of a shared record differs between the vendors.
-#[derive(Clone, Copy)]
-enum Diff {
-    Phone,
-    Email,
-    Street,
-}
-
-fn rounded_percent(n: usize, pct: u32) -> usize {
-    (n * pct as usize + 50) / 100
-}
-
-/// Records of one side: (person-or-company, clientify side?) pairs get
-/// shuffled, stamped and numbered in creation order.
-struct Stamped<T> {
-    item: T,
-    created: DateTime<Utc>,
-    modified: DateTime<Utc>,
-}
-
-fn stamp_all<T>(g: &mut Gen, items: Vec<T>, anchor: DateTime<Utc>) -> Vec<Stamped<T>> {
-    let mut out: Vec<Stamped<T>> = items
-        .into_iter()
-        .map(|item| {
-            let (created, modified) = g.times(anchor);
-            Stamped {
-                item,
-                created,
-                modified,
-            }
-        })
-        .collect();
-    out.sort_by_key(|s| s.created);
-    out
-}
-
-fn apply_diff_person(g: &mut Gen, p: &mut Person, d: Diff) {
-    match d {
-        Diff::Phone => p.mobile = g.mobile(),
-        Diff::Email => {
-            let alt = g.email_for(p.first, p.last2, p.last1);
-            p.email = alt;
-        }
-        Diff::Street => p.street = g.street(),
-    }
-}
-
-fn apply_diff_company(g: &mut Gen, c: &mut Company, d: Diff) {
-    match d {
-        Diff::Phone => c.phone = g.unique_phone(CITIES[c.city].phone),
-        Diff::Email => {
-            let domain = c
-                .email
-                .split('@')
-                .nth(1)
-                .unwrap_or("empresa.es")
-                .to_string();
-            let mut n = 0;
-            loop {
-                let user = g.pick(&["pedidos", "compras", "gerencia", "oficina"]);
-                let e = if n < 4 {
-                    format!("{user}@{domain}")
-                } else {
-                    format!("{user}{n}@{domain}")
-                };
-                n += 1;
-                if g.emails.insert(e.clone()) {
-                    c.email = e;
-                    break;
-                }
-            }
-        }
-        Diff::Street => c.street = g.street(),
-    }
-}
-
-/// Builds both sides of one entity type: shared pairs (same tax id, some
-/// differing in one field) plus side-only records, some without tax id.
-fn sides<T: Clone>(
-    g: &mut Gen,
-    per_side: usize,
-    shared: usize,
-    without_id_percent: u32,
-    make: impl Fn(&mut Gen, bool) -> T,
-    diff: impl Fn(&mut Gen, &mut T, Diff),
-) -> (Vec<T>, Vec<T>) {
-    let shared = shared.min(per_side);
-    let mut left = Vec::with_capacity(per_side);
-    let mut right = Vec::with_capacity(per_side);
-    for _ in 0..shared {
-        let p = make(g, true);
-        left.push(p.clone());
-        right.push(p);
-    }
-    // ~25 % of the shared pairs differ in one field, on one side.
-    let differing = g.choose_indices(shared, (shared + 2) / 4);
-    let mut differing: Vec<usize> = differing.into_iter().collect();
-    differing.sort_unstable();
-    for i in differing {
-        let d = g.pick(&[Diff::Phone, Diff::Email, Diff::Street]);
-        if g.rng.gen_bool(0.5) {
-            diff(g, &mut left[i], d);
-        } else {
-            diff(g, &mut right[i], d);
-        }
-    }
-    let own = per_side - shared;
-    let missing = rounded_percent(own, without_id_percent);
-    for side in [&mut left, &mut right] {
-        let no_id = g.choose_indices(own, missing);
-        for i in 0..own {
-            side.push(make(g, !no_id.contains(&i)));
-        }
-    }
-    (left, right)
-}
-
 impl World {
     /// The world for `cfg`, with timestamps spread over the 60 days before
     /// today's midnight (UTC), so two calls on the same day are identical.
@@ -690,13 +93,7 @@ impl World {
     /// Like [`World::generate`] with an explicit reference instant: every
     /// timestamp is within the 60 days before `anchor`.
     pub fn generate_at(cfg: &SandboxConfig, anchor: DateTime<Utc>) -> World {
-        let mut g = Gen {
-            rng: StdRng::seed_from_u64(cfg.seed),
-            taxes: HashSet::new(),
-            emails: HashSet::new(),
-            phones: HashSet::new(),
-            companies: HashSet::new(),
-        };
+        let mut g = Gen::new(cfg.seed);
         let pct = cfg.without_id_percent.min(100);
         let (cl_people, al_people) = sides(
             &mut g,
@@ -784,7 +181,7 @@ impl World {
                 "contact_type": contact_type,
                 "emails": [{"id": next_sub(), "type": 1, "email": p.email}],
                 "phones": [{"id": next_sub(), "type": 2, "phone": p.mobile}],
-                "addresses": [{"id": next_sub(), "type": 2, "street": p.street, "city": c.city,
+                "addresses": [{"id": next_sub(), "type": 2, "street": p.street, "city": c.name,
                                "state": c.province, "country": "España", "postal_code": p.postal}],
                 "tags": tags,
                 "custom_fields": custom_fields,
@@ -817,7 +214,7 @@ impl World {
                 "taxpayer_identification_number": tax,
                 "emails": [{"id": next_sub(), "type": 1, "email": co.email}],
                 "phones": [{"id": next_sub(), "type": 3, "phone": co.phone}],
-                "addresses": [{"id": next_sub(), "type": 1, "street": co.street, "city": c.city,
+                "addresses": [{"id": next_sub(), "type": 1, "street": co.street, "city": c.name,
                                "state": c.province, "country": "España", "postal_code": co.postal}],
                 "tags": tags,
                 "custom_fields": [],
@@ -868,7 +265,7 @@ impl World {
                         "observations": "",
                         "status": "active",
                         "type": typ,
-                        "address": {"address": p.street, "city": c.city, "department": c.province,
+                        "address": {"address": p.street, "city": c.name, "department": c.province,
                                     "country": "España", "zipCode": p.postal},
                         "created_at": created,
                         "updated_at": updated,
@@ -890,7 +287,7 @@ impl World {
                         "observations": "",
                         "status": "active",
                         "type": ["provider"],
-                        "address": {"address": co.street, "city": c.city, "department": c.province,
+                        "address": {"address": co.street, "city": c.name, "department": c.province,
                                     "country": "España", "zipCode": co.postal},
                         "created_at": created,
                         "updated_at": updated,
@@ -928,6 +325,7 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kit::taxid;
     use std::collections::HashMap;
 
     fn cfg() -> SandboxConfig {

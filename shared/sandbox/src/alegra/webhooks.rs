@@ -1,0 +1,108 @@
+//! §2.4 webhooks: subscriptions by event and URL, and the deliveries after a write.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::api::{bad, error, id_of, parse_json};
+use super::{App, Data, Obj};
+use crate::kit::http::json;
+use crate::kit::lock;
+
+/// Subscribable events: `new-|edit-|delete-` × `invoice, bill, client, item` [C: A10].
+const EVENTS: [&str; 12] = [
+    "new-client",
+    "edit-client",
+    "delete-client",
+    "new-item",
+    "edit-item",
+    "delete-item",
+    "new-invoice",
+    "edit-invoice",
+    "delete-invoice",
+    "new-bill",
+    "edit-bill",
+    "delete-bill",
+];
+
+/// §2.4: a `{"subject", "message": {"client": …}}` delivery to every URL subscribed to
+/// `subject` (`{"item": …}` for `*-item` subjects). Subscriptions store URLs without a
+/// scheme; see [`with_scheme`].
+pub(super) fn notify(app: &App, d: &Data, subject: &str, rec: &Obj) {
+    let key = subject.rsplit('-').next().unwrap_or("client");
+    for sub in d.subs.values() {
+        if sub.get("event").and_then(Value::as_str) != Some(subject) {
+            continue;
+        }
+        let url = with_scheme(sub.get("url").and_then(Value::as_str).unwrap_or(""));
+        let body = json!({"subject": subject, "message": {key: rec}});
+        app.common.outbox.send(url, subject, body);
+    }
+}
+
+/// `GET /api/v1/webhooks/subscriptions` → `{"subscriptions": […]}` [C: A9, A10].
+pub(super) async fn list_subs(State(app): State<App>) -> Response {
+    let subs: Vec<Value> = lock(&app.inner.data)
+        .subs
+        .values()
+        .cloned()
+        .map(Value::Object)
+        .collect();
+    json(StatusCode::OK, json!({"subscriptions": subs}))
+}
+
+/// `POST /api/v1/webhooks/subscriptions` `{"event","url"}` → 201
+/// `{"subscription": {id, event, url}}` (A9's reading; A10 reads `result.id`, so the id is
+/// also at the top level) [C]. Unknown event or missing url → 400 [I]. The URL is kept as
+/// given (clients send it without a scheme [C: A9, A10]).
+pub(super) async fn create_sub(State(app): State<App>, body: Bytes) -> Response {
+    let body = match parse_json(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let event = body.get("event").and_then(Value::as_str).unwrap_or("");
+    if !EVENTS.contains(&event) {
+        return bad(format!("El evento '{event}' no es válido"));
+    }
+    let url = body.get("url").and_then(Value::as_str).unwrap_or("").trim();
+    if url.is_empty() {
+        return bad("La url es obligatoria");
+    }
+    let mut d = lock(&app.inner.data);
+    let id = d.next_sub;
+    d.next_sub += 1;
+    let mut sub = Obj::new();
+    sub.insert("id".into(), json!(id.to_string()));
+    sub.insert("event".into(), json!(event));
+    sub.insert("url".into(), json!(url));
+    d.subs.insert(id, sub.clone());
+    json(
+        StatusCode::CREATED,
+        json!({"id": id.to_string(), "subscription": sub}),
+    )
+}
+
+/// `DELETE /api/v1/webhooks/subscriptions/{id}` → 200 [C: A10]; unknown id → 404 [I].
+pub(super) async fn delete_sub(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let removed = id_of(&id).and_then(|id| lock(&app.inner.data).subs.remove(&id));
+    match removed {
+        Some(_) => json(
+            StatusCode::OK,
+            json!({"code": 200, "message": "Suscripción eliminada correctamente"}),
+        ),
+        None => error(StatusCode::NOT_FOUND, "La suscripción no existe"),
+    }
+}
+
+/// `url` as given, or over `http://` when it has no scheme: Alegra subscriptions store URLs
+/// without one (§2.4) and, as the sandbox talks to loopback receivers without TLS, it delivers
+/// those over plain HTTP (the real Alegra presumably uses https).
+fn with_scheme(url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    }
+}
