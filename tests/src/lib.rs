@@ -117,11 +117,32 @@ impl TestEnv {
         TestEnv::start_full(name, cfg, test_retry(), entities).await
     }
 
+    /// [`TestEnv::start_entities`] with more TOML appended to the config (it ends inside the
+    /// flow's `[[flows]]` table, so `[flows.rules.contact]` adjusts the flow).
+    pub async fn start_with_toml(
+        name: &str,
+        cfg: SandboxConfig,
+        entities: &[&str],
+        extra: &str,
+    ) -> TestEnv {
+        TestEnv::start_inner(name, cfg, test_retry(), entities, extra).await
+    }
+
     async fn start_full(
         name: &str,
         cfg: SandboxConfig,
         policy: RetryPolicy,
         entities: &[&str],
+    ) -> TestEnv {
+        TestEnv::start_inner(name, cfg, policy, entities, "").await
+    }
+
+    async fn start_inner(
+        name: &str,
+        cfg: SandboxConfig,
+        policy: RetryPolicy,
+        entities: &[&str],
+        extra: &str,
     ) -> TestEnv {
         let sb = puente_sandbox::start(&cfg, None, None)
             .await
@@ -133,7 +154,7 @@ impl TestEnv {
             &cfg,
             &store_path,
             entities,
-        );
+        ) + extra;
         let config = Config::parse(&toml).expect("test config is valid");
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_path).expect("store opens"));
         let app = App::build(config, store, policy).expect("app builds");

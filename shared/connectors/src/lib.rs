@@ -21,7 +21,7 @@ pub use registry::{Vendor, VENDORS};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use puente_core::{Fields, Kind, Record};
+use puente_core::{Fields, KeyKind, KeySpec, Kind, Record};
 
 /// Why a webhook body was rejected (answered 400).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,9 +169,20 @@ pub trait Read: Send + Sync {
 /// Writing records to a vendor.
 #[async_trait]
 pub trait Write: Send + Sync {
-    /// Records whose natural key ([`puente_core::natural_key`]: tax id, SKU, or
-    /// `ecommerce/order_id`) equals `key` (one search call).
-    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError>;
+    /// Whether [`Write::find_by_key`] can look `kind` records up by a key of `key`'s kind
+    /// (a flow may only match by keys both sides can search, or a record changed by webhook
+    /// could find no counterpart and be created twice).
+    fn searchable(&self, kind: Kind, key: KeyKind) -> bool;
+
+    /// Records of `kind` whose key `spec` reads as `value` (its canonical form, see
+    /// [`puente_core::KeySpec::value`]), in one search call or a few. Candidates may be
+    /// returned loosely; the caller keeps those whose key really is `value`.
+    async fn find_by_key(
+        &self,
+        kind: Kind,
+        spec: &KeySpec,
+        value: &str,
+    ) -> Result<Vec<Record>, ConnectorError>;
 
     /// Creates a record from canonical `fields`. `partner_id` is the counterpart's id, for
     /// vendors that keep it in the record (a [`BackReference`]).

@@ -16,7 +16,9 @@
 //!   blanks a field).
 
 use crate::hash::{field_hashes, record_hash, value_hash};
-use crate::record::{natural_key, Fields, KeyError, Kind, Record};
+use crate::keys::{KeyError, KeyKind};
+use crate::record::{Fields, Kind, Record};
+use crate::rules::{EntityRules, Owner, WriteMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -37,58 +39,49 @@ impl LinkState {
     }
 }
 
-/// The flow's conflict rules (P2, ALG-10).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Rules {
-    /// The system that wins when both records were modified at the same instant (or neither
-    /// says when). Empty: the first side of the pair.
-    pub prefer_on_tie: String,
-    /// field → system whose value always wins that field.
-    pub pins: BTreeMap<String, String>,
-    /// Entity kinds that flow one way (P1): kind (`order`) → the only system changes come
-    /// from. Records of that kind are never created on, nor written to, the source system;
-    /// the other side mirrors the source (ODO-4: Odoo orders → Clientify).
-    #[serde(default)]
-    pub one_way: BTreeMap<String, String>,
-}
-
-impl Rules {
-    /// The source system of a one-way kind.
-    pub fn source_of(&self, kind: Kind) -> Option<&str> {
-        self.one_way.get(kind.as_str()).map(String::as_str)
-    }
-}
+/// The rules the engine decides a pair by: one entity's rules in one flow (see
+/// [`crate::rules`]).
+pub type Rules = EntityRules;
 
 /// Why a record or pair is not synced (ALG-3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipReason(pub String);
 
-/// ALG-3 / ODO-1..4: only records with a valid natural key are synced (a NIF/CIF/NIE for
-/// contacts and companies, a SKU for products, an order number for orders), and only
-/// confirmed orders (ODO-4: drafts and quotations are never sent). Returns the key.
-pub fn eligibility(record: &Record) -> Result<String, SkipReason> {
+/// ALG-3 / ODO-1..4: only records with a valid natural key take part (a NIF/CIF/NIE for
+/// contacts and companies, a SKU for products, an order number for orders, any of the
+/// flow's keys for an entity matched by several), and only records the flow's filters let
+/// through (ODO-4: confirmed orders; drafts and quotations are never sent). Returns the
+/// record's first key (empty for a new record whose key its target mints).
+pub fn eligibility(record: &Record, rules: &EntityRules) -> Result<String, SkipReason> {
     let (sys, kind, id) = (&record.system, record.kind, &record.id);
-    if kind.key_minted_on_create() && record.fields.get(kind.key_field()).is_empty() {
+    let key = if rules.key_minted_on_create
+        && rules
+            .keys
+            .iter()
+            .all(|k| record.fields.get(&k.field).is_empty())
+    {
         // A new record whose key its target mints (ALG-8): eligible, with no key yet.
-        return Ok(String::new());
-    }
-    let key = natural_key(kind, &record.fields).map_err(|e| {
-        SkipReason(match (kind, e) {
-            (Kind::Contact | Kind::Company, KeyError::Missing) => {
-                format!("no identification (NIF/CIF/NIE) on {sys} {kind} {id}")
-            }
-            (_, KeyError::Missing) => format!("no {} on {sys} {kind} {id}", kind.key_label()),
-            (_, KeyError::Invalid(why)) => {
-                format!("invalid {} on {sys} {kind} {id}: {why}", kind.key_label())
-            }
-        })
-    })?;
-    if kind == Kind::Order {
-        let status = record.fields.get("status");
-        if !matches!(status, "confirmed" | "locked") {
-            let status = if status.is_empty() { "unknown" } else { status };
+        String::new()
+    } else {
+        rules.key_of(&record.fields).map_err(|e| {
+            let only_tax_id = rules.keys.iter().all(|k| k.kind == KeyKind::TaxId);
+            let label = rules.key_label();
+            SkipReason(match e {
+                KeyError::Missing if only_tax_id => {
+                    format!("no identification (NIF/CIF/NIE) on {sys} {kind} {id}")
+                }
+                KeyError::Missing => format!("no {label} on {sys} {kind} {id}"),
+                KeyError::Invalid(why) => format!("invalid {label} on {sys} {kind} {id}: {why}"),
+            })
+        })?
+    };
+    for f in &rules.filters {
+        let v = record.fields.get(&f.field);
+        if !f.any_of.iter().any(|a| a == v) {
+            let v = if v.is_empty() { "unknown" } else { v };
             return Err(SkipReason(format!(
-                "only confirmed orders are sent; {sys} order {id} is {status}"
+                "only {} {kind}s are sent; {sys} {kind} {id} is {v}",
+                f.any_of.join(" or ")
             )));
         }
     }
@@ -139,7 +132,7 @@ enum Winner {
     B,
 }
 
-fn newer(a: &Record, b: &Record, rules: &Rules) -> Winner {
+fn newer(a: &Record, b: &Record, rules: &EntityRules) -> Winner {
     match (a.modified, b.modified) {
         (Some(x), Some(y)) if x > y => Winner::A,
         (Some(x), Some(y)) if y > x => Winner::B,
@@ -156,28 +149,32 @@ fn newer(a: &Record, b: &Record, rules: &Rules) -> Winner {
 }
 
 /// Field-level merge of `a` and `b` (same kind) against the last synced state `base`.
-pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &Rules) -> Merge {
+pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &EntityRules) -> Merge {
     let mut m = Merge::default();
     let newest = newer(a, b, rules);
-    let source = rules.source_of(a.kind);
+    let source = rules.source();
+    let side_of = |sys: &str| {
+        if sys == b.system {
+            Winner::B
+        } else {
+            Winner::A
+        }
+    };
     for &f in a.kind.fields() {
         let va = a.fields.get(f);
         let vb = b.fields.get(f);
         let pick = if va == vb {
             Winner::A
         } else if let Some(sys) = source {
-            // One-way kind: the source's value, always (an edit on the mirror is undone).
-            if sys == b.system {
-                Winner::B
-            } else {
-                Winner::A
-            }
-        } else if let Some(sys) = rules.pins.get(f) {
-            if sys == &b.system {
-                Winner::B
-            } else {
-                Winner::A
-            }
+            // One-way entity: the source's value, always (an edit on the mirror is undone).
+            side_of(sys)
+        } else if let Owner::Pinned(sys) = rules.owner(f) {
+            side_of(sys)
+        } else if *rules.owner(f) == Owner::CreateOnly {
+            // Written when the record was created; each side keeps its own since (APC-6:
+            // data enriched on the target survives).
+            m.merged.set(f, va);
+            continue;
         } else {
             match base.and_then(|l| l.field_hashes.get(f)) {
                 Some(h) => {
@@ -242,24 +239,31 @@ pub enum Decision {
 }
 
 /// Decides what to do with a pair. `a` and `b` are the two sides (at least one present);
-/// `link` what was last synced, if the pair was linked before.
+/// `link` what was last synced, if the pair was linked before; `rules` the entity's rules
+/// in the flow.
 pub fn decide(
     a: Option<&Record>,
     b: Option<&Record>,
     link: Option<&LinkState>,
-    rules: &Rules,
+    rules: &EntityRules,
 ) -> Decision {
     match (a, b) {
         (None, None) => Decision::Skip(SkipReason("no record on either side".into())),
         (Some(r), None) | (None, Some(r)) => {
-            if let Some(src) = rules.source_of(r.kind).filter(|s| *s != r.system) {
+            if let Some(src) = rules.source().filter(|s| *s != r.system) {
                 return Decision::Skip(SkipReason(format!(
                     "{}s flow one way, from {src}; {} {} {} is not sent to {src}",
                     r.kind, r.system, r.kind, r.id
                 )));
             }
-            if let Err(e) = eligibility(r) {
+            if let Err(e) = eligibility(r, rules) {
                 return Decision::Skip(e);
+            }
+            if rules.write == WriteMode::UpdateOnly {
+                return Decision::Skip(SkipReason(format!(
+                    "{}s are update-only in this flow; {} {} {} has no counterpart to update",
+                    r.kind, r.system, r.kind, r.id
+                )));
             }
             let on = if a.is_some() { Side::B } else { Side::A };
             Decision::Create {
@@ -274,21 +278,28 @@ pub fn decide(
                 }
             } else {
                 // A first match: both must be eligible on their own.
-                if let Err(e) = eligibility(a).and(eligibility(b)) {
+                if let Err(e) = eligibility(a, rules).and(eligibility(b, rules)) {
                     return Decision::Skip(e);
                 }
             }
-            let m = merge(a, b, link, rules);
+            let mut m = merge(a, b, link, rules);
+            if rules.write == WriteMode::CreateOnly {
+                // Created once, never written again: the pair is linked as it stands.
+                m.to_a = Fields::new();
+                m.to_b = Fields::new();
+                m.clear_a.clear();
+                m.clear_b.clear();
+            }
             // ALG-3 holds for the result too: a merge that would leave no valid key (e.g. one
             // side cleared the identification) is not propagated.
-            if let Err(e) = natural_key(a.kind, &m.merged) {
+            if let Err(e) = rules.key_of(&m.merged) {
                 let e = match e {
                     KeyError::Missing => "empty".to_string(),
                     KeyError::Invalid(why) => why,
                 };
                 return Decision::Skip(SkipReason(format!(
                     "{} would become invalid ({e}); {} {} and {} {} left as they are",
-                    a.kind.key_label(),
+                    rules.key_label(),
                     a.system,
                     a.id,
                     b.system,
@@ -492,7 +503,7 @@ mod tests {
         );
         let rules = Rules {
             prefer_on_tie: "alegra".into(),
-            pins: [("phone".to_string(), "alegra".to_string())].into(),
+            owners: [("phone".to_string(), Owner::Pinned("alegra".to_string()))].into(),
             ..Rules::default()
         };
         let Decision::Update(m) = decide(Some(&a1), Some(&b1), Some(&base), &rules) else {
@@ -555,8 +566,8 @@ mod tests {
 
     fn one_way() -> Rules {
         Rules {
-            one_way: [("order".to_string(), "odoo".to_string())].into(),
-            ..Rules::default()
+            direction: crate::rules::Direction::From("odoo".to_string()),
+            ..Rules::for_kind(Kind::Order)
         }
     }
 
@@ -603,7 +614,8 @@ mod tests {
             "4",
             Fields::new().with("name", "Mesa"),
         );
-        match decide(None, Some(&p), None, &Rules::default()) {
+        let products = Rules::for_kind(Kind::Product);
+        match decide(None, Some(&p), None, &products) {
             Decision::Skip(SkipReason(why)) => assert!(why.contains("no SKU"), "{why}"),
             d => panic!("{d:?}"),
         }
@@ -613,6 +625,6 @@ mod tests {
             "4",
             Fields::new().with("sku", " mx-1 "),
         );
-        assert_eq!(eligibility(&p).unwrap(), "MX-1");
+        assert_eq!(eligibility(&p, &products).unwrap(), "MX-1");
     }
 }

@@ -5,7 +5,6 @@
 //! them as a map rather than a struct per entity lets one merge, one hash and one diff serve
 //! every entity and every flow.
 
-use crate::sku::Sku;
 use crate::taxid::TaxId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -155,41 +154,15 @@ impl Kind {
     }
 }
 
-/// Why a record has no usable natural key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyError {
-    /// The key field is empty.
-    Missing,
-    /// The key field holds something unusable; the reason.
-    Invalid(String),
-}
+pub use crate::keys::KeyError;
 
-/// The natural key of a record of `kind` with `fields`, as a matching string: the canonical
-/// tax id (contacts, companies), the upper-cased SKU (products), or `ecommerce/order_id`
-/// (orders: two shops may both have an order `1001`).
+/// The natural key of a record of `kind` with `fields` under the entity's default rules
+/// ([`crate::rules::EntityRules::for_kind`]), as a matching string: the canonical tax id
+/// (contacts, companies), the upper-cased SKU (products), `ecommerce/order_id` (orders: two
+/// shops may both have an order `1001`), the budget code. A flow with other match keys asks
+/// its own rules instead.
 pub fn natural_key(kind: Kind, fields: &Fields) -> Result<String, KeyError> {
-    let raw = fields.get(kind.key_field());
-    if raw.is_empty() {
-        return Err(KeyError::Missing);
-    }
-    match kind {
-        Kind::Contact | Kind::Company => TaxId::parse(raw)
-            .map(|t| t.to_string())
-            .map_err(|e| KeyError::Invalid(e.to_string())),
-        Kind::Product => Sku::parse(raw)
-            .map(|s| s.key())
-            .map_err(|e| KeyError::Invalid(e.to_string())),
-        Kind::Order => {
-            let shop = fields.get("ecommerce");
-            if shop.is_empty() {
-                return Err(KeyError::Invalid(format!(
-                    "order {raw} does not say which system sold it (`ecommerce`)"
-                )));
-            }
-            Ok(format!("{shop}/{raw}"))
-        }
-        Kind::Budget => Ok(raw.trim().to_uppercase()),
-    }
+    crate::rules::EntityRules::for_kind(kind).key_of(fields)
 }
 
 /// One order line as canonical data (ODO-5).

@@ -186,6 +186,36 @@ pub struct FlowConfig {
     pub modified_every_minutes: u64,
     #[serde(default = "default_full_every")]
     pub full_every_hours: u64,
+    /// Per-entity rules (`[flows.rules.contact]`): how the flow syncs each entity, where
+    /// it differs from the entity's defaults.
+    #[serde(default)]
+    pub rules: BTreeMap<String, EntityConfig>,
+}
+
+/// How one entity of a flow is synced where it differs from the entity's defaults (a flow
+/// as data, platform.md §2): every key optional.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EntityConfig {
+    /// `two-way`, or `from:CONNECTION` for an entity that flows one way (P1).
+    pub direction: Option<String>,
+    /// Match keys, in order: `tax_id`, `sku`, `email`, `phone`, `name`, `code`, `order`,
+    /// each as `kind` or `kind:field` (a key of that kind read from another canonical field).
+    #[serde(rename = "match")]
+    pub match_keys: Option<Vec<String>>,
+    /// Country (ISO code) of phone numbers written without a country code; default `ES`.
+    pub phone_region: Option<String>,
+    /// `create-update` (default), `create-only` or `update-only`.
+    pub write: Option<String>,
+    /// Fields written when a record is created and never overwritten afterwards (APC-6).
+    #[serde(default)]
+    pub create_only: Vec<String>,
+    /// field → connection whose value always wins it (P2), for this entity only.
+    #[serde(default)]
+    pub pins: BTreeMap<String, String>,
+    /// field → the values a record must have to take part (APC-1: paid orders only).
+    #[serde(default)]
+    pub only: BTreeMap<String, Vec<String>>,
 }
 
 fn default_modified_every() -> u64 {
@@ -390,6 +420,7 @@ impl Config {
                     ));
                 }
             }
+            crate::rules::validate(i, f)?;
             if f.modified_every_minutes == 0 {
                 return Err(err(
                     format!("{at}.modified_every_minutes"),

@@ -9,7 +9,9 @@
 use crate::summary::{PlanItem, Progress, Summary};
 use chrono::Utc;
 use puente_connectors::{Connector, ConnectorError};
-use puente_core::{decide, synced_state, Decision, Fields, Kind, LinkState, Record, Rules, Side};
+use puente_core::{
+    decide, synced_state, Decision, EntityRules, Fields, Kind, LinkState, Record, Side,
+};
 use puente_store::{Action, ActivityEntry, LeaseGrant, Link, Scope, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,7 +23,8 @@ pub struct Flow {
     pub a: Arc<dyn Connector>,
     pub b: Arc<dyn Connector>,
     pub kinds: Vec<Kind>,
-    pub rules: Rules,
+    /// Each entity's rules in this flow (direction, keys, owners, write mode, filters).
+    pub rules: BTreeMap<Kind, EntityRules>,
     pub store: Arc<dyn Store>,
     /// How long activity-log entries are kept (APC-8 / GDPR).
     pub log_retention: chrono::Duration,
@@ -47,6 +50,21 @@ impl WebhookReceiver {
 }
 
 impl Flow {
+    /// The rules of `kind` in this flow (the entity's defaults for a kind the flow does not
+    /// sync, which only dependencies reach).
+    pub fn rules(&self, kind: Kind) -> &EntityRules {
+        static DEFAULTS: std::sync::OnceLock<BTreeMap<Kind, EntityRules>> =
+            std::sync::OnceLock::new();
+        self.rules.get(&kind).unwrap_or_else(|| {
+            &DEFAULTS.get_or_init(|| {
+                Kind::ALL
+                    .into_iter()
+                    .map(|k| (k, EntityRules::for_kind(k)))
+                    .collect()
+            })[&kind]
+        })
+    }
+
     /// Makes the store ready for this flow: links of an earlier version are moved into
     /// their flows (once per app; see `legacy`).
     pub async fn ready(&self) -> Result<(), StoreError> {
@@ -159,25 +177,39 @@ pub const PAIR_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(1
 /// How long a run waits for a pair another run is syncing before giving up (transiently).
 pub const PAIR_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The lease that serialises every write to one pair, whoever makes it (a queue worker, a
-/// Modified or a Full poll): named after the pair's natural key, which both a linked pair
-/// (its link's key) and a not-yet-linked record (its own key) have, so two runs that would
-/// each create the counterpart of the same new record take the same lease. `None` when
-/// there is neither (the record is ineligible and will only be skipped).
-pub(crate) fn pair_lease_name(kind: Kind, link: Option<&Link>, recs: &[&Record]) -> Option<String> {
-    let name = match link {
-        Some(l) => l.key.clone().unwrap_or_else(|| format!("link:{}", l.id)),
-        None => match recs.iter().find_map(|r| r.key().ok()) {
-            Some(k) => k,
-            // A new budget has no code until Alegra mints it (ALG-8): lease the record.
-            None if kind.key_minted_on_create() => {
-                let r = recs.first()?;
-                format!("new:{}:{}", r.system, r.id)
-            }
-            None => return None,
+/// The leases that serialise every write to one pair, whoever makes it (a queue worker, a
+/// Modified or a Full poll): named after the pair's natural keys, which both a linked pair
+/// (its link's keys) and a not-yet-linked record (its own keys) have, so two runs that would
+/// each create the counterpart of the same new record take the same lease. An entity matched
+/// by several keys (email, then phone) takes one lease per key, in name order, so two
+/// records that share only their phone are serialised too. Empty when there is no key
+/// (the record is ineligible and will only be skipped).
+pub(crate) fn pair_lease_names(
+    rules: &EntityRules,
+    link: Option<&Link>,
+    recs: &[&Record],
+) -> Vec<String> {
+    let kind = rules.kind;
+    let mut keys: Vec<String> = match link {
+        Some(l) => match l.keys() {
+            k if k.is_empty() => vec![format!("link:{}", l.id)],
+            k => k.into_iter().map(str::to_string).collect(),
         },
+        None => recs.iter().flat_map(|r| rules.keys_of(&r.fields)).collect(),
     };
-    Some(format!("pair/{}/{name}", kind.as_str()))
+    if keys.is_empty() && link.is_none() && rules.key_minted_on_create {
+        // A new budget has no code until Alegra mints it (ALG-8): lease the record.
+        if let Some(r) = recs.first() {
+            keys.push(format!("new:{}:{}", r.system, r.id));
+        }
+    }
+    let mut names: Vec<String> = keys
+        .into_iter()
+        .map(|k| format!("pair/{}/{k}", kind.as_str()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Whether two reads of a link show the same stored state (so nobody synced the pair in
@@ -204,6 +236,22 @@ pub(crate) struct PairLease {
     held: bool,
     /// The previous holder died holding it.
     pub(crate) taken_over: bool,
+}
+
+/// The leases of one pair (see [`pair_lease_names`]), taken in name order.
+pub(crate) struct PairLeases(Vec<PairLease>);
+
+impl PairLeases {
+    /// Whether any previous holder died holding one of them.
+    pub(crate) fn taken_over(&self) -> bool {
+        self.0.iter().any(|l| l.taken_over)
+    }
+
+    pub(crate) async fn release(self) {
+        for l in self.0.into_iter().rev() {
+            l.release().await;
+        }
+    }
 }
 
 impl PairLease {
@@ -359,20 +407,28 @@ impl<'f> Run<'f> {
         }
     }
 
-    /// Takes the pair lease `name` for syncing `src` (and its `link`); if it cannot, the
-    /// pair is counted and logged as failed, as [`Run::sync_pair`] does for its own errors.
+    /// Takes the pair leases `names` (in order) for syncing `src` (and its `link`); if it
+    /// cannot, those taken are given back and the pair is counted and logged as failed, as
+    /// [`Run::sync_pair`] does for its own errors.
     pub(crate) async fn lease_pair(
         &mut self,
         kind: Kind,
-        name: &str,
+        names: &[String],
         src: &Record,
         link: Option<&Link>,
-    ) -> Result<PairLease, PairError> {
-        let res = self.wait_for_lease(name).await;
-        if let Err(e) = &res {
-            self.pair_failed(kind, src, link, e);
+    ) -> Result<PairLeases, PairError> {
+        let mut held = Vec::with_capacity(names.len());
+        for name in names {
+            match self.wait_for_lease(name).await {
+                Ok(l) => held.push(l),
+                Err(e) => {
+                    PairLeases(held).release().await;
+                    self.pair_failed(kind, src, link, &e);
+                    return Err(e);
+                }
+            }
         }
-        res
+        Ok(PairLeases(held))
     }
 
     /// Takes the pair lease `name`, waiting up to [`PAIR_LEASE_WAIT`] while another run
@@ -469,7 +525,9 @@ impl<'f> Run<'f> {
         let mut ids = BTreeMap::new();
         ids.insert(a.system.clone(), a.id.clone());
         ids.insert(b.system.clone(), b.id.clone());
-        let key = puente_core::natural_key(kind, merged).unwrap_or_default();
+        let rules = self.flow.rules(kind);
+        let mut keys = rules.keys_of(merged).into_iter();
+        let key = keys.next().unwrap_or_default();
         Link {
             tenant: self.flow.tenant.clone(),
             flow: self.flow.name.clone(),
@@ -478,7 +536,7 @@ impl<'f> Run<'f> {
                 .map(|l| l.id.clone())
                 .unwrap_or_else(|| format!("{}:{}", a.system, a.id)),
             key: (!key.is_empty()).then(|| key.to_string()),
-            more_keys: Vec::new(),
+            more_keys: keys.collect(),
             ids,
             field_hashes: state.field_hashes,
             record_hashes: state.record_hashes,
@@ -536,7 +594,7 @@ impl<'f> Run<'f> {
         link: Option<&Link>,
     ) -> Result<Option<Link>, PairError> {
         let state = link.map(link_state);
-        match decide(a, b, state.as_ref(), &self.flow.rules) {
+        match decide(a, b, state.as_ref(), self.flow.rules(kind)) {
             Decision::Skip(reason) => {
                 let r = a.or(b).expect("decide skips only with a record");
                 self.summary.counts(kind.as_str()).skipped += 1;
@@ -601,9 +659,13 @@ impl<'f> Run<'f> {
                 crash_point!(AfterVendorWrite);
                 // ALG-8: the key the target minted (`ALG-{new id}`) is the pair's key.
                 let mut fields = fields;
-                let key_field = kind.key_field();
-                if kind.key_minted_on_create() && fields.get(key_field).is_empty() {
-                    fields.set(key_field, created.fields.get(key_field));
+                let rules = self.flow.rules(kind);
+                if rules.key_minted_on_create {
+                    for k in &rules.keys {
+                        if fields.get(&k.field).is_empty() {
+                            fields.set(&k.field, created.fields.get(&k.field));
+                        }
+                    }
                 }
                 // The source may keep the counterpart's id and marks (Clientify in_alegra, tag).
                 let src_conn = self
@@ -670,19 +732,32 @@ impl<'f> Run<'f> {
         match conn.writer(kind)?.create(kind, fields, Some(partner)).await {
             Err(ConnectorError::Ambiguous { detail, .. }) => {
                 tracing::warn!(system = conn.system(), %detail, "create outcome unknown; looking it up");
-                let key =
-                    puente_core::natural_key(kind, fields).map_err(|e| ConnectorError::Decode {
-                        system: conn.system().into(),
-                        detail: format!(
-                            "no usable {} to look the record up: {e:?}",
-                            kind.key_label()
-                        ),
-                    })?;
-                let found = conn.writer(kind)?.find_by_key(kind, &key).await?;
-                match found.into_iter().next() {
-                    Some(r) => Ok(r),
-                    None => conn.writer(kind)?.create(kind, fields, Some(partner)).await,
+                let rules = self.flow.rules(kind);
+                let writer = conn.writer(kind)?;
+                let mut searched = false;
+                for spec in &rules.keys {
+                    let Ok(value) = spec.value(fields) else {
+                        continue;
+                    };
+                    if !writer.searchable(kind, spec.kind) {
+                        continue;
+                    }
+                    searched = true;
+                    let found = writer.find_by_key(kind, spec, &value).await?;
+                    if let Some(r) = found
+                        .into_iter()
+                        .find(|r| spec.value(&r.fields).is_ok_and(|v| v == value))
+                    {
+                        return Ok(r);
+                    }
                 }
+                if !searched {
+                    return Err(ConnectorError::Decode {
+                        system: conn.system().into(),
+                        detail: format!("no usable {} to look the record up", rules.key_label()),
+                    });
+                }
+                writer.create(kind, fields, Some(partner)).await
             }
             other => other,
         }

@@ -17,6 +17,7 @@ pub mod crash;
 pub mod events;
 pub mod flow;
 mod legacy;
+mod rules;
 pub mod serve;
 pub mod summary;
 pub mod sync;
@@ -26,7 +27,7 @@ pub use flow::{Flow, Run, WebhookReceiver};
 pub use summary::{Counts, NoProgress, Progress, Resume, Summary};
 
 use puente_connectors::{Connector, ConnectorError, RetryPolicy};
-use puente_core::{Kind, Rules};
+use puente_core::Kind;
 use puente_store::Store;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -155,8 +156,6 @@ impl App {
             let (ca, cb) = (&config.connections[&f.a], &config.connections[&f.b]);
             let a = get(&f.a, cb.system())?;
             let b = get(&f.b, ca.system())?;
-            // Rules name sides by connection, which is what records carry as their system.
-            let sys = |conn: &str| conn.to_string();
             let kinds: Vec<Kind> = f
                 .entities
                 .iter()
@@ -173,29 +172,12 @@ impl App {
                     }
                 }
             }
-            // An entity one side cannot be written flows one way, from that side (ODO-4:
-            // Odoo orders → Clientify); `validate` refused entities neither side takes.
-            let mut one_way = BTreeMap::new();
-            for k in &kinds {
-                for (name, conn) in [(&f.a, ca), (&f.b, cb)] {
-                    if conn.vendor().is_some_and(|v| !v.writable(*k)) {
-                        one_way.insert(k.as_str().to_string(), name.to_string());
-                    }
-                }
-            }
+            let rules = rules::build(&config, fi, &kinds, &a, &b)?;
             flows.push(Flow {
                 tenant: config.tenant.clone(),
                 name: f.name.clone(),
                 kinds,
-                rules: Rules {
-                    prefer_on_tie: f
-                        .prefer_on_tie
-                        .as_deref()
-                        .map(sys)
-                        .unwrap_or_else(|| a.system().to_string()),
-                    pins: f.pins.iter().map(|(k, v)| (k.clone(), sys(v))).collect(),
-                    one_way,
-                },
+                rules,
                 a,
                 b,
                 store: store.clone(),

@@ -14,10 +14,10 @@
 //!
 //! Each changed record then goes through [`Run::sync_record`]: one GET of the counterpart.
 
-use crate::flow::{pair_lease_name, same_link, Flow, PairError, Run};
+use crate::flow::{pair_lease_names, same_link, Flow, PairError, Run};
 use chrono::{DateTime, Duration, Utc};
 use puente_connectors::{Connector, ConnectorError, ListQuery};
-use puente_core::{eligibility, Kind, Record, Side};
+use puente_core::{eligibility, EntityRules, Kind, Record, Side};
 use puente_store::Link;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -59,11 +59,12 @@ impl Listing {
         complete: bool,
         recs: &[Record],
         links: &HashMap<(String, String), Link>,
+        rules: &EntityRules,
     ) -> Listing {
         let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
         for r in recs {
-            if let Ok(t) = r.key() {
-                by_key.entry(t.to_string()).or_default().push(r.id.clone());
+            for k in rules.keys_of(&r.fields) {
+                by_key.entry(k).or_default().push(r.id.clone());
             }
         }
         Listing {
@@ -154,17 +155,31 @@ impl Run<'_> {
                 .collect()
         };
         let (a_by_id, b_by_id) = (index(&a_recs), index(&b_recs));
+        let rules = flow.rules(kind);
+        let keys_of = |r: &Record| rules.keys_of(&r.fields);
         let mut b_by_key: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in b_recs.iter().enumerate() {
-            if let Ok(t) = r.key() {
-                b_by_key.entry(t.to_string()).or_default().push(i);
+            for k in keys_of(r) {
+                b_by_key.entry(k).or_default().push(i);
             }
         }
         let mut a_used = vec![false; a_recs.len()];
         let mut b_used = vec![false; b_recs.len()];
-        // identification → the record (system, id) that holds it in a pair
+        // natural key → the record (system, id) that holds it in a pair
         let mut claimed: HashMap<String, (String, String)> = HashMap::new();
         let mut pairs: Vec<(Option<usize>, Option<usize>, Option<Link>)> = Vec::new();
+        // A record whose key another pair already holds is a duplicate, named by that key.
+        let duplicate = |r: &Record, claimed: &HashMap<String, (String, String)>| {
+            keys_of(r).into_iter().find_map(|k| {
+                claimed.get(&k).map(|(sys, id)| {
+                    let label = rules
+                        .spec_of(&r.fields, &k)
+                        .map(|s| s.label.clone())
+                        .unwrap_or_else(|| rules.key_label());
+                    format!("{label} {k} is already synced through {sys} record {id}; duplicate not synced")
+                })
+            })
+        };
 
         for l in links {
             let ai = l.ids.get(&sa).and_then(|id| a_by_id.get(id)).copied();
@@ -175,12 +190,12 @@ impl Run<'_> {
             if let Some(j) = bi {
                 b_used[j] = true;
             }
-            if let Some(k) = &l.key {
-                let holder = ai
-                    .map(|i| (sa.clone(), a_recs[i].id.clone()))
-                    .or_else(|| bi.map(|j| (sb.clone(), b_recs[j].id.clone())));
-                if let Some(h) = holder {
-                    claimed.insert(k.clone(), h);
+            let holder = ai
+                .map(|i| (sa.clone(), a_recs[i].id.clone()))
+                .or_else(|| bi.map(|j| (sb.clone(), b_recs[j].id.clone())));
+            if let Some(h) = holder {
+                for k in l.keys() {
+                    claimed.insert(k.to_string(), h.clone());
                 }
             }
             match (ai, bi) {
@@ -213,26 +228,35 @@ impl Run<'_> {
             if let Some(j) = r.partner_ref.as_ref().and_then(|p| b_by_id.get(p)).copied() {
                 if !b_used[j] {
                     b_used[j] = true;
-                    if let Ok(t) = r.key() {
-                        claimed.insert(t.to_string(), (sa.clone(), r.id.clone()));
+                    for k in keys_of(r) {
+                        claimed.insert(k, (sa.clone(), r.id.clone()));
                     }
                     pairs.push((Some(i), Some(j), None));
                     continue;
                 }
             }
-            // ALG-2 (2): identification.
-            if let Ok(t) = r.key() {
-                let key = t.to_string();
-                if let Some((sys, id)) = claimed.get(&key) {
-                    pending_skips.push((i, true, format!("{} {key} is already synced through {sys} record {id}; duplicate not synced", kind.key_label())));
+            // ALG-2 (2): the natural keys, in the flow's order.
+            let keys = keys_of(r);
+            if !keys.is_empty() {
+                if let Some(why) = duplicate(r, &claimed) {
+                    pending_skips.push((i, true, why));
                     continue;
                 }
-                claimed.insert(key.clone(), (sa.clone(), r.id.clone()));
-                let j = b_by_key
-                    .get(&key)
-                    .and_then(|c| c.iter().copied().find(|&j| !b_used[j]));
+                for k in &keys {
+                    claimed.insert(k.clone(), (sa.clone(), r.id.clone()));
+                }
+                let j = keys.iter().find_map(|k| {
+                    b_by_key
+                        .get(k)
+                        .and_then(|c| c.iter().copied().find(|&j| !b_used[j]))
+                });
                 if let Some(j) = j {
                     b_used[j] = true;
+                    for k in keys_of(&b_recs[j]) {
+                        claimed
+                            .entry(k)
+                            .or_insert_with(|| (sa.clone(), r.id.clone()));
+                    }
                     pairs.push((Some(i), Some(j), None));
                     continue;
                 }
@@ -244,13 +268,15 @@ impl Run<'_> {
             if b_used[j] {
                 continue;
             }
-            if let Ok(t) = r.key() {
-                let key = t.to_string();
-                if let Some((sys, id)) = claimed.get(&key) {
-                    pending_skips.push((j, false, format!("{} {key} is already synced through {sys} record {id}; duplicate not synced", kind.key_label())));
+            let keys = keys_of(r);
+            if !keys.is_empty() {
+                if let Some(why) = duplicate(r, &claimed) {
+                    pending_skips.push((j, false, why));
                     continue;
                 }
-                claimed.insert(key, (sb.clone(), r.id.clone()));
+                for k in keys {
+                    claimed.insert(k, (sb.clone(), r.id.clone()));
+                }
             }
             pairs.push((None, Some(j), None));
         }
@@ -264,7 +290,11 @@ impl Run<'_> {
             let recs = [ai.map(|i| &a_recs[i]), bi.map(|j| &b_recs[j])];
             link.as_ref()
                 .and_then(|l| l.key.clone())
-                .or_else(|| recs.iter().flatten().find_map(|r| r.key().ok()))
+                .or_else(|| {
+                    recs.iter()
+                        .flatten()
+                        .find_map(|r| rules.key_of(&r.fields).ok())
+                })
                 .unwrap_or_else(|| {
                     let r = recs.iter().flatten().next().expect("a pair has a record");
                     format!("~{}:{}", r.system, r.id)
@@ -342,7 +372,9 @@ impl Run<'_> {
         }
         let index: Vec<Listing> = listings
             .iter()
-            .map(|(_, sys, complete, recs)| Listing::new(sys, *complete, recs, &by_ext))
+            .map(|(_, sys, complete, recs)| {
+                Listing::new(sys, *complete, recs, &by_ext, flow.rules(kind))
+            })
             .collect();
         let mut done: std::collections::HashSet<(String, String)> = Default::default();
         for (li, (side, sys, _, recs)) in listings.iter().enumerate() {
@@ -427,15 +459,18 @@ impl Run<'_> {
         link: Option<Link>,
     ) -> Result<Option<Link>, PairError> {
         let recs: Vec<&Record> = [a.as_ref(), b.as_ref()].into_iter().flatten().collect();
-        let name = match pair_lease_name(kind, link.as_ref(), &recs) {
-            Some(n) if !self.dry_run && self.needs_write(a.as_ref(), b.as_ref(), link.as_ref()) => {
-                n
-            }
-            _ => return self.sync_pair(kind, a, b, link).await,
-        };
-        let lease = self.lease_pair(kind, &name, recs[0], link.as_ref()).await?;
+        let names = pair_lease_names(self.flow.rules(kind), link.as_ref(), &recs);
+        if names.is_empty()
+            || self.dry_run
+            || !self.needs_write(kind, a.as_ref(), b.as_ref(), link.as_ref())
+        {
+            return self.sync_pair(kind, a, b, link).await;
+        }
+        let lease = self
+            .lease_pair(kind, &names, recs[0], link.as_ref())
+            .await?;
         let res = self
-            .full_pair_leased(kind, a, b, link, lease.taken_over)
+            .full_pair_leased(kind, a, b, link, lease.taken_over())
             .await;
         lease.release().await;
         res
@@ -461,12 +496,17 @@ impl Run<'_> {
             }
         }
         if now.is_none() {
-            if let Some(k) = [a.as_ref(), b.as_ref()]
+            let rules = flow.rules(kind);
+            let keys: Vec<String> = [a.as_ref(), b.as_ref()]
                 .into_iter()
                 .flatten()
-                .find_map(|r| r.key().ok())
-            {
+                .flat_map(|r| rules.keys_of(&r.fields))
+                .collect();
+            for k in keys {
                 now = store.link_by_key(flow.scope(kind), &k).await?;
+                if now.is_some() {
+                    break;
+                }
             }
         }
         let batched = std::mem::replace(&mut self.batch_links, false);
@@ -509,9 +549,15 @@ impl Run<'_> {
 
     /// Whether the engine would write anything for this pair (a create, an update, or the
     /// counterpart's id and marks on a record).
-    fn needs_write(&self, a: Option<&Record>, b: Option<&Record>, link: Option<&Link>) -> bool {
+    fn needs_write(
+        &self,
+        kind: Kind,
+        a: Option<&Record>,
+        b: Option<&Record>,
+        link: Option<&Link>,
+    ) -> bool {
         let state = link.map(crate::flow::link_state);
-        match puente_core::decide(a, b, state.as_ref(), &self.flow.rules) {
+        match puente_core::decide(a, b, state.as_ref(), self.flow.rules(kind)) {
             puente_core::Decision::Skip(_) => false,
             puente_core::Decision::Unchanged => match (a, b) {
                 (Some(a), Some(b)) => {
@@ -549,18 +595,18 @@ impl Run<'_> {
             self.summary.counts(kind.as_str()).unchanged += 1;
             return Ok(link);
         }
-        let name = match pair_lease_name(kind, link.as_ref(), &[&r]) {
-            Some(n) if !self.dry_run => n,
-            _ => return self.sync_record_leased(kind, r, link, other_listing).await,
-        };
-        let lease = self.lease_pair(kind, &name, &r, link.as_ref()).await?;
+        let names = pair_lease_names(flow.rules(kind), link.as_ref(), &[&r]);
+        if names.is_empty() || self.dry_run {
+            return self.sync_record_leased(kind, r, link, other_listing).await;
+        }
+        let lease = self.lease_pair(kind, &names, &r, link.as_ref()).await?;
         let now = flow
             .store
             .link_by_external(flow.scope(kind), &r.system, &r.id)
             .await;
         let res = match now {
             Err(e) => Err(e.into()),
-            Ok(now) if same_link(now.as_ref(), link.as_ref()) && !lease.taken_over => {
+            Ok(now) if same_link(now.as_ref(), link.as_ref()) && !lease.taken_over() => {
                 self.sync_record_leased(kind, r, link, other_listing).await
             }
             Ok(_) => self.resync(kind, r).await,
@@ -625,39 +671,66 @@ impl Run<'_> {
                 }
             }
             if counterpart.is_none() {
-                let key = match eligibility(&r) {
+                let rules = flow.rules(kind);
+                let key = match eligibility(&r, rules) {
                     Ok(k) => k,
                     Err(reason) => {
                         self.skip(kind, &r, reason.0);
                         return Ok(None);
                     }
                 };
-                if key.is_empty() {
-                    // A new record whose key the target mints (ALG-8): nothing to match.
-                } else if let Some(l2) = flow
-                    .store
-                    .link_by_key(flow.scope(kind), key.as_str())
-                    .await?
-                {
-                    let holder = l2.ids.get(&r.system).cloned().unwrap_or_default();
-                    let why = format!("{} {key} is already synced through {} record {holder}; duplicate not synced", kind.key_label(), r.system);
-                    self.skip(kind, &r, why);
-                    return Ok(None);
-                }
-                // ALG-2 (2): the other side by identification: from a complete listing, or one search.
-                let candidates = match other_listing.filter(|l| l.complete) {
-                    _ if key.is_empty() => Vec::new(),
-                    Some(l) => l.unlinked_with_key(key.as_str()),
-                    None => other.writer(kind)?.find_by_key(kind, &key).await?,
+                // A new record whose key the target mints (ALG-8) has nothing to match.
+                let keys = if key.is_empty() {
+                    Vec::new()
+                } else {
+                    rules.keys_of(&r.fields)
                 };
-                for o in candidates {
-                    let taken = flow
-                        .store
-                        .link_by_external(flow.scope(kind), other.system(), &o.id)
-                        .await?;
-                    if taken.is_none() {
-                        counterpart = Some(o);
+                for k in &keys {
+                    if let Some(l2) = flow.store.link_by_key(flow.scope(kind), k).await? {
+                        let holder = l2.ids.get(&r.system).cloned().unwrap_or_default();
+                        let label = rules
+                            .spec_of(&r.fields, k)
+                            .map(|s| s.label.clone())
+                            .unwrap_or_else(|| rules.key_label());
+                        let why = format!("{label} {k} is already synced through {} record {holder}; duplicate not synced", r.system);
+                        self.skip(kind, &r, why);
+                        return Ok(None);
+                    }
+                }
+                // ALG-2 (2): the other side by each key in turn: from a complete listing, or
+                // one search per key (keys the other side cannot search are not tried).
+                let complete = other_listing.filter(|l| l.complete);
+                for spec in rules.keys.iter() {
+                    if counterpart.is_some() {
                         break;
+                    }
+                    let Ok(value) = spec.value(&r.fields) else {
+                        continue;
+                    };
+                    if key.is_empty() {
+                        break;
+                    }
+                    let candidates = match complete {
+                        Some(l) => l.unlinked_with_key(&value),
+                        None => match other.write() {
+                            Some(w) if w.searchable(kind, spec.kind) => w
+                                .find_by_key(kind, spec, &value)
+                                .await?
+                                .into_iter()
+                                .filter(|c| spec.value(&c.fields).is_ok_and(|v| v == value))
+                                .collect(),
+                            _ => Vec::new(),
+                        },
+                    };
+                    for o in candidates {
+                        let taken = flow
+                            .store
+                            .link_by_external(flow.scope(kind), other.system(), &o.id)
+                            .await?;
+                        if taken.is_none() {
+                            counterpart = Some(o);
+                            break;
+                        }
                     }
                 }
             }

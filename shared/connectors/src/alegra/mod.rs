@@ -45,8 +45,8 @@ use std::time::Duration;
 
 use mapping::*;
 use puente_core::{
-    canonical_decimal, parse_budget_lines, parse_tax_rates, ref_product, Fields, Kind, Record, Sku,
-    REF_CUSTOMER,
+    canonical_decimal, parse_budget_lines, parse_tax_rates, ref_product, Fields, KeyKind, KeySpec,
+    Kind, Record, Sku, REF_CUSTOMER,
 };
 use serde_json::{json, Value};
 
@@ -422,8 +422,30 @@ impl Read for Alegra {
 
 #[async_trait]
 impl Write for Alegra {
-    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
+    fn searchable(&self, kind: Kind, key: KeyKind) -> bool {
+        matches!(
+            (kind, key),
+            (
+                Kind::Contact | Kind::Company,
+                KeyKind::TaxId | KeyKind::Email
+            ) | (Kind::Product, KeyKind::Sku)
+                | (Kind::Budget, KeyKind::Code)
+        )
+    }
+
+    async fn find_by_key(
+        &self,
+        kind: Kind,
+        spec: &KeySpec,
+        key: &str,
+    ) -> Result<Vec<Record>, ConnectorError> {
         Self::supported(kind)?;
+        if !self.searchable(kind, spec.kind) {
+            return Err(ConnectorError::Unsupported {
+                system: SYSTEM.into(),
+                what: format!("looking {kind}s up by {}", spec.kind),
+            });
+        }
         if kind == Kind::Budget {
             // The code is `ALG-{id}`: the estimate is read by id.
             let id = key.strip_prefix("ALG-").unwrap_or("");
@@ -432,8 +454,10 @@ impl Write for Alegra {
             }
             return Ok(self.get(kind, id).await?.into_iter().collect());
         }
-        let q = match kind {
-            Kind::Product => ("reference", key.to_string()),
+        let q = match (kind, spec.kind) {
+            (Kind::Product, _) => ("reference", key.to_string()),
+            // Alegra's `email=` contact filter (spec §2.2).
+            (_, KeyKind::Email) => ("email", key.to_string()),
             _ => ("identification", key.to_string()),
         };
         let a = self
@@ -444,7 +468,7 @@ impl Write for Alegra {
         let mut out = Vec::new();
         for v in Self::array(&a.body)? {
             let r = self.record_of(kind, v).await?;
-            if kind != Kind::Product || r.key().is_ok_and(|k| k == key) {
+            if kind != Kind::Product || spec.value(&r.fields).is_ok_and(|k| k == key) {
                 out.push(r);
             }
         }

@@ -52,7 +52,7 @@ use crate::{
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use mapping::{body_for, s};
-use puente_core::{natural_key, Fields, Kind, Record, Relationship, TaxId};
+use puente_core::{Fields, KeyKind, KeySpec, Kind, Record, Relationship, TaxId};
 use serde_json::{json, Value};
 
 pub const SYSTEM: &str = "clientify";
@@ -390,8 +390,32 @@ impl Read for Clientify {
 
 #[async_trait]
 impl Write for Clientify {
-    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
+    fn searchable(&self, kind: Kind, key: KeyKind) -> bool {
+        matches!(
+            (kind, key),
+            (Kind::Contact | Kind::Company, KeyKind::TaxId)
+                | (Kind::Contact, KeyKind::Email)
+                | (Kind::Product, KeyKind::Sku)
+                | (Kind::Order, KeyKind::Order)
+                | (Kind::Budget, KeyKind::Code)
+        )
+    }
+
+    async fn find_by_key(
+        &self,
+        kind: Kind,
+        spec: &KeySpec,
+        key: &str,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        if !self.searchable(kind, spec.kind) {
+            return Err(ConnectorError::Unsupported {
+                system: SYSTEM.into(),
+                what: format!("looking {kind}s up by {}", spec.kind),
+            });
+        }
         let q: Vec<(&str, String)> = match kind {
+            // Clientify's `email=` filter (spec §1.2); the match on the key is made below.
+            Kind::Contact if spec.kind == KeyKind::Email => vec![("email", key.to_string())],
             Kind::Contact | Kind::Company => {
                 vec![("taxpayer_identification_number", key.to_string())]
             }
@@ -419,14 +443,14 @@ impl Write for Clientify {
                     .map(|rs| {
                         rs.iter()
                             .map(|v| self.record(kind, v))
-                            .filter(|r| natural_key(kind, &r.fields).is_ok_and(|k| k == key))
+                            .filter(|r| spec.value(&r.fields).is_ok_and(|k| k == key))
                             .collect()
                     })
                     .unwrap_or_default(),
             )
         };
         let found = search(q).await?;
-        if !found.is_empty() || !matches!(kind, Kind::Contact | Kind::Company) {
+        if !found.is_empty() || spec.kind != KeyKind::TaxId {
             return Ok(found);
         }
         // The identification filter is exact on the text people typed (`12.345.678-z`,

@@ -9,7 +9,7 @@ use crate::{
     WebhookError, WebhookRequest, WebhookSetup, Webhooks, Write,
 };
 use async_trait::async_trait;
-use puente_core::{Fields, Kind, Record};
+use puente_core::{Fields, KeyKind, KeySpec, Kind, Record};
 use std::sync::Arc;
 
 /// `inner` as the connection called `name`.
@@ -133,8 +133,17 @@ impl Named {
 
 #[async_trait]
 impl Write for Named {
-    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
-        let r = self.inner_write()?.find_by_key(kind, key).await;
+    fn searchable(&self, kind: Kind, key: KeyKind) -> bool {
+        self.inner.write().is_some_and(|w| w.searchable(kind, key))
+    }
+
+    async fn find_by_key(
+        &self,
+        kind: Kind,
+        spec: &KeySpec,
+        value: &str,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let r = self.inner_write()?.find_by_key(kind, spec, value).await;
         self.res(r, |v| v.into_iter().map(|r| self.own(r)).collect())
     }
 

@@ -50,7 +50,8 @@ use async_trait::async_trait;
 use chrono::SecondsFormat;
 use puente_core::country::canonical_country;
 use puente_core::{
-    canonical_sku, canonical_tax_id, decimal, order_items, Fields, Kind, OrderItem, Record,
+    canonical_sku, canonical_tax_id, decimal, order_items, Fields, KeyKind, KeySpec, Kind,
+    OrderItem, Record,
 };
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -129,6 +130,14 @@ fn state_name(display: &str) -> &str {
     match display.rsplit_once(" (") {
         Some((name, rest)) if rest.ends_with(')') && rest.len() <= 4 => name,
         _ => display,
+    }
+}
+
+/// The error for a key this vendor cannot search by.
+fn unsearchable(kind: Kind, spec: &KeySpec) -> ConnectorError {
+    ConnectorError::Unsupported {
+        system: SYSTEM.into(),
+        what: format!("looking {kind}s up by {}", spec.kind),
     }
 }
 
@@ -839,8 +848,30 @@ impl Read for Odoo {
 
 #[async_trait]
 impl Write for Odoo {
-    async fn find_by_key(&self, kind: Kind, key: &str) -> Result<Vec<Record>, ConnectorError> {
+    fn searchable(&self, kind: Kind, key: KeyKind) -> bool {
+        matches!(
+            (kind, key),
+            (
+                Kind::Contact | Kind::Company,
+                KeyKind::TaxId | KeyKind::Email
+            ) | (Kind::Product, KeyKind::Sku)
+                | (Kind::Order, KeyKind::Order)
+        )
+    }
+
+    async fn find_by_key(
+        &self,
+        kind: Kind,
+        spec: &KeySpec,
+        key: &str,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        if !self.searchable(kind, spec.kind) {
+            return Err(unsearchable(kind, spec));
+        }
         let domain = match kind {
+            Kind::Contact | Kind::Company if spec.kind == KeyKind::Email => {
+                Domain::leaf("email", "=ilike", like_exact(key))
+            }
             Kind::Contact | Kind::Company => Domain::leaf("ref", "=ilike", like_exact(key))
                 .or_else(Domain::leaf(
                     "ref",
@@ -860,7 +891,7 @@ impl Write for Odoo {
         let found = self.read_kind(kind, &domain, Some(20), 0, "id asc").await?;
         Ok(found
             .into_iter()
-            .filter(|r| r.key().is_ok_and(|k| k == key))
+            .filter(|r| spec.value(&r.fields).is_ok_and(|k| k == key))
             .collect())
     }
 
