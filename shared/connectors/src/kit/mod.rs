@@ -7,6 +7,7 @@ pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod ids;
+pub mod mapping;
 pub mod named;
 pub mod oauth;
 pub mod time;

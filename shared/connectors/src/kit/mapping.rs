@@ -1,0 +1,374 @@
+//! Mappings as data (APC-7, platform.md §5): a flow adjusts how one of its connections maps
+//! an entity, in its config, without code.
+//!
+//! - **read**: a canonical field takes the value of an expression over the vendor's record
+//!   as the API sends it (`record`) and the canonical fields the connector mapped
+//!   (`fields`): `first_name = "[record.first_name, record.last_name] | select | join(' ')"`.
+//! - **write**: a vendor field (a dotted path into the request body, array indexes as
+//!   numbers) takes the value of an expression over the canonical fields being written:
+//!   `business_name = "fields.name"`, `paymentTerms.paymentTermsNumber = "fields.payment |
+//!   lookup('payment_terms')"` — any field the API offers. On an update it is sent when a
+//!   canonical field it reads changed (or always, when it reads none).
+//!
+//! Expressions are minijinja expressions (not templates), compiled when the config loads
+//! so a typo is a config error naming its key; the transforms Puente adds are the filters
+//! `phone`, `email`, `sku`, `decimal`, `tax_id`, `country_iso`, `country_es` and
+//! `lookup(table)` over the flow's `[flows.tables.NAME]` (a value missing from its table
+//! fails the record with a reason naming the table and the value: APC-3). Structured
+//! writes (many2one ids, tax ids, lines, address lists) stay in each connector's Rust.
+
+use minijinja::value::{Serde, Value as MjValue};
+use minijinja::{Environment, Error as MjError, ErrorKind, Expression, State};
+use puente_core::{Fields, Kind, Record};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+/// Lookup tables of a flow: name → (value → value).
+pub type Tables = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The environment every expression compiles in: the built-in filters and Puente's.
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut e = Environment::new();
+        let bad = |what: &str, v: &str| {
+            MjError::new(ErrorKind::InvalidOperation, format!("'{v}' is not {what}"))
+        };
+        e.add_filter("phone", move |v: String, region: Option<String>| {
+            puente_core::Phone::parse(&v, region.as_deref().unwrap_or("ES"))
+                .map(|p| format!("+{}", p.as_str()))
+                .map_err(|_| bad("a phone number", &v))
+        });
+        e.add_filter("email", move |v: String| {
+            puente_core::Email::parse(&v)
+                .map(|e| e.as_str().to_string())
+                .map_err(|_| bad("an email address", &v))
+        });
+        e.add_filter("sku", move |v: String| {
+            puente_core::Sku::parse(&v)
+                .map(|s| s.as_str().to_string())
+                .map_err(|_| bad("a SKU", &v))
+        });
+        e.add_filter("tax_id", move |v: String| {
+            puente_core::TaxId::parse(&v)
+                .map(|t| t.to_string())
+                .map_err(|_| bad("a tax id", &v))
+        });
+        e.add_filter("decimal", |v: MjValue| {
+            puente_core::canonical_decimal(&v.to_string())
+        });
+        e.add_filter("country_iso", |v: String| {
+            puente_core::canonical_country(&v)
+        });
+        e.add_filter("country_es", |v: String| {
+            puente_core::country::spanish_name(&v)
+                .map(str::to_string)
+                .unwrap_or(v)
+        });
+        e.add_filter("lookup", |state: &State, v: MjValue, table: String| {
+            let key = v.to_string();
+            let found = state
+                .lookup("tables")
+                .and_then(|t| t.get_attr(&table).ok())
+                .filter(|t| !t.is_undefined());
+            let Some(t) = found else {
+                return Err(MjError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("no table '{table}' in the flow's [flows.tables]"),
+                ));
+            };
+            match t.get_attr(&key) {
+                Ok(x) if !x.is_undefined() && !x.is_none() => Ok(x),
+                _ => Err(MjError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("'{key}' is not in table '{table}'; add it to [flows.tables.{table}]"),
+                )),
+            }
+        });
+        e
+    })
+}
+
+/// One compiled expression and the canonical fields it reads (`fields.x`).
+pub struct Expr {
+    pub source: String,
+    compiled: Expression<'static, 'static>,
+    /// The canonical fields it reads; empty: a constant or one that reads only `record`.
+    pub reads: Vec<String>,
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl Expr {
+    /// Compiles `source`; the error is minijinja's, for the config error's problem.
+    pub fn compile(source: &str) -> Result<Expr, String> {
+        let compiled = env()
+            .compile_expression_owned(source.to_string())
+            .map_err(|e| e.to_string())?;
+        let mut reads: Vec<String> = compiled
+            .undeclared_variables(true)
+            .into_iter()
+            .filter_map(|v| v.strip_prefix("fields.").map(str::to_string))
+            .collect();
+        reads.sort();
+        Ok(Expr {
+            source: source.to_string(),
+            compiled,
+            reads,
+        })
+    }
+
+    /// The value as text: none, undefined and false are empty; lists and maps are JSON.
+    pub fn eval(&self, record: &Value, fields: &Fields, tables: &Tables) -> Result<String, String> {
+        let fields: BTreeMap<&str, &str> = fields.iter().collect();
+        let ctx = minijinja::context! {
+            record => MjValue::from(Serde(record)),
+            fields => MjValue::from(Serde(&fields)),
+            tables => MjValue::from(Serde(tables)),
+        };
+        let v = self.compiled.eval(ctx).map_err(|e| {
+            let mut s = e.to_string();
+            // minijinja's own wording, without the expression dump.
+            if let Some(detail) = e.detail() {
+                s = detail.to_string();
+            }
+            s
+        })?;
+        Ok(text_of(&v))
+    }
+}
+
+fn text_of(v: &MjValue) -> String {
+    if v.is_undefined()
+        || v.is_none()
+        || (v.kind() == minijinja::value::ValueKind::Bool && !v.is_true())
+    {
+        return String::new();
+    }
+    match v.kind() {
+        minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map => {
+            serde_json::to_string(v).unwrap_or_default()
+        }
+        _ => v.to_string(),
+    }
+}
+
+/// A flow's adjustments of one connection's mapping, compiled.
+#[derive(Default, Debug)]
+pub struct SideMapping {
+    /// Per entity: canonical field ← expression over `record` and `fields`.
+    pub read: BTreeMap<Kind, Vec<(String, Expr)>>,
+    /// Per entity: vendor body path ← expression over `fields`.
+    pub write: BTreeMap<Kind, Vec<(String, Expr)>>,
+    pub tables: Arc<Tables>,
+}
+
+impl SideMapping {
+    pub fn is_empty(&self) -> bool {
+        self.read.is_empty() && self.write.is_empty()
+    }
+
+    /// Applies the read adjustments of `rec`'s kind, `raw` being the vendor's JSON it was
+    /// mapped from. The error names the field and says why (the record fails with it).
+    pub fn apply_read(&self, raw: &Value, rec: &mut Record) -> Result<(), String> {
+        let Some(list) = self.read.get(&rec.kind) else {
+            return Ok(());
+        };
+        let before = rec.fields.clone();
+        for (field, e) in list {
+            let v = e.eval(raw, &before, &self.tables).map_err(|why| {
+                format!("mapping of {} `{field}` ({}): {why}", rec.kind, e.source)
+            })?;
+            rec.fields.set(field, v);
+        }
+        Ok(())
+    }
+
+    /// Sets the write adjustments of `kind` in `body`: all of them on a create
+    /// (`changed: None`), on an update those reading a changed field or no field at all.
+    pub fn apply_write(
+        &self,
+        kind: Kind,
+        body: &mut Value,
+        fields: &Fields,
+        changed: Option<&[String]>,
+    ) -> Result<(), String> {
+        let Some(list) = self.write.get(&kind) else {
+            return Ok(());
+        };
+        for (path, e) in list {
+            let due = match changed {
+                None => true,
+                Some(c) => e.reads.is_empty() || e.reads.iter().any(|r| c.contains(r)),
+            };
+            if !due {
+                continue;
+            }
+            let v = e
+                .eval(&Value::Null, fields, &self.tables)
+                .map_err(|why| format!("mapping of {kind} `{path}` ({}): {why}", e.source))?;
+            set_path(body, path, Value::String(v));
+        }
+        Ok(())
+    }
+}
+
+/// Sets `value` at a dotted `path` in `body` (numbers index arrays), creating objects on
+/// the way.
+pub fn set_path(body: &mut Value, path: &str, value: Value) {
+    let mut cur = body;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, p) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if let Ok(n) = p.parse::<usize>() {
+            if !cur.is_array() {
+                *cur = Value::Array(Vec::new());
+            }
+            let arr = cur.as_array_mut().expect("array");
+            while arr.len() <= n {
+                arr.push(Value::Object(Default::default()));
+            }
+            if last {
+                arr[n] = value;
+                return;
+            }
+            cur = &mut arr[n];
+        } else {
+            if !cur.is_object() {
+                *cur = Value::Object(Default::default());
+            }
+            let obj = cur.as_object_mut().expect("object");
+            if last {
+                obj.insert(p.to_string(), value);
+                return;
+            }
+            cur = obj
+                .entry(p.to_string())
+                .or_insert_with(|| Value::Object(Default::default()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval(src: &str, record: Value, fields: Fields) -> Result<String, String> {
+        let tables: Tables = [(
+            "pay".to_string(),
+            [("ideal".to_string(), "14".to_string())].into(),
+        )]
+        .into();
+        Expr::compile(src)?.eval(&record, &fields, &tables)
+    }
+
+    #[test]
+    fn apc7_expressions_read_the_record_and_transform() {
+        let rec = json!({"first_name": "Ana", "last_name": "Pérez", "phones": [{"phone": "600 11 22 33"}]});
+        assert_eq!(
+            eval(
+                "[record.first_name, record.last_name] | select | join(' ')",
+                rec.clone(),
+                Fields::new()
+            )
+            .unwrap(),
+            "Ana Pérez"
+        );
+        assert_eq!(
+            eval(
+                "(record.phones | first).phone | phone",
+                rec.clone(),
+                Fields::new()
+            )
+            .unwrap(),
+            "+34600112233"
+        );
+        assert_eq!(
+            eval(
+                "fields.email | email",
+                Value::Null,
+                Fields::new().with("email", " A@X.NL")
+            )
+            .unwrap(),
+            "a@x.nl"
+        );
+        assert_eq!(
+            eval(
+                "fields.country | country_es",
+                Value::Null,
+                Fields::new().with("country", "ES")
+            )
+            .unwrap(),
+            "España"
+        );
+        assert_eq!(eval("record.missing", rec, Fields::new()).unwrap(), "");
+    }
+
+    #[test]
+    fn apc3_lookup_tables_name_the_table_and_value_that_is_missing() {
+        let f = |v: &str| Fields::new().with("payment", v);
+        assert_eq!(
+            eval("fields.payment | lookup('pay')", Value::Null, f("ideal")).unwrap(),
+            "14"
+        );
+        let e = eval("fields.payment | lookup('pay')", Value::Null, f("bitcoin")).unwrap_err();
+        assert!(e.contains("'bitcoin' is not in table 'pay'"), "{e}");
+        let e = eval("fields.payment | lookup('terms')", Value::Null, f("x")).unwrap_err();
+        assert!(e.contains("no table 'terms'"), "{e}");
+    }
+
+    #[test]
+    fn apc7_bad_expressions_fail_to_compile_and_reads_are_known() {
+        assert!(Expr::compile("fields.name |").is_err());
+        assert!(Expr::compile("record.x ) (").is_err());
+        let e = Expr::compile("fields.name ~ ' ' ~ fields.city").unwrap();
+        assert_eq!(e.reads, vec!["city", "name"]);
+        assert!(Expr::compile("''").unwrap().reads.is_empty());
+    }
+
+    #[test]
+    fn apc7_write_paths_set_nested_values_and_only_what_changed() {
+        let mut m = SideMapping::default();
+        m.write.insert(
+            Kind::Company,
+            vec![
+                (
+                    "business_name".into(),
+                    Expr::compile("fields.name").unwrap(),
+                ),
+                (
+                    "addresses.0.country".into(),
+                    Expr::compile("fields.country | country_es").unwrap(),
+                ),
+                ("note".into(), Expr::compile("'synced'").unwrap()),
+            ],
+        );
+        let fields = Fields::new().with("name", "Acme").with("country", "ES");
+        let mut body = json!({"addresses": [{"city": "Vigo"}]});
+        m.apply_write(Kind::Company, &mut body, &fields, None)
+            .unwrap();
+        assert_eq!(
+            body,
+            json!({"business_name": "Acme", "addresses": [{"city": "Vigo", "country": "España"}], "note": "synced"})
+        );
+        let mut body = json!({});
+        m.apply_write(
+            Kind::Company,
+            &mut body,
+            &fields,
+            Some(&["city".to_string()]),
+        )
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"note": "synced"}),
+            "only the constant: name and country did not change"
+        );
+    }
+}
