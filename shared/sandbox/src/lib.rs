@@ -22,6 +22,8 @@ mod clientify;
 mod kit;
 pub mod odoo;
 mod registry;
+pub mod shopify;
+pub mod shopworld;
 mod world;
 
 use std::io;
@@ -34,6 +36,7 @@ pub use kit::taxid;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};
+pub use shopify::{start_shopify, ShopifyConfig, ShopifyPlan, ShopifySandbox};
 pub use world::World;
 
 /// Knobs of both sandboxes.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, clientify, odoo};
+use crate::{alegra, clientify, odoo, shopify};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,7 +40,12 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 3] = [clientify::SANDBOX, alegra::SANDBOX, odoo::SANDBOX];
+const SANDBOXES: [VendorSandbox; 4] = [
+    clientify::SANDBOX,
+    alegra::SANDBOX,
+    odoo::SANDBOX,
+    shopify::SANDBOX,
+];
 
 /// Every vendor sandbox this crate holds.
 pub fn registry() -> &'static [VendorSandbox] {
@@ -74,7 +79,7 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo"]
+            ["clientify", "alegra", "odoo", "shopify"]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
@@ -162,6 +167,23 @@ mod tests {
                         .await
                         .unwrap();
                     count["result"].as_u64().unwrap()
+                }
+                "shopify" => {
+                    let url = format!(
+                        "{}/admin/api/{}/orders/count.json?status=any",
+                        setting(&s, "base_url"),
+                        setting(&s, "api_version")
+                    );
+                    let body: Value = http
+                        .get(url)
+                        .header("X-Shopify-Access-Token", setting(&s, "access_token"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["count"].as_u64().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };

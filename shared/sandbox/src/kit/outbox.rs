@@ -344,15 +344,17 @@ mod tests {
         let app = Router::new()
             .route(
                 "/hook",
-                post(move |State(s): State<Seen>, h: HeaderMap, b: Bytes| async move {
-                    let mut s = lock(&s);
-                    s.push((h, b));
-                    if s.len() <= fail {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    } else {
-                        StatusCode::OK
-                    }
-                }),
+                post(
+                    move |State(s): State<Seen>, h: HeaderMap, b: Bytes| async move {
+                        let mut s = lock(&s);
+                        s.push((h, b));
+                        if s.len() <= fail {
+                            StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            StatusCode::OK
+                        }
+                    },
+                ),
             )
             .with_state(seen.clone());
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
