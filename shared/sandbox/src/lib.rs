@@ -24,6 +24,7 @@ pub mod odoo;
 mod registry;
 pub mod shopify;
 pub mod shopworld;
+pub mod woocommerce;
 mod world;
 
 use std::io;
@@ -37,6 +38,7 @@ pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};
 pub use shopify::{start_shopify, ShopifyConfig, ShopifyPlan, ShopifySandbox};
+pub use woocommerce::{start_woocommerce, WooConfig, WooPermissions, WooSandbox};
 pub use world::World;
 
 /// Knobs of both sandboxes.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, clientify, odoo, shopify};
+use crate::{alegra, clientify, odoo, shopify, woocommerce};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,11 +40,12 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 4] = [
+const SANDBOXES: [VendorSandbox; 5] = [
     clientify::SANDBOX,
     alegra::SANDBOX,
     odoo::SANDBOX,
     shopify::SANDBOX,
+    woocommerce::SANDBOX,
 ];
 
 /// Every vendor sandbox this crate holds.
@@ -79,7 +80,7 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo", "shopify"]
+            ["clientify", "alegra", "odoo", "shopify", "woocommerce"]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
@@ -184,6 +185,19 @@ mod tests {
                         .await
                         .unwrap();
                     body["count"].as_u64().unwrap()
+                }
+                "woocommerce" => {
+                    let url = format!("{}/orders?per_page=1", setting(&s, "base_url"));
+                    let r = http
+                        .get(url)
+                        .basic_auth(
+                            setting(&s, "consumer_key"),
+                            Some(setting(&s, "consumer_secret")),
+                        )
+                        .send()
+                        .await
+                        .unwrap();
+                    r.headers()["x-wp-total"].to_str().unwrap().parse().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };
