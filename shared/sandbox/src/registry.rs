@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, clientify, odoo, shopify, woocommerce};
+use crate::{alegra, clientify, odoo, roapp, shopify, woocommerce};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,12 +40,13 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 5] = [
+const SANDBOXES: [VendorSandbox; 6] = [
     clientify::SANDBOX,
     alegra::SANDBOX,
     odoo::SANDBOX,
     shopify::SANDBOX,
     woocommerce::SANDBOX,
+    roapp::SANDBOX,
 ];
 
 /// Every vendor sandbox this crate holds.
@@ -80,7 +81,14 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo", "shopify", "woocommerce"]
+            [
+                "clientify",
+                "alegra",
+                "odoo",
+                "shopify",
+                "woocommerce",
+                "roapp"
+            ]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
@@ -198,6 +206,19 @@ mod tests {
                         .await
                         .unwrap();
                     r.headers()["x-wp-total"].to_str().unwrap().parse().unwrap()
+                }
+                "roapp" => {
+                    let url = format!("{}/v2/contacts/people", setting(&s, "base_url"));
+                    let body: Value = http
+                        .get(url)
+                        .bearer_auth(setting(&s, "api_key"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["paging"]["count"].as_u64().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };
