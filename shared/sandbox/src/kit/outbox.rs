@@ -45,6 +45,9 @@ pub struct WebhookSent {
 /// Connection attempts per delivery (first try included).
 const ATTEMPTS: u32 = 4;
 
+/// Told a delivery's final outcome.
+pub(crate) type Done = Box<dyn FnOnce(&WebhookSent) + Send + Sync>;
+
 /// What a vendor module hands the outbox to post: the exact bytes and headers, which answers
 /// count as accepted, when to try again, and whom to tell the outcome.
 pub(crate) struct Delivery {
@@ -59,7 +62,7 @@ pub(crate) struct Delivery {
     /// Which status codes count as accepted (default: 2xx).
     pub(crate) accept: fn(u16) -> bool,
     /// Told the final outcome, once.
-    pub(crate) done: Option<Box<dyn FnOnce(&WebhookSent) + Send + Sync>>,
+    pub(crate) done: Option<Done>,
 }
 
 impl Delivery {

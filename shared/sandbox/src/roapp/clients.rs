@@ -80,6 +80,7 @@ pub(super) async fn legacy_list(State(app): State<App>, Query(q): Q) -> Response
     legacy_page(&q, &rows)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn new_client(
     app: &App,
     first: String,

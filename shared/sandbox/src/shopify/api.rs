@@ -206,7 +206,10 @@ fn wrap(resource: &str, filters: &[(String, String)], cursor: &str) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-fn unwrap(raw: &str) -> Option<(String, Vec<(String, String)>, String)> {
+/// What a `page_info` carries: resource, filters, kit cursor.
+type Unwrapped = (String, Vec<(String, String)>, String);
+
+fn unwrap(raw: &str) -> Option<Unwrapped> {
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
     let v: Value = serde_json::from_slice(&bytes).ok()?;
     let filters = serde_json::from_value(v.get("q")?.clone()).ok()?;

@@ -18,6 +18,9 @@
 //! [`webhooks`] (subscriptions and deliveries), [`owner`] (what a merchant does in the admin,
 //! for tests: the [`ShopifySandbox`] handle).
 
+// Responses as `Err` values are the axum idiom; they are built once per request.
+#![allow(clippy::result_large_err)]
+
 mod api;
 mod catalog;
 mod facts;

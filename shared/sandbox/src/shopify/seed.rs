@@ -159,7 +159,7 @@ pub(crate) fn generate(shop: &mut Shop, cfg: &ShopifyConfig, now: DateTime<Utc>)
     let mut people: Vec<Person> = Vec::new();
     for (i, (p, state, keep_phone)) in CAST.iter().enumerate() {
         let p = PEOPLE[*p];
-        let phone = if *keep_phone { some(&p.phone) } else { None };
+        let phone = if *keep_phone { some(p.phone) } else { None };
         add_customer(
             shop,
             &p,
@@ -365,11 +365,14 @@ fn add_products(shop: &mut Shop, total: usize, t: DateTime<Utc>) {
     }
 }
 
+/// A line before it gets its id: product, variant, SKU, title, variant title, price, quantity.
+type LineSpec = (u64, u64, String, String, Option<String>, u64, u64);
+
 /// What an order is made of before it gets its id.
 struct Spec {
     customer: Option<u64>,
     person: Person,
-    lines: Vec<(u64, u64, String, String, Option<String>, u64, u64)>,
+    lines: Vec<LineSpec>,
     ship: usize,
     combo: usize,
     created: DateTime<Utc>,
