@@ -423,7 +423,12 @@ async fn creating_a_webhook_pings_unsigned_then_deliveries_are_signed_php_json()
     );
     assert!(ping.headers.get("x-wc-webhook-signature").is_none());
     assert!(ping.header("user-agent").contains("Hookshot"));
-    add_webhook(&api, "order.deleted", &rx.url).await;
+    let del = api
+        .s
+        .add_webhook("order.deleted", &rx.url, "wc-sandbox-secret")
+        .await
+        .unwrap();
+    assert_eq!(api.s.webhook_state(del), Some(("active".to_string(), 0)));
     let r = api
         .req(reqwest::Method::POST, "webhooks")
         .json(&json!({"topic": "order.eaten", "delivery_url": rx.url}))

@@ -99,6 +99,15 @@ impl WooSandbox {
             .map(|w| (w.status.clone(), w.failures))
     }
 
+    /// Adds an active webhook as wp-admin would (the ping included) and returns its id.
+    pub async fn add_webhook(&self, topic: &str, url: &str, secret: &str) -> Result<u64, String> {
+        let body = json!({"name": "puente", "topic": topic, "delivery_url": url, "secret": secret});
+        webhooks::add(&self.app, &body)
+            .await
+            .map(|w| w.id)
+            .map_err(|r| format!("refused: {}", r.status()))
+    }
+
     /// A customer checks out: `order.created`. Returns the order id.
     pub fn place_order(&self, o: WooOrder) -> Result<u64, String> {
         let now = self.app.common.stamp();

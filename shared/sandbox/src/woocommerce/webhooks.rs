@@ -212,15 +212,18 @@ pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
+    match add(&app, &v).await {
+        Ok(w) => answer(StatusCode::CREATED, &w.render()),
+        Err(r) => r,
+    }
+}
+
+/// Adds a webhook from a create body and pings it when active.
+pub(super) async fn add(app: &App, v: &Value) -> Result<Webhook, Response> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let (topic, url) = (s("topic").to_lowercase(), s("delivery_url"));
-    if let Err(r) = check(&topic, &url) {
-        return r;
-    }
-    let status = match status_of(&v, "active") {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    check(&topic, &url)?;
+    let status = status_of(v, "active")?;
     let now = app.common.stamp();
     let secret = match s("secret") {
         // [I] the page: "a hash derived from the creating user".
@@ -255,9 +258,9 @@ pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
     };
     // [C] REST create_item answers 201 whatever the ping gives.
     if w.status == "active" {
-        ping(&app, w.id, &w.delivery_url).await;
+        ping(app, w.id, &w.delivery_url).await;
     }
-    answer(StatusCode::CREATED, &w.render())
+    Ok(w)
 }
 
 fn sha2_of(s: &str) -> Vec<u8> {
