@@ -22,6 +22,10 @@ mod clientify;
 mod kit;
 pub mod odoo;
 mod registry;
+pub mod roapp;
+pub mod shopify;
+pub mod shopworld;
+pub mod woocommerce;
 mod world;
 
 use std::io;
@@ -34,6 +38,9 @@ pub use kit::taxid;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};
+pub use roapp::{start_roapp, RoAppConfig, RoAppSandbox};
+pub use shopify::{start_shopify, ShopifyConfig, ShopifyPlan, ShopifySandbox};
+pub use woocommerce::{start_woocommerce, WooConfig, WooPermissions, WooSandbox};
 pub use world::World;
 
 /// Knobs of both sandboxes.

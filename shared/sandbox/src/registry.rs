@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, clientify, odoo};
+use crate::{alegra, clientify, odoo, roapp, shopify, woocommerce};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,7 +40,14 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 3] = [clientify::SANDBOX, alegra::SANDBOX, odoo::SANDBOX];
+const SANDBOXES: [VendorSandbox; 6] = [
+    clientify::SANDBOX,
+    alegra::SANDBOX,
+    odoo::SANDBOX,
+    shopify::SANDBOX,
+    woocommerce::SANDBOX,
+    roapp::SANDBOX,
+];
 
 /// Every vendor sandbox this crate holds.
 pub fn registry() -> &'static [VendorSandbox] {
@@ -74,7 +81,14 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo"]
+            [
+                "clientify",
+                "alegra",
+                "odoo",
+                "shopify",
+                "woocommerce",
+                "roapp"
+            ]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
@@ -162,6 +176,49 @@ mod tests {
                         .await
                         .unwrap();
                     count["result"].as_u64().unwrap()
+                }
+                "shopify" => {
+                    let url = format!(
+                        "{}/admin/api/{}/orders/count.json?status=any",
+                        setting(&s, "base_url"),
+                        setting(&s, "api_version")
+                    );
+                    let body: Value = http
+                        .get(url)
+                        .header("X-Shopify-Access-Token", setting(&s, "access_token"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["count"].as_u64().unwrap()
+                }
+                "woocommerce" => {
+                    let url = format!("{}/orders?per_page=1", setting(&s, "base_url"));
+                    let r = http
+                        .get(url)
+                        .basic_auth(
+                            setting(&s, "consumer_key"),
+                            Some(setting(&s, "consumer_secret")),
+                        )
+                        .send()
+                        .await
+                        .unwrap();
+                    r.headers()["x-wp-total"].to_str().unwrap().parse().unwrap()
+                }
+                "roapp" => {
+                    let url = format!("{}/v2/contacts/people", setting(&s, "base_url"));
+                    let body: Value = http
+                        .get(url)
+                        .bearer_auth(setting(&s, "api_key"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["paging"]["count"].as_u64().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };

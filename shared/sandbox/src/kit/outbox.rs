@@ -10,8 +10,12 @@
 //!
 //! A refused or reset connection is retried a few times (the receiver may be restarting); an
 //! HTTP error answer is not (neither Clientify nor Alegra documents retries,
-//! `clientify-alegra.md` §1.4 and §2.4). Every outcome is
-//! logged and kept in [`WebhookSent`] records for tests.
+//! `clientify-alegra.md` §1.4 and §2.4), unless the vendor gives a [`Delivery`] a retry
+//! schedule (Shopify retries a refused delivery with its original payload and headers): a
+//! retry waits on its own timer and goes back to the queue, so it does not hold up the
+//! deliveries behind it. Every outcome is logged and kept in [`WebhookSent`] records for
+//! tests, and handed to the delivery's `done` callback (WooCommerce counts failures per
+//! webhook). Redirects are not followed (WooCommerce: `redirection => 0`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,12 +45,50 @@ pub struct WebhookSent {
 /// Connection attempts per delivery (first try included).
 const ATTEMPTS: u32 = 4;
 
-struct Job {
-    url: String,
-    event: String,
+/// Told a delivery's final outcome.
+pub(crate) type Done = Box<dyn FnOnce(&WebhookSent) + Send + Sync>;
+
+/// What a vendor module hands the outbox to post: the exact bytes and headers, which answers
+/// count as accepted, when to try again, and whom to tell the outcome.
+pub(crate) struct Delivery {
+    pub(crate) url: String,
+    pub(crate) event: String,
     /// The exact bytes posted (what a signature covers).
-    body: Vec<u8>,
-    headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+    /// Delays before each retry of a delivery the receiver did not accept (an answer `accept`
+    /// refuses, a timeout or a broken connection); empty: no such retries.
+    pub(crate) retry_delays: Vec<Duration>,
+    /// Which status codes count as accepted (default: 2xx).
+    pub(crate) accept: fn(u16) -> bool,
+    /// Told the final outcome, once.
+    pub(crate) done: Option<Done>,
+}
+
+impl Delivery {
+    /// A POST of `body` with `headers` to `url`, accepted on 2xx, not retried, nobody told.
+    pub(crate) fn new(
+        url: String,
+        event: &str,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+    ) -> Self {
+        Delivery {
+            url,
+            event: event.to_string(),
+            body,
+            headers,
+            retry_delays: Vec::new(),
+            accept: |s| (200..300).contains(&s),
+            done: None,
+        }
+    }
+}
+
+struct Job {
+    d: Delivery,
+    /// Attempts made before this one (earlier retries).
+    attempts: u32,
 }
 
 #[derive(Default)]
@@ -85,23 +127,23 @@ impl Outbox {
         body: Vec<u8>,
         headers: Vec<(String, String)>,
     ) {
+        self.deliver(Delivery::new(url, event, body, headers))
+    }
+
+    /// Queues `d`; returns at once.
+    pub(crate) fn deliver(&self, d: Delivery) {
         self.state.pending.fetch_add(1, Ordering::SeqCst);
-        let job = Job {
-            url,
-            event: event.to_string(),
-            body,
-            headers,
-        };
+        let job = Job { d, attempts: 0 };
         let mut tx = lock(&self.tx);
         let sender = tx.get_or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(deliver_all(rx, self.state.clone()));
+            tokio::spawn(deliver_all(rx, tx.downgrade(), self.state.clone()));
             tx
         });
         if let Err(e) = sender.send(job) {
             // The delivery task is gone (its runtime stopped): nothing can be sent.
             self.state.pending.fetch_sub(1, Ordering::SeqCst);
-            tracing::warn!(event = %e.0.event, url = %e.0.url, "sandbox webhook dropped: delivery task stopped");
+            tracing::warn!(event = %e.0.d.event, url = %e.0.d.url, "sandbox webhook dropped: delivery task stopped");
         }
     }
 
@@ -114,35 +156,71 @@ impl Outbox {
     pub(crate) fn sent(&self) -> Vec<WebhookSent> {
         lock(&self.state.sent).iter().cloned().collect()
     }
+
+    /// Keeps a delivery the vendor module made itself (WooCommerce's ping, sent while the
+    /// request that creates the webhook waits) beside the outbox's own.
+    pub(crate) fn log(&self, sent: WebhookSent) {
+        keep(&self.state, sent);
+    }
 }
 
-async fn deliver_all(mut rx: mpsc::UnboundedReceiver<Job>, state: Arc<OutboxState>) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+fn keep(state: &OutboxState, sent: WebhookSent) {
+    let mut log = lock(&state.sent);
+    if log.len() >= KEEP {
+        log.pop_front();
+    }
+    log.push_back(sent);
+}
+
+/// The HTTP client deliveries go out with: no redirects followed.
+pub(crate) fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
         .connect_timeout(Duration::from_secs(2))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("webhook client builds");
-    while let Some(job) = rx.recv().await {
-        let sent = deliver(&client, &job).await;
+        .expect("webhook client builds")
+}
+
+async fn deliver_all(
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    requeue: mpsc::WeakUnboundedSender<Job>,
+    state: Arc<OutboxState>,
+) {
+    let client = client(Duration::from_secs(10));
+    while let Some(mut job) = rx.recv().await {
+        let mut sent = deliver(&client, &job).await;
+        sent.attempts += job.attempts;
+        let accepted = sent.status.is_some_and(job.d.accept);
+        if !accepted && !job.d.retry_delays.is_empty() {
+            if let Some(tx) = requeue.upgrade() {
+                let delay = job.d.retry_delays.remove(0);
+                job.attempts = sent.attempts;
+                tracing::debug!(event = %sent.event, url = %sent.url, status = ?sent.status, "sandbox webhook refused; retrying");
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(job);
+                });
+                continue;
+            }
+        }
         match (&sent.status, &sent.error) {
-            (Some(s), _) if (200..300).contains(s) => {
+            (Some(s), _) if accepted => {
                 tracing::debug!(event = %sent.event, url = %sent.url, status = s, "sandbox webhook delivered")
             }
             _ => tracing::warn!(event = %sent.event, url = %sent.url, status = ?sent.status,
                 error = ?sent.error, attempts = sent.attempts, "sandbox webhook not accepted"),
         }
-        {
-            let mut log = lock(&state.sent);
-            if log.len() >= KEEP {
-                log.pop_front();
-            }
-            log.push_back(sent);
+        if let Some(done) = job.d.done.take() {
+            done(&sent);
         }
+        keep(&state, sent);
         state.pending.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 async fn deliver(client: &reqwest::Client, job: &Job) -> WebhookSent {
+    let job = &job.d;
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -161,7 +239,7 @@ async fn deliver(client: &reqwest::Client, job: &Job) -> WebhookSent {
         match res {
             Ok(r) => {
                 let status = r.status().as_u16();
-                let error = if r.status().is_success() {
+                let error = if (job.accept)(status) {
                     None
                 } else {
                     Some(format!(
@@ -261,5 +339,68 @@ mod tests {
             .iter()
             .all(|s| s.status == Some(200) && s.attempts == 1));
         assert_eq!(sent[3].event, "contact.saved");
+    }
+
+    /// A receiver that refuses the first `fail` posts (500) and accepts the rest.
+    async fn flaky(fail: usize) -> (String, Seen) {
+        let seen: Seen = Arc::default();
+        let app = Router::new()
+            .route(
+                "/hook",
+                post(
+                    move |State(s): State<Seen>, h: HeaderMap, b: Bytes| async move {
+                        let mut s = lock(&s);
+                        s.push((h, b));
+                        if s.len() <= fail {
+                            StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            StatusCode::OK
+                        }
+                    },
+                ),
+            )
+            .with_state(seen.clone());
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, app).await });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn refused_deliveries_are_retried_with_the_same_bytes_and_the_outcome_reported() {
+        let (url, seen) = flaky(2).await;
+        let outbox = Outbox::default();
+        let told: Arc<Mutex<Vec<WebhookSent>>> = Arc::default();
+        let t = told.clone();
+        let mut d = Delivery::new(
+            url.clone(),
+            "orders/create",
+            b"{\"id\":1}".to_vec(),
+            vec![("x-shopify-webhook-id".into(), "w-1".into())],
+        );
+        d.retry_delays = vec![Duration::from_millis(10); 3];
+        d.done = Some(Box::new(move |s: &WebhookSent| lock(&t).push(s.clone())));
+        outbox.deliver(d);
+        drained(&outbox).await;
+        let seen = lock(&seen).clone();
+        assert_eq!(seen.len(), 3);
+        assert!(seen
+            .iter()
+            .all(|(h, b)| h["x-shopify-webhook-id"] == "w-1" && b.as_ref() == b"{\"id\":1}"));
+        let told = lock(&told).clone();
+        assert_eq!(told.len(), 1);
+        assert_eq!((told[0].status, told[0].attempts), (Some(200), 3));
+        assert_eq!(outbox.sent(), told);
+
+        // Out of retries: the last refusal is the outcome.
+        let (url, seen) = flaky(10).await;
+        let mut d = Delivery::new(url, "orders/create", b"{}".to_vec(), vec![]);
+        d.retry_delays = vec![Duration::from_millis(5); 2];
+        outbox.deliver(d);
+        drained(&outbox).await;
+        assert_eq!(lock(&seen).len(), 3);
+        let last = outbox.sent().pop().unwrap();
+        assert_eq!((last.status, last.attempts), (Some(500), 3));
+        assert!(last.error.is_some());
     }
 }
