@@ -18,7 +18,9 @@
 //! [`registry`] lists the vendor sandboxes by name for whoever starts them all.
 
 mod alegra;
+mod ccv;
 mod clientify;
+pub mod commerce;
 mod kit;
 pub mod odoo;
 mod registry;
@@ -29,8 +31,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use alegra::{start_alegra, start_alegra_seeded};
+pub use ccv::{start_ccv, CcvConfig, CcvView};
 pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed, WebhookShape};
 pub use kit::taxid;
+pub use kit::vat;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, clientify, odoo};
+use crate::{alegra, ccv, clientify, odoo};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,7 +40,12 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 3] = [clientify::SANDBOX, alegra::SANDBOX, odoo::SANDBOX];
+const SANDBOXES: [VendorSandbox; 4] = [
+    clientify::SANDBOX,
+    alegra::SANDBOX,
+    odoo::SANDBOX,
+    ccv::SANDBOX,
+];
 
 /// Every vendor sandbox this crate holds.
 pub fn registry() -> &'static [VendorSandbox] {
@@ -74,13 +79,13 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo"]
+            ["clientify", "alegra", "odoo", "ccv"]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
             assert!(!s.about.is_empty());
         }
-        assert!(sandbox("ccv").is_none());
+        assert!(sandbox("shopify").is_none());
     }
 
     /// Each entry starts with seeded data that its `connection` settings can read.
@@ -162,6 +167,34 @@ mod tests {
                         .await
                         .unwrap();
                     count["result"].as_u64().unwrap()
+                }
+                "ccv" => {
+                    // A signed request as CCV's SDK makes it.
+                    let base = setting(&s, "base_url");
+                    let uri = "/api/rest/v1/products?size=250";
+                    assert_eq!(
+                        format!("{}{uri}", s.sandbox.root_url),
+                        format!("{base}/products?size=250")
+                    );
+                    let public = setting(&s, "public_key");
+                    let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                    let msg = format!("{public}|GET|{uri}||{date}");
+                    let hash = crate::kit::sign::hmac_sha512_hex(
+                        setting(&s, "secret").as_bytes(),
+                        msg.as_bytes(),
+                    );
+                    let body: Value = http
+                        .get(format!("{base}/products?size=250"))
+                        .header("x-public", public)
+                        .header("x-date", date)
+                        .header("x-hash", hash)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["items"].as_array().map_or(0, |a| a.len() as u64)
                 }
                 other => panic!("no check for {other}"),
             };
