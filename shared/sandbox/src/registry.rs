@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, ccv, clientify, odoo};
+use crate::{alegra, ccv, clientify, economic, odoo};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,11 +40,12 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 4] = [
+const SANDBOXES: [VendorSandbox; 5] = [
     clientify::SANDBOX,
     alegra::SANDBOX,
     odoo::SANDBOX,
     ccv::SANDBOX,
+    economic::SANDBOX,
 ];
 
 /// Every vendor sandbox this crate holds.
@@ -79,7 +80,7 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo", "ccv"]
+            ["clientify", "alegra", "odoo", "ccv", "economic"]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
@@ -195,6 +196,22 @@ mod tests {
                         .await
                         .unwrap();
                     body["items"].as_array().map_or(0, |a| a.len() as u64)
+                }
+                "economic" => {
+                    let body: Value = http
+                        .get(format!("{}/customers", setting(&s, "base_url")))
+                        .header("X-AppSecretToken", setting(&s, "app_secret_token"))
+                        .header(
+                            "X-AgreementGrantToken",
+                            setting(&s, "agreement_grant_token"),
+                        )
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["pagination"]["results"].as_u64().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };
