@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, ccv, clientify, economic, odoo};
+use crate::{alegra, ccv, clientify, eaccounting, economic, odoo};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,12 +40,13 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 5] = [
+const SANDBOXES: [VendorSandbox; 6] = [
     clientify::SANDBOX,
     alegra::SANDBOX,
     odoo::SANDBOX,
     ccv::SANDBOX,
     economic::SANDBOX,
+    eaccounting::SANDBOX,
 ];
 
 /// Every vendor sandbox this crate holds.
@@ -80,7 +81,14 @@ mod tests {
         assert_eq!(names.len(), registry().len());
         assert_eq!(
             registry().iter().map(|s| s.name).collect::<Vec<_>>(),
-            ["clientify", "alegra", "odoo", "ccv", "economic"]
+            [
+                "clientify",
+                "alegra",
+                "odoo",
+                "ccv",
+                "economic",
+                "eaccounting"
+            ]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
@@ -212,6 +220,32 @@ mod tests {
                         .await
                         .unwrap();
                     body["pagination"]["results"].as_u64().unwrap()
+                }
+                "eaccounting" => {
+                    let token: Value = http
+                        .post(setting(&s, "token_url"))
+                        .basic_auth(setting(&s, "client_id"), Some(setting(&s, "client_secret")))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(format!(
+                            "grant_type=refresh_token&refresh_token={}",
+                            setting(&s, "refresh_token")
+                        ))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let body: Value = http
+                        .get(format!("{}/customers", setting(&s, "base_url")))
+                        .bearer_auth(token["access_token"].as_str().unwrap())
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["Meta"]["TotalNumberOfResults"].as_u64().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };
