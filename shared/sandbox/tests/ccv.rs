@@ -656,6 +656,15 @@ async fn limits_answer_429_10_per_resource_and_429_11_in_total() {
     // Nine requests so far: the total of 8 a minute is spent for everything.
     assert_error(&shop.get(&v1("users")).await, 429, "429.11");
     assert_eq!(shop.sb.stats().rate_limited, 3);
+    // The request log keeps what arrived, refused requests included.
+    let log = shop.sb.requests();
+    assert_eq!(log.len(), 9);
+    assert_eq!(log[0], "GET /api/rest/v1/products");
+    assert_eq!(log[8], "GET /api/rest/v1/users");
+    assert_eq!(
+        shop.sb.stats().by_route["PATCH /api/rest/v1/products/{id}"],
+        3
+    );
     shop.sb.advance_clock(61);
     // The request's x-date is now a minute behind the sandbox clock: inside the skew window.
     assert_eq!(shop.get(&v1("products")).await.status, 200);
@@ -740,6 +749,23 @@ async fn webhooks_crud_and_signed_deliveries() {
             .status,
         204
     );
+    // Switched on, the deleted-products subscription fires on the next delete.
+    let idle_id = idle.json()["id"].as_u64().unwrap();
+    let on = shop
+        .call(
+            Method::PATCH,
+            &v1(&format!("webhooks/{idle_id}")),
+            r#"{"is_active":true}"#,
+        )
+        .await;
+    assert_eq!(on.status, 204);
+    let deleted_key = idle.json()["key"].as_str().unwrap().to_string();
+    assert_eq!(
+        shop.call(Method::DELETE, &v1("products/2020"), "")
+            .await
+            .status,
+        204
+    );
     drained(&shop.sb).await;
     let got = seen.lock().unwrap().clone();
     let events: Vec<String> = got
@@ -748,13 +774,18 @@ async fn webhooks_crud_and_signed_deliveries() {
         .collect();
     assert_eq!(
         events,
-        ["products.updated", "products.updated", "orders.created"]
+        [
+            "products.updated",
+            "products.updated",
+            "orders.created",
+            "products.deleted"
+        ]
     );
     for g in &got {
-        let k = if g.json()["event"] == "orders.created" {
-            &orders_key
-        } else {
-            &key
+        let k = match g.json()["event"].as_str().unwrap() {
+            "orders.created" => &orders_key,
+            "products.deleted" => &deleted_key,
+            _ => &key,
         };
         assert_eq!(g.header("x-hash"), hmac_hex(k, &g.body), "{}", g.json());
         assert_ne!(g.header("x-hash"), hmac_hex("wrong", &g.body));

@@ -16,9 +16,10 @@
 //!   `customer-groups`, `product-groups`, `layouts`, `units`, `currencies`.
 //! - Legacy webhooks: URL templates per kind, one unsigned request per changed resource.
 //!
-//! Every [I] choice is in [`facts`]. [`api`] holds auth, errors, rendering and collections;
-//! [`customers`], [`products`], [`documents`], [`lookups`] the resources; [`hooks`] the
-//! webhooks; [`seed`] the seeded agreement; [`control`] the test handle's view.
+//! Every [I] choice is in [`facts`]. [`api`] holds auth, errors and rendering, [`query`] the
+//! collections (paging, filter, sort), [`validate`] the document checks; [`customers`],
+//! [`products`], [`documents`] (orders, quotes), [`invoices`] and [`lookups`] the resources;
+//! [`hooks`] the webhooks; [`seed`] the seeded agreement; [`control`] the test handle's view.
 
 #![allow(clippy::result_large_err)]
 
@@ -29,8 +30,10 @@ mod documents;
 mod facts;
 mod filter;
 mod hooks;
+mod invoices;
 mod lookups;
 mod products;
+mod query;
 mod seed;
 mod validate;
 
@@ -241,24 +244,24 @@ fn router(app: App) -> Router {
         ),
         (
             "/invoices/drafts".into(),
-            get(documents::invoice_drafts).post(documents::invoice_draft_create),
+            get(invoices::invoice_drafts).post(invoices::invoice_draft_create),
         ),
         (
             "/invoices/drafts/{n}".into(),
-            get(documents::invoice_draft_detail)
-                .merge(put(documents::invoice_draft_replace))
-                .merge(delete(documents::invoice_draft_remove)),
+            get(invoices::invoice_draft_detail)
+                .merge(put(invoices::invoice_draft_replace))
+                .merge(delete(invoices::invoice_draft_remove)),
         ),
         (
             "/invoices/booked".into(),
-            get(documents::booked_list).merge(post(documents::book)),
+            get(invoices::booked_list).merge(post(invoices::book)),
         ),
-        ("/invoices/booked/{n}".into(), get(documents::booked_detail)),
+        ("/invoices/booked/{n}".into(), get(invoices::booked_detail)),
     ];
     for view in ["paid", "unpaid", "overdue", "not-due"] {
         routes.push((
             format!("/invoices/{view}"),
-            get(move |s: S, q: Q| documents::booked_view(view, s, q)),
+            get(move |s: S, q: Q| invoices::booked_view(view, s, q)),
         ));
     }
     for kind in [documents::Kind::Order, documents::Kind::Quote] {
