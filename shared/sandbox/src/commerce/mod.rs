@@ -70,6 +70,7 @@ impl Side {
 
 /// A party's country.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Country {
     Nl,
     Dk,
@@ -430,21 +431,25 @@ pub fn customer(seed: u64, side: Side, i: usize) -> Party {
     };
     let ordinal = side.ordinal_base() + i;
     let company = (rng.gen_range(0..10) < 4).then(|| {
-        let name = pick(&mut rng, companies).to_string();
+        let at = rng.gen_range(0..companies.len());
+        let name = companies[at].to_string();
+        // A company's numbers follow from the company alone: two customers at one company
+        // (two buyers, two emails) share its VAT and registration numbers.
+        let mut crng = rng_for(seed, Side::Shared, 10 + country as u64, at);
         let (vat, registration) = match country {
             Country::Nl => {
-                let v = vat::nl(&mut rng);
+                let v = vat::nl(&mut crng);
                 let kvk: String = (0..8)
-                    .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                    .map(|_| char::from(b'0' + crng.gen_range(0..10u8)))
                     .collect();
                 (v, kvk)
             }
             Country::Dk => {
-                let cvr = vat::dk_cvr(&mut rng);
+                let cvr = vat::dk_cvr(&mut crng);
                 (format!("DK{cvr}"), cvr)
             }
             Country::Se => {
-                let org = vat::se_orgnr(&mut rng);
+                let org = vat::se_orgnr(&mut crng);
                 (format!("SE{org}01"), format!("{}-{}", &org[..6], &org[6..]))
             }
         };
@@ -559,6 +564,13 @@ mod tests {
             }
         }
         assert!(companies > 10 && companies < 100, "{companies}");
+        let mut by_name = std::collections::HashMap::new();
+        for c in big.shop_customers() {
+            if let Some(co) = c.company {
+                let vat = by_name.entry(co.name.clone()).or_insert(co.vat.clone());
+                assert_eq!(*vat, co.vat, "{}", co.name);
+            }
+        }
         for p in big.shop_products() {
             assert!(p.ean.is_empty() || is_ean13(&p.ean), "{}", p.ean);
             assert!(p.price > 0.0);
