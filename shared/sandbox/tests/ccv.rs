@@ -381,7 +381,7 @@ async fn paging_covers_every_record_once_in_a_stable_order() {
 }
 
 #[tokio::test]
-async fn filters_narrow_and_bad_filters_answer_400() {
+async fn apc1_order_filters_select_states_and_bad_filters_answer_400() {
     let shop = Shop::start(CcvConfig {
         orders: 80,
         ..CcvConfig::default()

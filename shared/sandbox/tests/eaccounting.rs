@@ -383,7 +383,7 @@ async fn odata_filter_on_changed_and_modified_utc_and_its_400s() {
 }
 
 #[tokio::test]
-async fn customer_and_article_writes() {
+async fn apc5_apc6_customer_and_article_writes() {
     let ea = Ea::start(EAccountingConfig::default()).await;
     let terms = ea.get("/termsofpayment").await["Data"][0]["Id"].clone();
     let unit = ea.get("/units").await["Data"][0]["Id"].clone();

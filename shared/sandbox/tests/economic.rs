@@ -365,7 +365,7 @@ async fn sort_with_minus_and_tilde() {
 /// Writes: 201 with `Location`, required properties, `null` refused, `false` omitted, PUT,
 /// DELETE (204), `lastUpdated` bumped.
 #[tokio::test]
-async fn customer_writes_require_fields_refuse_null_and_omit_false() {
+async fn apc5_customer_writes_require_fields_refuse_null_and_omit_false() {
     let eco = Eco::start(EconomicConfig::default()).await;
     let a = eco
         .call(
