@@ -11,14 +11,27 @@
 //! `POST /_sandbox/clock/advance?seconds=N`, and `GET`/`POST /_sandbox/faults`
 //! (seeded fault injection, see [`Faults`]).
 //!
+//! The shop and accounting vendors of issue 13 follow
+//! `shared/spec/vendor-apis/shops-accounting.md`: CCV Shop ([`start_ccv`], HMAC-signed
+//! requests and responses), Visma e-conomic ([`start_economic`], token headers, the `filter=`
+//! language) and Visma eAccounting ([`start_eaccounting`], OAuth2, OData `$filter`), seeded
+//! from [`commerce`] so the shop and each accounting system share some SKUs and emails.
+//!
 //! Layout (`shared/spec/platform.md` §9): `kit/` holds what every sandbox shares (server and
 //! [`Sandbox`] handle, clock, stats, control routes, faults, the webhook outbox, paging
-//! styles, signing, fake data, tax ids); each vendor has its own folder (`clientify/`,
-//! `alegra/`, `odoo/`), split by resource; `world/` is the data Clientify and Alegra share;
-//! [`registry`] lists the vendor sandboxes by name for whoever starts them all.
+//! styles, signing, fake data, tax ids, VAT numbers); each vendor has its own folder
+//! (`clientify/`, `alegra/`, `odoo/`, `ccv/`, `economic/`, `eaccounting/`), split by
+//! resource, with its inferred behaviour in the folder's `facts.rs` where it has one; `world/`
+//! is the data Clientify and Alegra share, `commerce/` the data the shop and accounting
+//! sandboxes share; [`registry`] lists the vendor sandboxes by name for whoever starts them
+//! all.
 
 mod alegra;
+mod ccv;
 mod clientify;
+pub mod commerce;
+mod eaccounting;
+mod economic;
 mod kit;
 pub mod odoo;
 mod registry;
@@ -33,8 +46,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use alegra::{start_alegra, start_alegra_seeded};
+pub use ccv::{start_ccv, CcvConfig, CcvView};
 pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed, WebhookShape};
+pub use eaccounting::{start_eaccounting, EAccountingConfig, EAccountingView};
+pub use economic::{start_economic, EconomicConfig, EconomicView, HookKind};
 pub use kit::taxid;
+pub use kit::vat;
 pub use kit::{Faults, Sandbox, Stats, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use crate::kit::Sandbox;
-use crate::{alegra, clientify, odoo, roapp, shopify, woocommerce};
+use crate::{alegra, ccv, clientify, eaccounting, economic, odoo, roapp, shopify, woocommerce};
 
 /// What a registry entry's start function returns.
 pub type StartFuture = Pin<Box<dyn Future<Output = io::Result<Started>> + Send>>;
@@ -40,13 +40,16 @@ pub struct Started {
 }
 
 /// Every vendor sandbox, in the order a demo lists them.
-const SANDBOXES: [VendorSandbox; 6] = [
+const SANDBOXES: [VendorSandbox; 9] = [
     clientify::SANDBOX,
     alegra::SANDBOX,
     odoo::SANDBOX,
     shopify::SANDBOX,
     woocommerce::SANDBOX,
     roapp::SANDBOX,
+    ccv::SANDBOX,
+    economic::SANDBOX,
+    eaccounting::SANDBOX,
 ];
 
 /// Every vendor sandbox this crate holds.
@@ -87,14 +90,17 @@ mod tests {
                 "odoo",
                 "shopify",
                 "woocommerce",
-                "roapp"
+                "roapp",
+                "ccv",
+                "economic",
+                "eaccounting"
             ]
         );
         for s in registry() {
             assert_eq!(sandbox(s.name).map(|x| x.name), Some(s.name));
             assert!(!s.about.is_empty());
         }
-        assert!(sandbox("ccv").is_none());
+        assert!(sandbox("cartum").is_none());
     }
 
     /// Each entry starts with seeded data that its `connection` settings can read.
@@ -219,6 +225,76 @@ mod tests {
                         .await
                         .unwrap();
                     body["paging"]["count"].as_u64().unwrap()
+                }
+                "ccv" => {
+                    // A signed request as CCV's SDK makes it.
+                    let base = setting(&s, "base_url");
+                    let uri = "/api/rest/v1/products?size=250";
+                    assert_eq!(
+                        format!("{}{uri}", s.sandbox.root_url),
+                        format!("{base}/products?size=250")
+                    );
+                    let public = setting(&s, "public_key");
+                    let date = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                    let msg = format!("{public}|GET|{uri}||{date}");
+                    let hash = crate::kit::sign::hmac_sha512_hex(
+                        setting(&s, "secret").as_bytes(),
+                        msg.as_bytes(),
+                    );
+                    let body: Value = http
+                        .get(format!("{base}/products?size=250"))
+                        .header("x-public", public)
+                        .header("x-date", date)
+                        .header("x-hash", hash)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["items"].as_array().map_or(0, |a| a.len() as u64)
+                }
+                "economic" => {
+                    let body: Value = http
+                        .get(format!("{}/customers", setting(&s, "base_url")))
+                        .header("X-AppSecretToken", setting(&s, "app_secret_token"))
+                        .header(
+                            "X-AgreementGrantToken",
+                            setting(&s, "agreement_grant_token"),
+                        )
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["pagination"]["results"].as_u64().unwrap()
+                }
+                "eaccounting" => {
+                    let token: Value = http
+                        .post(setting(&s, "token_url"))
+                        .basic_auth(setting(&s, "client_id"), Some(setting(&s, "client_secret")))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(format!(
+                            "grant_type=refresh_token&refresh_token={}",
+                            setting(&s, "refresh_token")
+                        ))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let body: Value = http
+                        .get(format!("{}/customers", setting(&s, "base_url")))
+                        .bearer_auth(token["access_token"].as_str().unwrap())
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    body["Meta"]["TotalNumberOfResults"].as_u64().unwrap()
                 }
                 other => panic!("no check for {other}"),
             };

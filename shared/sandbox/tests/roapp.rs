@@ -3,6 +3,7 @@
 //! filters, phones matched by digits, order types' initial statuses, items frozen by the
 //! write-off, comments and the event feed, the catalogue, 429 at the configured rate, faults.
 
+#[path = "shops_support/mod.rs"]
 mod support;
 
 use std::collections::HashSet;

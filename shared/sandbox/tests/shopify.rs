@@ -3,6 +3,7 @@
 //! refuses filters, the 60-day window, the leaky bucket, 422/423 errors, faults in Shopify's
 //! shape, and signed webhooks with retries and duplicates.
 
+#[path = "shops_support/mod.rs"]
 mod support;
 
 use std::collections::HashSet;

@@ -4,6 +4,7 @@
 //! variations, the unsigned ping, signed PHP-escaped deliveries, no retries and the disable
 //! rule, errors in the WP envelope.
 
+#[path = "shops_support/mod.rs"]
 mod support;
 
 use std::collections::{HashMap, HashSet};

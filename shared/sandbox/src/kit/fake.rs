@@ -89,7 +89,13 @@ pub(crate) fn phone_es(rng: &mut impl Rng, prefix: &str) -> String {
 
 /// EAN-13 with a Spanish (84) prefix and a correct check digit.
 pub(crate) fn ean13(n: u64) -> String {
-    let body = format!("84{:010}", n % 10_000_000_000);
+    ean13_prefixed("84", n)
+}
+
+/// EAN-13 under a two-digit GS1 country `prefix` (`"87"` the Netherlands, `"57"` Denmark,
+/// `"73"` Sweden) with a correct check digit.
+pub(crate) fn ean13_prefixed(prefix: &str, n: u64) -> String {
+    let body = format!("{prefix}{:010}", n % 10_000_000_000);
     let sum: u32 = body
         .bytes()
         .enumerate()

@@ -9,7 +9,8 @@
 //!
 //! Also here for the vendor modules: [`paging`] (the vendors' paging styles), [`sign`] (HMAC
 //! signatures of deliveries and responses), [`fake`] and [`taxid`] (seed data), [`clock`]
-//! (timestamp formats) and [`http`] (small request and response helpers).
+//! (timestamp formats) and [`http`] (small request and response helpers); [`vat`] makes and
+//! checks the Dutch, Danish and Swedish VAT numbers of the shop and accounting sandboxes.
 
 pub(crate) mod clock;
 mod common;
@@ -23,6 +24,7 @@ pub(crate) mod server;
 pub(crate) mod sign;
 pub(crate) mod stats;
 pub mod taxid;
+pub mod vat;
 
 pub(crate) use common::{lock, Common};
 pub use faults::Faults;

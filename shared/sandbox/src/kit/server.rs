@@ -117,20 +117,31 @@ pub(crate) fn serve(
     common: Arc<Common>,
     vendor: Router,
 ) -> io::Result<Sandbox> {
+    serve_wrapped(listener, root, base_path, common, vendor, |app| app)
+}
+
+/// [`serve`], with `wrap` adding the vendor's own layers outside the fault injector (inside
+/// the stats counter), so they see injected faults too: CCV Shop signs every response,
+/// injected 429s and 5xx included.
+pub(crate) fn serve_wrapped(
+    listener: std::net::TcpListener,
+    root: String,
+    base_path: &str,
+    common: Arc<Common>,
+    vendor: Router,
+    wrap: impl FnOnce(Router) -> Router,
+) -> io::Result<Sandbox> {
     let dup = listener.try_clone()?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    // Outermost the stats counter (faulted requests count too), then the
-    // fault injector, then the vendor's routes.
-    let app = vendor
-        .merge(control::control_router(common.clone()))
-        .layer(middleware::from_fn_with_state(
-            common.clone(),
-            faults::inject,
-        ))
-        .layer(middleware::from_fn_with_state(
-            common.clone(),
-            stats::count_requests,
-        ));
+    // Outermost the stats counter (faulted requests count too), then the vendor's outer
+    // layers, then the fault injector, then the vendor's routes.
+    let app = wrap(vendor.merge(control::control_router(common.clone())).layer(
+        middleware::from_fn_with_state(common.clone(), faults::inject),
+    ))
+    .layer(middleware::from_fn_with_state(
+        common.clone(),
+        stats::count_requests,
+    ));
     let (tx, mut rx) = watch::channel(false);
     tokio::spawn(async move {
         let stop = async move {

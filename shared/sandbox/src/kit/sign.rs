@@ -10,7 +10,7 @@
 //! Verification compares in constant time (`Mac::verify_slice`), as the vendors tell their
 //! clients to.
 
-// For the CCV, Shopify and WooCommerce sandboxes to come; only the tests use it until then.
+// The base64 SHA-256 helpers wait for the Shopify and WooCommerce sandboxes; only tests use them.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use base64::engine::general_purpose::STANDARD;
