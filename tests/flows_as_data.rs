@@ -178,6 +178,55 @@ async fn flows_as_data_contacts_matched_by_email_instead_of_tax_id() {
         .all(|l| l.key.as_deref().is_some_and(|k| k.contains('@'))));
 }
 
+/// APC-7 in general form: a flow adjusts the mapping in its config. A read adjustment with
+/// a transform (Clientify's phone normalised to E.164) and a write adjustment that sets a
+/// field the canonical model does not have (Alegra's `observations`) both reach Alegra.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_as_data_mapping_override_with_a_transform_reaches_the_vendor() {
+    let extra = r#"
+[flows.mapping.contact.clientify]
+phone = "(record.phones | rejectattr('type', 'eq', 2) | first).phone | phone('ES')"
+
+[flows.mapping.contact.alegra.write]
+observations = "'Alta desde Clientify: ' ~ (fields.email | upper)"
+"#;
+    let env = TestEnv::start_with_toml("mapping", small(), &["contact"], extra).await;
+    let c = env
+        .clientify_post(
+            Kind::Contact,
+            json!({"first_name": "Luz", "last_name": "Prieto",
+                   "taxpayer_identification_number": "12345678Z",
+                   "emails": [{"type": 1, "email": "luz@example.es"}],
+                   "phones": [{"type": 1, "phone": "981 12 34 56"}]}),
+        )
+        .await;
+    env.activate().await;
+    let s = env.sync(Mode::Full).await;
+    assert_eq!(s.entities["contact"].failed, 0, "{s:?}");
+    let a = env
+        .alegra_all()
+        .await
+        .into_iter()
+        .find(|a| a["identification"].as_str() == Some("12345678Z"))
+        .expect("Luz created in Alegra");
+    assert_eq!(
+        a["phonePrimary"], "+34981123456",
+        "the transform's output: {a}"
+    );
+    assert_eq!(
+        a["observations"], "Alta desde Clientify: LUZ@EXAMPLE.ES",
+        "{a}"
+    );
+    // Clientify's own phone is left as the user typed it: the adjustment reads, it does
+    // not write back (the canonical value is the normalised one on both sides).
+    let again = env.clientify_get(Kind::Contact, &c["id"].to_string()).await;
+    assert_eq!(again["phones"][0]["phone"], "981 12 34 56");
+    // Nothing changed: a second Full writes nothing.
+    let s = env.sync(Mode::Full).await;
+    let n = &s.entities["contact"];
+    assert_eq!((n.created_total(), n.updated_total()), (0, 0), "{n:?}");
+}
+
 fn config(extra: &str) -> String {
     format!(
         r#"
@@ -224,6 +273,26 @@ fn flows_as_data_bad_rules_are_config_errors_naming_the_key() {
     ))
     .unwrap_err();
     assert_eq!(e.key, "flows[0].rules.contact.direction", "{e}");
+    let e = Config::parse(&config(
+        "[flows.mapping.contact.alegra.write]\nobservations = \"fields.email |\"\n",
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.key, "flows[0].mapping.contact.alegra.write.observations",
+        "{e}"
+    );
+    assert!(e.problem.contains("does not compile"), "{e}");
+    let e = Config::parse(&config(
+        "[flows.mapping.contact.clientify]\ntelefono = \"record.x\"\n",
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "flows[0].mapping.contact.clientify.telefono", "{e}");
+    assert!(e.fix.contains("first_name"), "{e}");
+    let e = Config::parse(&config(
+        "[flows.mapping.contact.odoo]\nname = \"record.x\"\n",
+    ))
+    .unwrap_err();
+    assert_eq!(e.key, "flows[0].mapping.contact.odoo", "{e}");
     // Parses, but one side cannot search contacts by phone: refused when the app is built.
     let cfg = Config::parse(&config("[flows.rules.contact]\nmatch = [\"phone\"]\n")).unwrap();
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());

@@ -71,6 +71,45 @@ pub fn secret(
     }
 }
 
+/// The marks a flow keeps in one side's records for the other side (ALG-2 step 1, ALG-5):
+/// Clientify's custom field `in_alegra` with the Alegra id, its tag `alegra`, and the
+/// budget code prefix `ALG-` the estimate's id is written back under (ALG-8). Set by the
+/// flow (its preset), not by the vendor: the same Clientify account keeps no marks at all
+/// towards Odoo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackRef {
+    /// The custom field that holds the counterpart's id.
+    pub field: Option<String>,
+    /// The tag every synced record carries.
+    pub tag: Option<String>,
+    /// The prefix of codes the other side mints for this side's records (`ALG-{id}`).
+    pub code_prefix: Option<String>,
+}
+
+impl BackRef {
+    pub fn is_empty(&self) -> bool {
+        self.field.is_none() && self.tag.is_none() && self.code_prefix.is_none()
+    }
+}
+
+/// What a flow asks of one of its connections beyond the vendor's defaults: the marks it
+/// keeps in this side's records, its mapping adjustments, and vendor options of the flow
+/// (a document type, a stock formula; each vendor reads and checks its own).
+#[derive(Clone, Debug, Default)]
+pub struct SideSettings {
+    pub back_ref: BackRef,
+    pub mapping: std::sync::Arc<crate::kit::mapping::SideMapping>,
+    pub options: toml::Table,
+}
+
+impl SideSettings {
+    /// Whether the flow asks nothing special of this side (its connector can be shared).
+    pub fn is_default(&self) -> bool {
+        self.back_ref.is_empty() && self.mapping.is_empty() && self.options.is_empty()
+    }
+}
+
 /// One `[connections.NAME]` section, as a vendor module receives it.
 #[derive(Clone, Debug)]
 pub struct ConnectionSpec<'a> {

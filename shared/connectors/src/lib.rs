@@ -12,11 +12,11 @@ pub mod registry;
 
 pub use kit::{error, http, ids, time};
 
-pub use config::{ConfigError, ConnectionSpec};
+pub use config::{BackRef, ConfigError, ConnectionSpec, SideSettings};
 pub use error::ConnectorError;
 pub use http::{Auth, CallStats, Http, RetryPolicy};
 pub use ids::{segment, IdError, IdSyntax};
-pub use kit::named::named;
+pub use kit::named::{flow_side, named};
 pub use registry::{Vendor, VENDORS};
 
 use async_trait::async_trait;

@@ -3,7 +3,7 @@
 //! folder behind [`Vendor`]; the runtime, the Lambda functions and the CLI only iterate this
 //! list. Adding a vendor is one folder, its sandbox, its default mapping and one line here.
 
-use crate::config::{ConfigError, ConnectionSpec};
+use crate::config::{ConfigError, ConnectionSpec, SideSettings};
 use crate::Connector;
 use puente_core::Kind;
 use std::sync::Arc;
@@ -29,25 +29,19 @@ pub trait Vendor: Send + Sync {
     /// Checks a `[connections.NAME]` section without reading its secrets (config load).
     fn validate(&self, spec: &ConnectionSpec<'_>) -> Result<(), ConfigError>;
 
-    /// Builds the connector of a section (secrets read here). `partner` is the vendor on
-    /// the other side of the flow the connector serves, for vendors that keep per-partner
-    /// marks ([`Vendor::per_partner`]).
+    /// Builds the connector of a section (secrets read here) for a flow that asks `side`
+    /// of it (marks, mapping adjustments, options; the default for none). A vendor that
+    /// takes options checks them here, naming `flows[…].options.NAME.key` on error.
     fn build(
         &self,
         spec: &ConnectionSpec<'_>,
-        partner: Option<&str>,
+        side: &SideSettings,
     ) -> Result<Arc<dyn Connector>, ConfigError>;
 
     /// How its webhooks reach Puente, if it sends any: `Manual` vendors need the URL pasted
     /// into their UI (the CLI prints it), `Api` vendors are subscribed on activation.
     fn webhooks(&self) -> Option<crate::WebhookSetup> {
         None
-    }
-
-    /// Whether one connection needs a connector per partner vendor (Clientify keeps other
-    /// marks towards Alegra than towards Odoo).
-    fn per_partner(&self) -> bool {
-        false
     }
 }
 
@@ -57,6 +51,33 @@ pub static VENDORS: &[&dyn Vendor] = &[
     &crate::alegra::VENDOR,
     &crate::odoo::VENDOR,
 ];
+
+/// What a flow between two vendors adds to their defaults (marks, fields, mapping
+/// adjustments, rules), as TOML: the existing flows are presets of the general engine.
+#[derive(Clone, Copy, Debug)]
+pub struct Preset {
+    pub vendors: [&'static str; 2],
+    pub toml: &'static str,
+}
+
+/// Every flow preset, one line each.
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        vendors: ["clientify", "alegra"],
+        toml: include_str!("../presets/clientify-alegra.toml"),
+    },
+    Preset {
+        vendors: ["clientify", "odoo"],
+        toml: include_str!("../presets/clientify-odoo.toml"),
+    },
+];
+
+/// The preset of a flow between vendors `a` and `b` (either order).
+pub fn preset(a: &str, b: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| {
+        (p.vendors[0] == a && p.vendors[1] == b) || (p.vendors[0] == b && p.vendors[1] == a)
+    })
+}
 
 /// The vendor of a connection `type`.
 pub fn vendor(name: &str) -> Option<&'static dyn Vendor> {

@@ -190,6 +190,29 @@ pub struct FlowConfig {
     /// it differs from the entity's defaults.
     #[serde(default)]
     pub rules: BTreeMap<String, EntityConfig>,
+    /// `"none"` to start from the vendors' defaults only; by default a flow starts from the
+    /// preset of its two vendors, when there is one (`shared/connectors/presets/`).
+    pub preset: Option<String>,
+    /// Per entity, the canonical fields the flow syncs (`[flows.fields] contact = [...]`);
+    /// default: every field of the entity.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Vec<String>>,
+    /// Mapping adjustments (APC-7): `[flows.mapping.ENTITY.CONNECTION]` sets canonical
+    /// fields from expressions over the vendor's record; its `write` table sets vendor
+    /// fields (dotted paths) from expressions over the canonical fields.
+    #[serde(default)]
+    pub mapping: BTreeMap<String, BTreeMap<String, toml::Table>>,
+    /// Lookup tables the mapping's `lookup('NAME')` reads (APC-3): `[flows.tables.NAME]`.
+    #[serde(default)]
+    pub tables: BTreeMap<String, BTreeMap<String, String>>,
+    /// The marks the flow keeps in a connection's records: `[flows.back_reference.NAME]`
+    /// with `field`, `tag`, `code_prefix`.
+    #[serde(default)]
+    pub back_reference: BTreeMap<String, puente_connectors::BackRef>,
+    /// Vendor options of the flow per connection (`[flows.options.NAME]`), checked by the
+    /// connection's vendor.
+    #[serde(default)]
+    pub options: BTreeMap<String, toml::Table>,
 }
 
 /// How one entity of a flow is synced where it differs from the entity's defaults (a flow
@@ -420,7 +443,8 @@ impl Config {
                     ));
                 }
             }
-            crate::rules::validate(i, f)?;
+            let spec = crate::flowspec::resolve(self, i)?;
+            crate::rules::validate(i, f, &spec)?;
             if f.modified_every_minutes == 0 {
                 return Err(err(
                     format!("{at}.modified_every_minutes"),

@@ -16,6 +16,7 @@ pub mod config;
 pub mod crash;
 pub mod events;
 pub mod flow;
+pub mod flowspec;
 mod legacy;
 mod rules;
 pub mod serve;
@@ -26,7 +27,7 @@ pub use config::{Config, ConfigError, Connection};
 pub use flow::{Flow, Run, WebhookReceiver};
 pub use summary::{Counts, NoProgress, Progress, Resume, Summary};
 
-use puente_connectors::{Connector, ConnectorError, RetryPolicy};
+use puente_connectors::{Connector, ConnectorError, RetryPolicy, SideSettings};
 use puente_core::Kind;
 use puente_store::Store;
 use std::collections::BTreeMap;
@@ -60,14 +61,14 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// Builds the connector of the connection `name` through its vendor's registry entry, as
-/// the connection called `name` (see [`puente_connectors::named`]). `partner` is the vendor
-/// on the other side of the flow it serves, for vendors that keep per-partner marks.
+/// Builds the connector of the connection `name` through its vendor's registry entry, for
+/// a flow that asks `side` of it (the default for none). The caller names it (see
+/// [`puente_connectors::named`]).
 pub fn connector_for(
     config: &Config,
     name: &str,
     retry: RetryPolicy,
-    partner: Option<&str>,
+    side: &SideSettings,
 ) -> Result<Arc<dyn Connector>, ConfigError> {
     let c = &config.connections[name];
     let vendor = c.vendor().ok_or_else(|| {
@@ -80,8 +81,7 @@ pub fn connector_for(
             ),
         )
     })?;
-    let built = vendor.build(&c.spec(name, config.text.as_deref(), retry), partner)?;
-    Ok(puente_connectors::named(name, built))
+    vendor.build(&c.spec(name, config.text.as_deref(), retry), side)
 }
 
 /// The flows of a configuration, over one store.
@@ -97,31 +97,13 @@ impl App {
         store: Arc<dyn Store>,
         retry: RetryPolicy,
     ) -> Result<App, ConfigError> {
-        // One connector per connection, and per partner vendor for vendors whose marks
-        // differ by partner (a Clientify connection used by an Alegra flow and an Odoo flow).
-        let mut conns: BTreeMap<(String, String), Arc<dyn Connector>> = BTreeMap::new();
-        let mut get = |name: &str, partner: &str| -> Result<_, ConfigError> {
-            let per_partner = config.connections[name]
-                .vendor()
-                .is_some_and(|v| v.per_partner());
-            let key = (
-                name.to_string(),
-                if per_partner {
-                    partner.to_string()
-                } else {
-                    String::new()
-                },
-            );
-            if let Some(c) = conns.get(&key) {
-                return Ok(Arc::clone(c));
-            }
-            let c = connector_for(&config, name, retry.clone(), Some(partner))?;
-            conns.insert(key, c.clone());
-            Ok(c)
-        };
-        // Every connection is built (its secrets checked) even when no flow uses it yet.
+        // One connector per connection, shared by the flows that ask nothing special of it;
+        // a flow that keeps marks, adjusts the mapping or sets options gets its own.
+        let mut shared: BTreeMap<String, Arc<dyn Connector>> = BTreeMap::new();
         for name in config.connections.keys() {
-            get(name, "")?;
+            // Every connection is built (its secrets checked) even when no flow uses it yet.
+            let c = connector_for(&config, name, retry.clone(), &SideSettings::default())?;
+            shared.insert(name.clone(), c);
         }
         // ALG-11: the receiver vendors are subscribed to, when the config says where it is.
         let webhooks = match (&config.server.public_url, config.webhook_secret()) {
@@ -153,9 +135,28 @@ impl App {
         ));
         let mut flows = Vec::new();
         for (fi, f) in config.flows.iter().enumerate() {
-            let (ca, cb) = (&config.connections[&f.a], &config.connections[&f.b]);
-            let a = get(&f.a, cb.system())?;
-            let b = get(&f.b, ca.system())?;
+            let spec = flowspec::resolve(&config, fi)?;
+            let side = |conn: &str| -> Result<Arc<dyn Connector>, ConfigError> {
+                let settings = SideSettings {
+                    back_ref: spec.back_refs.get(conn).cloned().unwrap_or_default(),
+                    mapping: Arc::new(spec.side_mapping(conn)),
+                    options: spec.options.get(conn).cloned().unwrap_or_default(),
+                };
+                let inner = if settings.is_default() {
+                    shared[conn].clone()
+                } else {
+                    connector_for(&config, conn, retry.clone(), &settings)?
+                };
+                // The connection's name is its identity in links, events and logs; the
+                // flow's field lists say what of each record the engine sees.
+                Ok(puente_connectors::flow_side(
+                    conn,
+                    inner,
+                    spec.fields.clone(),
+                ))
+            };
+            let a = side(&f.a)?;
+            let b = side(&f.b)?;
             let kinds: Vec<Kind> = f
                 .entities
                 .iter()
@@ -172,7 +173,7 @@ impl App {
                     }
                 }
             }
-            let rules = rules::build(&config, fi, &kinds, &a, &b)?;
+            let rules = rules::build(&config, fi, &spec, &kinds, &a, &b)?;
             flows.push(Flow {
                 tenant: config.tenant.clone(),
                 name: f.name.clone(),

@@ -5,6 +5,7 @@
 //! what each side's connector can do.
 
 use crate::config::{Config, ConfigError, EntityConfig, FlowConfig};
+use crate::flowspec::FlowSpec;
 use puente_connectors::Connector;
 use puente_core::{Direction, EntityRules, Filter, KeySpec, Kind, Owner, WriteMode};
 use std::sync::Arc;
@@ -39,9 +40,9 @@ fn side(f: &FlowConfig, name: &str, key: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// Checks `[flows.rules.*]` of flow `i` (config load).
-pub(crate) fn validate(i: usize, f: &FlowConfig) -> Result<(), ConfigError> {
-    for (entity, ec) in &f.rules {
+/// Checks the rules of flow `i` (its preset's under its own `[flows.rules.*]`; config load).
+pub(crate) fn validate(i: usize, f: &FlowConfig, spec: &FlowSpec) -> Result<(), ConfigError> {
+    for (entity, ec) in &spec.rules {
         let at = format!("flows[{i}].rules.{entity}");
         let kind: Kind = entity.parse().map_err(|e: String| {
             err(
@@ -163,6 +164,7 @@ fn rules_for(
 pub(crate) fn build(
     config: &Config,
     fi: usize,
+    spec: &FlowSpec,
     kinds: &[Kind],
     a: &Arc<dyn Connector>,
     b: &Arc<dyn Connector>,
@@ -171,7 +173,7 @@ pub(crate) fn build(
     let mut out = std::collections::BTreeMap::new();
     for &kind in kinds {
         let at = format!("flows[{fi}].rules.{kind}");
-        let ec = f.rules.get(kind.as_str()).cloned().unwrap_or_default();
+        let ec = spec.rules.get(kind.as_str()).cloned().unwrap_or_default();
         let mut r = rules_for(kind, f, &ec, &at)?;
         for (name, conn) in [
             (&f.a, &config.connections[&f.a]),

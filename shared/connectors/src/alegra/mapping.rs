@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::time::parse_vendor_time;
+use puente_core::country::{canonical_country, spanish_name};
 use puente_core::{
     budget_lines, canonical_decimal, canonical_sku, canonical_tax_id, tax_rates, BudgetLine,
     Fields, Kind, Record, Relationship, Sku, TaxId,
@@ -270,7 +271,8 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
         f.set("city", s(a, "city"));
         f.set("region", s(a, "department"));
         f.set("postal_code", s(a, "zipCode"));
-        f.set("country", s(a, "country"));
+        // Canonical countries are ISO codes; Alegra keeps the country's name.
+        f.set("country", canonical_country(&s(a, "country")));
     }
     Record {
         system: SYSTEM.into(),
@@ -359,7 +361,13 @@ pub(super) fn body_for(
         ("country", "country"),
     ] {
         if touched(canon) {
-            addr.insert(key.into(), json!(fields.get(canon)));
+            let v = fields.get(canon);
+            let v = if canon == "country" {
+                spanish_name(v).unwrap_or(v)
+            } else {
+                v
+            };
+            addr.insert(key.into(), json!(v));
         }
     }
     if !addr.is_empty() {

@@ -36,6 +36,7 @@ use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
 use crate::ids::{segment, IdSyntax};
 use crate::kit::hooks::{header_u64, HttpHooks, Pace};
+use crate::kit::mapping::SideMapping;
 use crate::{
     Connector, Delivery, ListQuery, Page, Read, WebhookRequest, WebhookSetup, Webhooks, Write,
 };
@@ -63,10 +64,13 @@ pub struct AlegraConfig {
     pub token: String,
     pub budget: Option<u64>,
     pub retry: RetryPolicy,
+    /// The flow's mapping adjustments.
+    pub mapping: std::sync::Arc<SideMapping>,
 }
 
 pub struct Alegra {
     http: Http,
+    mapping: std::sync::Arc<SideMapping>,
     /// `/taxes`, read on first need (ALG-7).
     taxes: tokio::sync::Mutex<Option<Vec<Tax>>>,
 }
@@ -105,6 +109,7 @@ impl Alegra {
         .with_hooks(std::sync::Arc::new(RateHeaders));
         Alegra {
             http,
+            mapping: cfg.mapping,
             taxes: tokio::sync::Mutex::new(None),
         }
     }
@@ -180,11 +185,34 @@ impl Alegra {
 
     /// Maps a vendor row of `kind`.
     async fn record_of(&self, kind: Kind, v: &Value) -> Result<Record, ConnectorError> {
-        Ok(match kind {
+        let mut r = match kind {
             Kind::Product => item_record(v, &self.taxes(false).await?),
             Kind::Budget => estimate_record(v, &self.taxes(false).await?),
             _ => to_record(kind, v),
-        })
+        };
+        self.mapping
+            .apply_read(v, &mut r)
+            .map_err(|detail| ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail,
+            })?;
+        Ok(r)
+    }
+
+    /// The flow's write adjustments in `body` (see [`SideMapping::apply_write`]).
+    fn adjust(
+        &self,
+        kind: Kind,
+        body: &mut Value,
+        fields: &Fields,
+        changed: Option<&[String]>,
+    ) -> Result<(), ConnectorError> {
+        self.mapping
+            .apply_write(kind, body, fields, changed)
+            .map_err(|detail| ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail,
+            })
     }
 
     /// The write body of an item or estimate (all of it on create, `changed` on update).
@@ -482,10 +510,11 @@ impl Write for Alegra {
         _partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
         Self::supported(kind)?;
-        let body = match kind {
+        let mut body = match kind {
             Kind::Product | Kind::Budget => self.catalog_body(kind, fields, None).await?,
             _ => body_for(kind, fields, &[], None),
         };
+        self.adjust(kind, &mut body, fields, None)?;
         let a = self
             .http
             .post(resource(kind), &body)
@@ -504,9 +533,10 @@ impl Write for Alegra {
         Self::supported(current.kind)?;
         let (target, changed) = current.fields.apply(set, clear);
         if matches!(current.kind, Kind::Product | Kind::Budget) {
-            let body = self
+            let mut body = self
                 .catalog_body(current.kind, &target, Some(&changed))
                 .await?;
+            self.adjust(current.kind, &mut body, &target, Some(&changed))?;
             if body.as_object().is_some_and(|o| o.is_empty()) {
                 return Ok(current.clone());
             }
@@ -538,6 +568,7 @@ impl Write for Alegra {
                 body["type"] = json!(types);
             }
         }
+        self.adjust(current.kind, &mut body, &target, Some(&changed))?;
         if body.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(current.clone());
         }
@@ -546,7 +577,7 @@ impl Write for Alegra {
             .put(&format!("contacts/{}", segment(&current.id)), &body)
             .await
             .map_err(Self::auth_hint)?;
-        Ok(to_record(current.kind, &a.body))
+        self.record_of(current.kind, &a.body).await
     }
 
     async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {

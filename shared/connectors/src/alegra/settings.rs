@@ -1,7 +1,7 @@
 //! A `[connections.NAME]` section of `type = "alegra"`.
 
 use super::{Alegra, AlegraConfig};
-use crate::config::{secret, ConfigError, ConnectionSpec};
+use crate::config::{secret, ConfigError, ConnectionSpec, SideSettings};
 use crate::registry::Vendor;
 use crate::Connector;
 use puente_core::Kind;
@@ -62,7 +62,7 @@ impl Vendor for AlegraVendor {
     fn build(
         &self,
         spec: &ConnectionSpec<'_>,
-        _partner: Option<&str>,
+        side: &SideSettings,
     ) -> Result<Arc<dyn Connector>, ConfigError> {
         let s = self.parse(spec)?;
         let email = match s.email {
@@ -87,6 +87,7 @@ impl Vendor for AlegraVendor {
             token,
             budget: s.call_budget,
             retry: spec.retry.clone(),
+            mapping: side.mapping.clone(),
         })))
     }
 }

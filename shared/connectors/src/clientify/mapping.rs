@@ -25,21 +25,14 @@ pub(super) fn id_of(v: &Value) -> String {
     s(v, "id")
 }
 
-/// Maps a Clientify record to a canonical record, for the Alegra flow (see [`to_record_for`]).
-pub fn to_record(kind: Kind, v: &Value) -> Record {
-    to_record_for(Partner::Alegra, kind, v)
-}
-
-/// Maps a Clientify record of `kind` to a canonical record for a flow with `partner`.
-pub fn to_record_for(partner: Partner, kind: Kind, v: &Value) -> Record {
+/// Maps a Clientify record of `kind` to a canonical record, reading the marks `back` (the
+/// flow's) says to look for.
+pub fn to_record_with(back: &BackRef, kind: Kind, v: &Value) -> Record {
     match kind {
-        Kind::Product => return product_record_for(partner, v),
+        Kind::Product => return product_record(v),
         Kind::Order => return order_record(v),
-        Kind::Budget => return budget_record(v),
+        Kind::Budget => return budget_record(v, back.code_prefix.as_deref()),
         Kind::Contact | Kind::Company => {}
-    }
-    if partner == Partner::Odoo {
-        return odoo_party_record(kind, v);
     }
     let mut f = Fields::new();
     f.set(
@@ -82,21 +75,25 @@ pub fn to_record_for(partner: Partner, kind: Kind, v: &Value) -> Record {
         f.set("city", s(a, "city"));
         f.set("region", s(a, "state"));
         f.set("postal_code", s(a, "postal_code"));
-        f.set("country", s(a, "country"));
+        // Canonical countries are ISO codes; Clientify keeps free text (`España`).
+        f.set("country", canonical_country(&s(a, "country")));
     }
     let custom = v
         .get("custom_fields")
         .and_then(Value::as_array)
         .unwrap_or(&empty);
-    let partner = custom
-        .iter()
-        .find(|c| s(c, "field") == LINK_FIELD)
-        .map(|c| s(c, "value"))
-        .filter(|x| !x.is_empty() && x != "--");
+    let partner = back.field.as_deref().and_then(|field| {
+        custom
+            .iter()
+            .find(|c| s(c, "field") == field)
+            .map(|c| s(c, "value"))
+            .filter(|x| !x.is_empty() && x != "--")
+    });
     let tags = v.get("tags").and_then(Value::as_array).unwrap_or(&empty);
-    let tagged = tags
-        .iter()
-        .any(|t| t.as_str() == Some(LINK_TAG) || s(t, "name") == LINK_TAG);
+    let tagged = back.tag.as_deref().is_none_or(|tag| {
+        tags.iter()
+            .any(|t| t.as_str() == Some(tag) || s(t, "name") == tag)
+    });
     let marked = tagged && (kind != Kind::Contact || contact_type_fits(v));
     Record {
         system: SYSTEM.into(),
@@ -136,74 +133,15 @@ pub(super) fn base_record(kind: Kind, v: &Value, fields: Fields) -> Record {
     }
 }
 
-/// ODO-1/ODO-2: a contact or company as the Odoo flow sees it.
-pub(super) fn odoo_party_record(kind: Kind, v: &Value) -> Record {
-    let mut f = Fields::new();
-    f.set(
-        "tax_id",
-        canonical_tax_id(&s(v, "taxpayer_identification_number")),
-    );
-    let empty = Vec::new();
-    let phones = v.get("phones").and_then(Value::as_array).unwrap_or(&empty);
-    let is_mobile = |p: &&Value| p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE);
-    let main = phones.iter().find(|p| !is_mobile(p)).map(|p| s(p, "phone"));
-    let mobile = phones.iter().find(is_mobile).map(|p| s(p, "phone"));
-    if kind == Kind::Contact {
-        // Odoo has one `name`: the whole Clientify name is `first_name` (ODO-2).
-        let name = [s(v, "first_name"), s(v, "last_name")]
-            .iter()
-            .map(|x| x.trim())
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        f.set("first_name", name);
-        f.set("status", relationship_of(&s(v, "status")).as_str());
-        f.set("phone", main.unwrap_or_default());
-        f.set("mobile", mobile.unwrap_or_default());
-    } else {
-        f.set("name", s(v, "name"));
-        f.set("phone", main.or(mobile).unwrap_or_default());
-    }
-    let addresses = v
-        .get("addresses")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
-    if let Some(a) = addresses.first() {
-        f.set("street", s(a, "street"));
-        f.set("city", s(a, "city"));
-        if kind == Kind::Company {
-            f.set("region", s(a, "state"));
-        }
-        f.set("postal_code", s(a, "postal_code"));
-        f.set("country", canonical_country(&s(a, "country")));
-    }
-    let mut r = base_record(kind, v, f);
-    r.marked = kind != Kind::Contact || contact_type_fits(v);
-    r.extra = json!({
-        "phones": v.get("phones").cloned().unwrap_or(json!([])),
-        "addresses": v.get("addresses").cloned().unwrap_or(json!([])),
-        "last_name": s(v, "last_name"),
-        "business_name": s(v, "business_name"),
-    });
-    r
-}
-
-/// ODO-3: a Clientify product (`sku`, `name`, `price` as number or decimal string).
+/// A Clientify product: ODO-3's fields (`sku`, `name`, `price` as number or decimal
+/// string), `description` and `taxes` (ALG-7). A flow that syncs fewer fields drops the rest.
 pub fn product_record(v: &Value) -> Record {
-    product_record_for(Partner::Odoo, v)
-}
-
-/// A Clientify product for a flow with `partner`: ODO-3's fields, and towards Alegra also
-/// `description` and `taxes` (ALG-7).
-pub fn product_record_for(partner: Partner, v: &Value) -> Record {
-    let mut f = Fields::new()
+    let f = Fields::new()
         .with("sku", canonical_sku(&s(v, "sku")))
         .with("name", s(v, "name"))
-        .with("price", canonical_decimal(&s(v, "price")));
-    if partner == Partner::Alegra {
-        f.set("description", s(v, "description"));
-        f.set("taxes", tax_rates(&product_taxes(v)));
-    }
+        .with("price", canonical_decimal(&s(v, "price")))
+        .with("description", s(v, "description"))
+        .with("taxes", tax_rates(&product_taxes(v)));
     base_record(Kind::Product, v, f)
 }
 
@@ -227,15 +165,15 @@ pub fn taxes_json(rates: &str) -> Value {
     )
 }
 
-/// ALG-8: a Clientify budget (shape modelled, module doc). A code that is not `ALG-…` was
-/// not given by Puente: the budget is new to Alegra, and its code is replaced by the
-/// estimate's once it exists there.
-pub fn budget_record(v: &Value) -> Record {
+/// ALG-8: a Clientify budget (shape modelled, module doc). Where the flow's other side
+/// mints budget codes (`code_prefix`, `ALG-` for Alegra), a code without it was not given by
+/// Puente: the budget is new there, and its code is replaced by the minted one once it
+/// exists.
+pub fn budget_record(v: &Value, code_prefix: Option<&str>) -> Record {
     let code = s(v, "code");
-    let code = if code.to_uppercase().starts_with(ALEGRA_CODE_PREFIX) {
-        code
-    } else {
-        String::new()
+    let code = match code_prefix {
+        Some(p) if !code.to_uppercase().starts_with(&p.to_uppercase()) => String::new(),
+        _ => code,
     };
     let (party, party_kind) = match (v.get("contact"), v.get("company")) {
         (Some(c), _) if !c.is_null() => (c.clone(), Kind::Contact),
@@ -440,110 +378,6 @@ pub(super) fn catalog_body(
     Value::Object(b)
 }
 
-/// ODO-1/ODO-2 write body (Odoo flow): only the mapped fields.
-pub(super) fn odoo_party_body(
-    kind: Kind,
-    fields: &Fields,
-    touched: &dyn Fn(&str) -> bool,
-    current: Option<&Record>,
-) -> Value {
-    let mut b = serde_json::Map::new();
-    if touched("tax_id") {
-        b.insert(
-            "taxpayer_identification_number".into(),
-            json!(fields.get("tax_id")),
-        );
-    }
-    let extra = |k: &str| -> String {
-        current
-            .and_then(|c| c.extra.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    if kind == Kind::Contact {
-        if touched("first_name") {
-            b.insert("first_name".into(), json!(fields.get("first_name")));
-            if current.is_some() && !extra("last_name").is_empty() {
-                b.insert("last_name".into(), json!(""));
-            }
-        }
-        if touched("status") {
-            let (status, ctype) = status_of(Relationship::from_canonical(fields.get("status")));
-            b.insert("status".into(), json!(status));
-            if !ctype.is_empty() || current.is_some() {
-                b.insert("contact_type".into(), json!(ctype));
-            }
-        }
-    } else if touched("name") {
-        // ODO-1: Odoo display_name → name and name → business_name (the same for companies).
-        b.insert("name".into(), json!(fields.get("name")));
-        b.insert("business_name".into(), json!(fields.get("name")));
-    }
-    let list = |key: &str| -> Vec<Value> {
-        current
-            .and_then(|c| c.extra.get(key))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    if touched("phone") || touched("mobile") {
-        let mut phones = list("phones");
-        // A company's one phone is its main phone, or its mobile when it has only that.
-        let company_on_mobile = kind == Kind::Company
-            && !phones.is_empty()
-            && phones
-                .iter()
-                .all(|p| p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE));
-        let mut put = |value: &str, mobile: bool| {
-            let pos = phones.iter().position(|p| {
-                (p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE)) == mobile
-            });
-            match (pos, value.is_empty()) {
-                (Some(i), true) => {
-                    phones.remove(i);
-                }
-                (Some(i), false) => phones[i]["phone"] = json!(value),
-                (None, false) => phones.push(json!({
-                    "type": if mobile { PHONE_MOBILE } else { PHONE_MAIN },
-                    "phone": value
-                })),
-                (None, true) => {}
-            }
-        };
-        if kind == Kind::Contact {
-            put(fields.get("phone"), false);
-            put(fields.get("mobile"), true);
-        } else {
-            put(fields.get("phone"), company_on_mobile);
-        }
-        if current.is_some() || !phones.is_empty() {
-            b.insert("phones".into(), Value::Array(phones));
-        }
-    }
-    let addr_fields: &[&str] = if kind == Kind::Contact {
-        &["street", "city", "postal_code", "country"]
-    } else {
-        &ADDRESS_FIELDS
-    };
-    if addr_fields.iter().any(|f| touched(f)) {
-        let addresses = list("addresses");
-        let all_empty = addr_fields.iter().all(|f| fields.get(f).is_empty());
-        let country = fields.get("country");
-        let mut new = json!({
-            "street": fields.get("street"),
-            "city": fields.get("city"),
-            "postal_code": fields.get("postal_code"),
-            "country": spanish_name(country).unwrap_or(country),
-        });
-        if kind == Kind::Company {
-            new["state"] = json!(fields.get("region"));
-        }
-        merge_address(&mut b, addresses, new, all_empty, current.is_some());
-    }
-    Value::Object(b)
-}
-
 /// Writes `new` into the first Clientify address (adding one of type 1 if there is none,
 /// removing it when every address field is now empty), and puts the list in the body when
 /// the record exists or has an address. Shared by the Alegra and the Odoo mappings.
@@ -577,7 +411,6 @@ pub(super) const ADDRESS_FIELDS: [&str; 5] = ["street", "city", "region", "posta
 /// The JSON body that writes `fields` (all of them when `current` is `None`, a create;
 /// otherwise only the keys whose canonical fields are in `changed`).
 pub(super) fn body_for(
-    partner: Partner,
     kind: Kind,
     fields: &Fields,
     changed: &[String],
@@ -589,9 +422,6 @@ pub(super) fn body_for(
     }
     if kind == Kind::Budget {
         return budget_body(fields, &touched);
-    }
-    if partner == Partner::Odoo {
-        return Ok(odoo_party_body(kind, fields, &touched, current));
     }
     let mut b = serde_json::Map::new();
     if touched("tax_id") {
@@ -647,6 +477,12 @@ pub(super) fn body_for(
     }
     if touched("phone") || touched("mobile") {
         let mut phones = list("phones");
+        // A company's one phone is its main phone, or its mobile when it has only that.
+        let company_on_mobile = kind == Kind::Company
+            && !phones.is_empty()
+            && phones
+                .iter()
+                .all(|p| p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE));
         let mut put = |value: &str, mobile: bool| {
             let pos = phones.iter().position(|p| {
                 (p.get("type").and_then(Value::as_i64) == Some(PHONE_MOBILE)) == mobile
@@ -663,9 +499,11 @@ pub(super) fn body_for(
                 (None, true) => {}
             }
         };
-        put(fields.get("phone"), false);
         if kind == Kind::Contact {
+            put(fields.get("phone"), false);
             put(fields.get("mobile"), true);
+        } else {
+            put(fields.get("phone"), company_on_mobile);
         }
         if current.is_some() || !phones.is_empty() {
             b.insert("phones".into(), Value::Array(phones));
@@ -674,12 +512,14 @@ pub(super) fn body_for(
     if ADDRESS_FIELDS.iter().any(|f| touched(f)) {
         let addresses = list("addresses");
         let all_empty = ADDRESS_FIELDS.iter().all(|f| fields.get(f).is_empty());
+        // Canonical countries are ISO codes; Clientify shows the Spanish name.
+        let country = fields.get("country");
         let new = json!({
             "street": fields.get("street"),
             "city": fields.get("city"),
             "state": fields.get("region"),
             "postal_code": fields.get("postal_code"),
-            "country": fields.get("country"),
+            "country": spanish_name(country).unwrap_or(country),
         });
         merge_address(&mut b, addresses, new, all_empty, current.is_some());
     }
@@ -689,6 +529,15 @@ pub(super) fn body_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The marks the Clientify ⇄ Alegra flow keeps (its preset).
+    fn alegra_marks() -> BackRef {
+        BackRef {
+            field: Some("in_alegra".into()),
+            tag: Some("alegra".into()),
+            code_prefix: Some("ALG-".into()),
+        }
+    }
 
     fn sample() -> Value {
         json!({"id": 12, "first_name": "Ana", "last_name": "Pérez", "status": "hot-lead",
@@ -701,7 +550,7 @@ mod tests {
 
     #[test]
     fn alg4_clientify_contact_maps_to_canonical() {
-        let r = to_record(Kind::Contact, &sample());
+        let r = to_record_with(&alegra_marks(), Kind::Contact, &sample());
         assert_eq!(r.id, "12");
         assert_eq!(r.fields.get("tax_id"), "12345678Z");
         assert_eq!(r.fields.get("status"), "lead");
@@ -733,18 +582,11 @@ mod tests {
 
     #[test]
     fn alg5_update_body_writes_only_changed_fields_and_adds_marks() {
-        let cur = to_record(Kind::Contact, &sample());
+        let cur = to_record_with(&alegra_marks(), Kind::Contact, &sample());
         let mut target = cur.fields.clone();
         target.set("city", "Ourense");
-        let mut body = body_for(
-            Partner::Alegra,
-            Kind::Contact,
-            &target,
-            &["city".into()],
-            Some(&cur),
-        )
-        .unwrap();
-        Clientify::add_marks(Partner::Alegra, &mut body, Some(&cur), Some("774"));
+        let mut body = body_for(Kind::Contact, &target, &["city".into()], Some(&cur)).unwrap();
+        Clientify::add_marks(&alegra_marks(), &mut body, Some(&cur), Some("774"));
         let o = body.as_object().unwrap();
         // Only the address changed; the marks add the tag and, this lead having no contact
         // type, "Cliente potencial" (ALG-4).

@@ -6,8 +6,8 @@
 //! - Filters: `taxpayer_identification_number=`, `modified[gte]=` (ISO 8601), `ordering=`.
 //! - PUT is a partial update; `emails`/`phones`/`addresses`/`tags` replace their lists;
 //!   `custom_fields` `[{field,value}]` merge by name.
-//! - The Alegra id lives in the custom field `in_alegra` (ALG-2 step 1, ALG-13) and every
-//!   synced record carries the tag `alegra` (ALG-5).
+//! - A flow may keep its counterpart's id in a custom field (ALG-2 step 1, ALG-13: `in_alegra`)
+//!   and a tag on every synced record (ALG-5: `alegra`).
 //! - Products `/products/` (`sku`, `name`, `price`, filter `sku=`) [C: C7] and orders
 //!   `/orders/` (`order_id`, `ecommerce`, `status`, `order_date`, `currency`, `items`
 //!   `[{name, sku, price, quantity}]`; filters `order_id=`, `ecommerce=`): the endpoint exists
@@ -24,11 +24,12 @@
 //!   `observations`, `total`, `lines: [{product, sku, name, quantity, price, discount,
 //!   taxes}]`. Every name is in [`budget_record`] and [`budget_body`].
 //!
-//! One connection serves one partner system ([`Partner`]): towards Alegra it keeps the marks
-//! above and every canonical field; towards Odoo it keeps no marks but the contact type
-//! (ODO-2 "Cliente actual") and maps exactly ODO-1/ODO-2's fields: a contact's whole name is
-//! `first_name` (Odoo has one `name`), a company's `name` is also written to `business_name`,
-//! countries are ISO codes in canonical form (Clientify keeps `España`, Odoo `ES`).
+//! The marks Puente keeps on Clientify records for a flow — the counterpart's id in a custom
+//! field, a tag, a budget code prefix — are the flow's ([`BackRef`], from its preset: `in_alegra`,
+//! `alegra` and `ALG-` towards Alegra, none towards Odoo); the contact type that agrees with
+//! the status (ALG-4, ODO-2 "Cliente actual") is Clientify's own and always kept. Countries
+//! are ISO codes in canonical form (Clientify keeps `España`). What a flow maps differently
+//! (Odoo's one `name`, `business_name`) is its mapping, not this module's.
 
 mod mapping;
 mod settings;
@@ -37,14 +38,15 @@ mod webhook;
 pub use settings::VENDOR;
 
 pub use mapping::{
-    budget_record, order_record, product_record, product_record_for, product_taxes, taxes_json,
-    to_record, to_record_for,
+    budget_record, order_record, product_record, product_taxes, taxes_json, to_record_with,
 };
 pub use webhook::{parse_webhook, WebhookDelivery, WebhookError, WEBHOOK_EVENTS};
 
+use crate::config::BackRef;
 use crate::error::ConnectorError;
 use crate::http::{Auth, CallStats, Http, RetryPolicy};
 use crate::ids::{segment, IdSyntax};
+use crate::kit::mapping::SideMapping;
 use crate::{
     BackReference, Connector, Delivery, ListQuery, Page, Read, WebhookRequest, WebhookSetup,
     Webhooks, Write,
@@ -54,27 +56,13 @@ use chrono::SecondsFormat;
 use mapping::{body_for, s};
 use puente_core::{Fields, KeyKind, KeySpec, Kind, Record, Relationship, TaxId};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 pub const SYSTEM: &str = "clientify";
 /// Clientify ids are whole numbers, for every entity.
 pub const ID_SYNTAX: IdSyntax = IdSyntax::Integer;
-/// Custom field holding the Alegra id (ALG-2, ALG-13).
-pub const LINK_FIELD: &str = "in_alegra";
-/// Tag every synced record carries (ALG-5).
-pub const LINK_TAG: &str = "alegra";
 const PHONE_MOBILE: i64 = 2;
 const PHONE_MAIN: i64 = 1;
-
-/// The system a Clientify connection syncs with: it decides the marks Puente keeps on
-/// Clientify records and which canonical fields are mapped (module doc).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Partner {
-    /// ALG-*: marks `in_alegra` + tag `alegra`, every canonical field.
-    #[default]
-    Alegra,
-    /// ODO-*: no marks but the contact type; ODO-1/ODO-2 fields only.
-    Odoo,
-}
 
 /// Settings of a Clientify connection.
 #[derive(Clone, Debug)]
@@ -84,13 +72,17 @@ pub struct ClientifyConfig {
     pub page_size: u32,
     pub budget: Option<u64>,
     pub retry: RetryPolicy,
-    pub partner: Partner,
+    /// The marks the flow keeps on Clientify records.
+    pub back_ref: BackRef,
+    /// The flow's mapping adjustments.
+    pub mapping: Arc<SideMapping>,
 }
 
 pub struct Clientify {
     http: Http,
     page_size: u32,
-    partner: Partner,
+    back_ref: BackRef,
+    mapping: Arc<SideMapping>,
 }
 
 fn path(kind: Kind) -> &'static str {
@@ -112,12 +104,6 @@ fn object_type(kind: Kind) -> &'static str {
         Kind::Budget => "budget",
     }
 }
-
-/// ALG-8: the code prefix of budgets linked to Alegra estimates (`ALG-{alegra id}`).
-pub const ALEGRA_CODE_PREFIX: &str = "ALG-";
-
-/// Label Clientify orders carry in `ecommerce` when they come from Odoo (ODO-4).
-pub const ODOO_ECOMMERCE: &str = "Odoo";
 
 /// ALG-4, Clientify side: status slug → canonical relationship. Every lead-like stage is a
 /// lead, so a `hot-lead` is not rewritten to `cold-lead` when Alegra says `lead`.
@@ -147,17 +133,37 @@ impl Clientify {
         Clientify {
             http,
             page_size: cfg.page_size.clamp(1, 250),
-            partner: cfg.partner,
+            back_ref: cfg.back_ref,
+            mapping: cfg.mapping,
         }
     }
 
-    /// The partner system this connection serves.
-    pub fn partner(&self) -> Partner {
-        self.partner
+    /// A Clientify record of `kind` as canonical fields, with the flow's marks and mapping.
+    fn record(&self, kind: Kind, v: &Value) -> Result<Record, ConnectorError> {
+        let mut r = to_record_with(&self.back_ref, kind, v);
+        self.mapping
+            .apply_read(v, &mut r)
+            .map_err(|detail| ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail,
+            })?;
+        Ok(r)
     }
 
-    fn record(&self, kind: Kind, v: &Value) -> Record {
-        to_record_for(self.partner, kind, v)
+    /// The flow's write adjustments in `body` (see [`SideMapping::apply_write`]).
+    fn adjust(
+        &self,
+        kind: Kind,
+        body: &mut Value,
+        fields: &Fields,
+        changed: Option<&[String]>,
+    ) -> Result<(), ConnectorError> {
+        self.mapping
+            .apply_write(kind, body, fields, changed)
+            .map_err(|detail| ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail,
+            })
     }
 
     fn auth_hint(e: ConnectorError) -> ConnectorError {
@@ -172,19 +178,22 @@ impl Clientify {
         }
     }
 
-    /// Adds the link marks (ALG-2 `in_alegra`, ALG-5 tag; for Odoo only the contact type)
-    /// to a write body when missing.
+    /// Adds the marks to a write body when missing: the flow's ([`BackRef`]: the
+    /// counterpart's id in its custom field, its tag, a budget's minted code) and the contact
+    /// type that agrees with the status (ALG-4).
     fn add_marks(
-        partner: Partner,
+        back: &BackRef,
         body: &mut Value,
         current: Option<&Record>,
         partner_id: Option<&str>,
     ) {
         let Some(pid) = partner_id else { return };
         if let Some(c) = current.filter(|c| c.kind == Kind::Budget) {
-            let code = format!("{ALEGRA_CODE_PREFIX}{pid}");
-            if partner == Partner::Alegra && c.fields.get("code") != code {
-                body["code"] = json!(code);
+            if let Some(prefix) = &back.code_prefix {
+                let code = format!("{prefix}{pid}");
+                if c.fields.get("code") != code {
+                    body["code"] = json!(code);
+                }
             }
             return;
         }
@@ -196,26 +205,28 @@ impl Clientify {
                 }
             }
         }
-        if partner == Partner::Odoo
-            || current.is_some_and(|c| matches!(c.kind, Kind::Product | Kind::Order))
-        {
+        if current.is_some_and(|c| matches!(c.kind, Kind::Product | Kind::Order)) {
             return;
         }
-        if current.and_then(|c| c.partner_ref.as_deref()) != Some(pid) {
-            body["custom_fields"] = json!([{"field": LINK_FIELD, "value": pid}]);
+        if let Some(field) = &back.field {
+            if current.and_then(|c| c.partner_ref.as_deref()) != Some(pid) {
+                body["custom_fields"] = json!([{"field": field, "value": pid}]);
+            }
         }
-        let has_tag = current
-            .and_then(|c| c.extra.get("tags"))
-            .and_then(Value::as_array)
-            .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(LINK_TAG)));
-        if !has_tag {
-            let mut tags: Vec<Value> = current
+        if let Some(tag) = &back.tag {
+            let has_tag = current
                 .and_then(|c| c.extra.get("tags"))
                 .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            tags.push(json!(LINK_TAG));
-            body["tags"] = Value::Array(tags);
+                .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag.as_str())));
+            if !has_tag {
+                let mut tags: Vec<Value> = current
+                    .and_then(|c| c.extra.get("tags"))
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                tags.push(json!(tag));
+                body["tags"] = Value::Array(tags);
+            }
         }
     }
 }
@@ -239,10 +250,10 @@ impl Connector for Clientify {
     }
 
     async fn prepare(&self) -> Result<Vec<String>, ConnectorError> {
-        if self.partner == Partner::Odoo {
-            // Odoo records are linked by `ref` = taxpayer id and SKU: no custom field needed.
+        let Some(link_field) = self.back_ref.field.clone() else {
+            // The flow keeps no id in Clientify records: no custom field needed.
             return Ok(Vec::new());
-        }
+        };
         let mut existing = Vec::new();
         let mut next: Option<String> = Some(self.http.url("custom-fields/"));
         let mut query = vec![("page_size", "250".to_string())];
@@ -267,15 +278,15 @@ impl Connector for Clientify {
         let mut created = Vec::new();
         for kind in [Kind::Contact, Kind::Company] {
             let ot = object_type(kind);
-            if !existing.iter().any(|(n, o)| n == LINK_FIELD && o == ot) {
+            if !existing.iter().any(|(n, o)| *n == link_field && o == ot) {
                 self.http
                     .post(
                         "custom-fields/",
-                        &json!({"name": LINK_FIELD, "object_type": ot, "field_type": "text"}),
+                        &json!({"name": link_field, "object_type": ot, "field_type": "text"}),
                     )
                     .await?;
                 created.push(format!(
-                    "custom field {LINK_FIELD} on {}",
+                    "custom field {link_field} on {}",
                     path(kind).trim_end_matches('/')
                 ));
             }
@@ -362,7 +373,7 @@ impl Read for Clientify {
             })?
             .iter()
             .map(|v| self.record(kind, v))
-            .collect();
+            .collect::<Result<Vec<_>, _>>()?;
         let next = a
             .body
             .get("next")
@@ -381,7 +392,7 @@ impl Read for Clientify {
             .get(&format!("{}{}/", path(kind), segment(id)), &[])
             .await
         {
-            Ok(a) => Ok(Some(self.record(kind, &a.body))),
+            Ok(a) => Ok(Some(self.record(kind, &a.body)?)),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(e) => Err(Self::auth_hint(e)),
         }
@@ -436,18 +447,20 @@ impl Write for Clientify {
                 .get(path(kind), &q)
                 .await
                 .map_err(Self::auth_hint)?;
-            Ok::<Vec<Record>, ConnectorError>(
-                a.body
-                    .get("results")
-                    .and_then(Value::as_array)
-                    .map(|rs| {
-                        rs.iter()
-                            .map(|v| self.record(kind, v))
-                            .filter(|r| spec.value(&r.fields).is_ok_and(|k| k == key))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
+            let mut out = Vec::new();
+            for v in a
+                .body
+                .get("results")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let r = self.record(kind, v)?;
+                if spec.value(&r.fields).is_ok_and(|k| k == key) {
+                    out.push(r);
+                }
+            }
+            Ok::<Vec<Record>, ConnectorError>(out)
         };
         let found = search(q).await?;
         if !found.is_empty() || spec.kind != KeyKind::TaxId {
@@ -475,16 +488,17 @@ impl Write for Clientify {
         fields: &Fields,
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
-        let mut body = body_for(self.partner, kind, fields, &[], None)?;
+        let mut body = body_for(kind, fields, &[], None)?;
         if matches!(kind, Kind::Contact | Kind::Company) {
-            Self::add_marks(self.partner, &mut body, None, partner_id);
+            Self::add_marks(&self.back_ref, &mut body, None, partner_id);
         }
+        self.adjust(kind, &mut body, fields, None)?;
         let a = self
             .http
             .post(path(kind), &body)
             .await
             .map_err(Self::auth_hint)?;
-        Ok(self.record(kind, &a.body))
+        self.record(kind, &a.body)
     }
 
     async fn update(
@@ -495,8 +509,9 @@ impl Write for Clientify {
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
         let (target, changed) = current.fields.apply(set, clear);
-        let mut body = body_for(self.partner, current.kind, &target, &changed, Some(current))?;
-        Self::add_marks(self.partner, &mut body, Some(current), partner_id);
+        let mut body = body_for(current.kind, &target, &changed, Some(current))?;
+        Self::add_marks(&self.back_ref, &mut body, Some(current), partner_id);
+        self.adjust(current.kind, &mut body, &target, Some(&changed))?;
         if body.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(current.clone());
         }
@@ -508,22 +523,22 @@ impl Write for Clientify {
             )
             .await
             .map_err(Self::auth_hint)?;
-        Ok(self.record(current.kind, &a.body))
+        self.record(current.kind, &a.body)
     }
 }
 
 impl BackReference for Clientify {
     fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
-        match (self.partner, record.kind) {
+        let back = &self.back_ref;
+        match record.kind {
             // ALG-8: a budget made in Clientify takes its estimate's code once it exists.
-            (Partner::Alegra, Kind::Budget) => {
-                !partner_id.is_empty()
-                    && record.fields.get("code") != format!("{ALEGRA_CODE_PREFIX}{partner_id}")
-            }
-            (_, Kind::Product | Kind::Order | Kind::Budget) => false,
-            (Partner::Odoo, _) => !record.marked,
-            (Partner::Alegra, _) => {
-                !record.marked || record.partner_ref.as_deref() != Some(partner_id)
+            Kind::Budget => back.code_prefix.as_ref().is_some_and(|p| {
+                !partner_id.is_empty() && record.fields.get("code") != format!("{p}{partner_id}")
+            }),
+            Kind::Product | Kind::Order => false,
+            _ => {
+                !record.marked
+                    || (back.field.is_some() && record.partner_ref.as_deref() != Some(partner_id))
             }
         }
     }

@@ -1,7 +1,7 @@
 //! A `[connections.NAME]` section of `type = "clientify"`.
 
-use super::{Clientify, ClientifyConfig, Partner};
-use crate::config::{secret, ConfigError, ConnectionSpec};
+use super::{Clientify, ClientifyConfig};
+use crate::config::{secret, ConfigError, ConnectionSpec, SideSettings};
 use crate::registry::Vendor;
 use crate::Connector;
 use puente_core::Kind;
@@ -86,7 +86,7 @@ impl Vendor for ClientifyVendor {
     fn build(
         &self,
         spec: &ConnectionSpec<'_>,
-        partner: Option<&str>,
+        side: &SideSettings,
     ) -> Result<Arc<dyn Connector>, ConfigError> {
         let s = self.parse(spec)?;
         let key = secret(
@@ -101,14 +101,8 @@ impl Vendor for ClientifyVendor {
             page_size: s.page_size,
             budget: s.call_budget,
             retry: spec.retry.clone(),
-            partner: match partner {
-                Some("odoo") => Partner::Odoo,
-                _ => Partner::Alegra,
-            },
+            back_ref: side.back_ref.clone(),
+            mapping: side.mapping.clone(),
         })))
-    }
-
-    fn per_partner(&self) -> bool {
-        true
     }
 }

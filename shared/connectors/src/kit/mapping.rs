@@ -12,13 +12,15 @@
 //!
 //! Expressions are minijinja expressions (not templates), compiled when the config loads
 //! so a typo is a config error naming its key; the transforms Puente adds are the filters
-//! `phone`, `email`, `sku`, `decimal`, `tax_id`, `country_iso`, `country_es` and
+//! `phone(region)`, `email`, `sku`, `decimal`, `tax_id`, `country_iso`, `country_es` (each
+//! gives the canonical form, or the text unchanged when it does not parse) and
 //! `lookup(table)` over the flow's `[flows.tables.NAME]` (a value missing from its table
-//! fails the record with a reason naming the table and the value: APC-3). Structured
+//! fails the record with a reason naming the table and the value: APC-3). A missing
+//! attribute is empty, not an error (`(record.emails | first).email`). Structured
 //! writes (many2one ids, tax ids, lines, address lists) stay in each connector's Rust.
 
 use minijinja::value::{Serde, Value as MjValue};
-use minijinja::{Environment, Error as MjError, ErrorKind, Expression, State};
+use minijinja::{Environment, Error as MjError, ErrorKind, Expression, State, UndefinedBehavior};
 use puente_core::{Fields, Kind, Record};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,29 +34,22 @@ fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut e = Environment::new();
-        let bad = |what: &str, v: &str| {
-            MjError::new(ErrorKind::InvalidOperation, format!("'{v}' is not {what}"))
-        };
-        e.add_filter("phone", move |v: String, region: Option<String>| {
+        // `(record.emails | first).email` on a record without emails is empty, not an error.
+        e.set_undefined_behavior(UndefinedBehavior::Chainable);
+        // Normalising filters give the canonical form, or the text as it was when it does
+        // not parse (a mapping transforms; whether a key is valid is the engine's to say).
+        e.add_filter("phone", |v: String, region: Option<String>| {
             puente_core::Phone::parse(&v, region.as_deref().unwrap_or("ES"))
                 .map(|p| format!("+{}", p.as_str()))
-                .map_err(|_| bad("a phone number", &v))
+                .unwrap_or_else(|_| v.trim().to_string())
         });
-        e.add_filter("email", move |v: String| {
+        e.add_filter("email", |v: String| {
             puente_core::Email::parse(&v)
                 .map(|e| e.as_str().to_string())
-                .map_err(|_| bad("an email address", &v))
+                .unwrap_or_else(|_| v.trim().to_string())
         });
-        e.add_filter("sku", move |v: String| {
-            puente_core::Sku::parse(&v)
-                .map(|s| s.as_str().to_string())
-                .map_err(|_| bad("a SKU", &v))
-        });
-        e.add_filter("tax_id", move |v: String| {
-            puente_core::TaxId::parse(&v)
-                .map(|t| t.to_string())
-                .map_err(|_| bad("a tax id", &v))
-        });
+        e.add_filter("sku", |v: String| puente_core::canonical_sku(&v));
+        e.add_filter("tax_id", |v: String| puente_core::canonical_tax_id(&v));
         e.add_filter("decimal", |v: MjValue| {
             puente_core::canonical_decimal(&v.to_string())
         });
@@ -201,6 +196,10 @@ impl SideMapping {
         let Some(list) = self.write.get(&kind) else {
             return Ok(());
         };
+        // An update with nothing to write stays nothing: no call for adjustments alone.
+        if changed.is_some() && body.as_object().is_some_and(|o| o.is_empty()) {
+            return Ok(());
+        }
         for (path, e) in list {
             let due = match changed {
                 None => true,
@@ -357,7 +356,7 @@ mod tests {
             body,
             json!({"business_name": "Acme", "addresses": [{"city": "Vigo", "country": "España"}], "note": "synced"})
         );
-        let mut body = json!({});
+        let mut body = json!({"city": "Lugo"});
         m.apply_write(
             Kind::Company,
             &mut body,
@@ -367,8 +366,18 @@ mod tests {
         .unwrap();
         assert_eq!(
             body,
-            json!({"note": "synced"}),
+            json!({"city": "Lugo", "note": "synced"}),
             "only the constant: name and country did not change"
         );
+        // An update with nothing else to write stays empty: no call for adjustments alone.
+        let mut body = json!({});
+        m.apply_write(
+            Kind::Company,
+            &mut body,
+            &fields,
+            Some(&["city".to_string()]),
+        )
+        .unwrap();
+        assert_eq!(body, json!({}));
     }
 }

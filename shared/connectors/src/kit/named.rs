@@ -10,25 +10,79 @@ use crate::{
 };
 use async_trait::async_trait;
 use puente_core::{Fields, KeyKind, KeySpec, Kind, Record};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// `inner` as the connection called `name`.
 pub fn named(name: &str, inner: Arc<dyn Connector>) -> Arc<dyn Connector> {
+    flow_side(name, inner, BTreeMap::new())
+}
+
+/// `inner` as the connection called `name`, seen by a flow that syncs only `fields` of
+/// some entities: the other canonical fields of those records are kept out of the engine's
+/// sight (it neither compares, hashes nor writes them) and handed back to the connector
+/// when it updates the record, so a field the flow does not sync is never blanked.
+pub fn flow_side(
+    name: &str,
+    inner: Arc<dyn Connector>,
+    fields: BTreeMap<Kind, Vec<String>>,
+) -> Arc<dyn Connector> {
     Arc::new(Named {
         name: name.to_string(),
         inner,
+        fields,
     })
 }
 
 struct Named {
     name: String,
     inner: Arc<dyn Connector>,
+    /// Per entity, the only canonical fields the flow sees (entities absent: all).
+    fields: BTreeMap<Kind, Vec<String>>,
 }
+
+/// Where fields outside the flow's lists wait in a record (see [`flow_side`]).
+const HIDDEN: &str = "hidden_fields";
 
 impl Named {
     fn own(&self, mut r: Record) -> Record {
         r.system.clone_from(&self.name);
+        if let Some(keep) = self.fields.get(&r.kind) {
+            let mut hidden = serde_json::Map::new();
+            let mut seen = Fields::new();
+            for (k, v) in r.fields.iter() {
+                if keep.iter().any(|f| f == k) {
+                    seen.set(k, v);
+                } else {
+                    hidden.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+                }
+            }
+            r.fields = seen;
+            if !hidden.is_empty() {
+                if !r.extra.is_object() {
+                    r.extra = serde_json::json!({});
+                }
+                r.extra[HIDDEN] = serde_json::Value::Object(hidden);
+            }
+        }
         r
+    }
+
+    /// `r` as the connector mapped it: the hidden fields back in place.
+    fn whole(r: &Record) -> std::borrow::Cow<'_, Record> {
+        let Some(hidden) = r.extra.get(HIDDEN).and_then(|h| h.as_object()) else {
+            return std::borrow::Cow::Borrowed(r);
+        };
+        let mut w = r.clone();
+        for (k, v) in hidden {
+            if let Some(v) = v.as_str() {
+                w.fields.set(k, v);
+            }
+        }
+        if let Some(o) = w.extra.as_object_mut() {
+            o.remove(HIDDEN);
+        }
+        std::borrow::Cow::Owned(w)
     }
 
     fn err(&self, e: ConnectorError) -> ConnectorError {
@@ -91,7 +145,9 @@ impl Connector for Named {
     }
 
     fn back_reference(&self) -> Option<&dyn BackReference> {
-        self.inner.back_reference()
+        self.inner
+            .back_reference()
+            .map(|_| self as &dyn BackReference)
     }
 }
 
@@ -166,7 +222,7 @@ impl Write for Named {
     ) -> Result<Record, ConnectorError> {
         let r = self
             .inner_write()?
-            .update(current, set, clear, partner_id)
+            .update(&Self::whole(current), set, clear, partner_id)
             .await;
         self.res(r, |r| self.own(r))
     }
@@ -200,6 +256,14 @@ impl Webhooks for Named {
             .subscribe(url, kinds)
             .await
             .map_err(|e| self.err(e))
+    }
+}
+
+impl BackReference for Named {
+    fn needs_marks(&self, record: &Record, partner_id: &str) -> bool {
+        self.inner
+            .back_reference()
+            .is_some_and(|b| b.needs_marks(&Self::whole(record), partner_id))
     }
 }
 

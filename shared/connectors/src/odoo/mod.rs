@@ -45,6 +45,7 @@ pub use rpc::*;
 
 use crate::error::ConnectorError;
 use crate::http::CallStats;
+use crate::kit::mapping::SideMapping;
 use crate::{Connector, ListQuery, Page, Read, Write};
 use async_trait::async_trait;
 use chrono::SecondsFormat;
@@ -72,6 +73,8 @@ const PRICELIST: &str = "product.pricelist";
 #[derive(Clone, Debug)]
 pub struct OdooConfig {
     pub settings: OdooSettings,
+    /// The flow's mapping adjustments.
+    pub mapping: std::sync::Arc<SideMapping>,
     /// Calls allowed per run.
     pub budget: Option<u64>,
     /// Records per `search_read` page.
@@ -81,6 +84,7 @@ pub struct OdooConfig {
 /// The Odoo connector.
 pub struct Odoo {
     client: OdooClient,
+    mapping: std::sync::Arc<SideMapping>,
     page_size: u32,
     version: Mutex<Option<u32>>,
     /// model → its field names (`fields_get`), read once.
@@ -172,6 +176,7 @@ impl Odoo {
     pub fn new(cfg: OdooConfig) -> Odoo {
         Odoo {
             client: OdooClient::new(cfg.settings).with_budget(cfg.budget),
+            mapping: cfg.mapping,
             page_size: cfg.page_size.clamp(1, 1000),
             version: Mutex::new(None),
             fields: Mutex::new(HashMap::new()),
@@ -373,6 +378,20 @@ impl Odoo {
         f.set("country", self.country_code_of(&r["country_id"]).await?);
         let mut rec = Record::new(SYSTEM, kind, id_of(r).to_string(), f);
         rec.modified = datetime(&r["write_date"]);
+        self.mapped(r, rec)
+    }
+
+    /// `rec` (mapped from the row `raw`) with the flow's read adjustments.
+    fn mapped(&self, raw: &OdooRecord, mut rec: Record) -> Result<Record, ConnectorError> {
+        if self.mapping.is_empty() {
+            return Ok(rec);
+        }
+        self.mapping
+            .apply_read(&Value::Object(raw.clone()), &mut rec)
+            .map_err(|detail| ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail,
+            })?;
         Ok(rec)
     }
 
@@ -540,9 +559,25 @@ impl Odoo {
                 .with("items", order_items(&items));
             let mut rec = Record::new(SYSTEM, Kind::Order, oid.to_string(), f);
             rec.modified = modified;
-            out.push(rec);
+            out.push(self.mapped(o, rec)?);
         }
         Ok(out)
+    }
+
+    /// The flow's write adjustments in `vals` (see [`SideMapping::apply_write`]).
+    fn adjust(
+        &self,
+        kind: Kind,
+        vals: &mut Value,
+        fields: &Fields,
+        changed: Option<&[String]>,
+    ) -> Result<(), ConnectorError> {
+        self.mapping
+            .apply_write(kind, vals, fields, changed)
+            .map_err(|detail| ConnectorError::Mapping {
+                system: SYSTEM.into(),
+                detail,
+            })
     }
 
     /// Reads records of `kind` matching `domain` (a page when `limit` is set).
@@ -581,7 +616,9 @@ impl Odoo {
                         Some(order),
                     )
                     .await?;
-                Ok(rows.iter().map(Self::product_record).collect())
+                rows.iter()
+                    .map(|r| self.mapped(r, Self::product_record(r)))
+                    .collect()
             }
             Kind::Order => {
                 let fields = self.order_fields().await?;
@@ -902,11 +939,9 @@ impl Write for Odoo {
         _partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError> {
         Self::kind_check(kind)?;
-        let vals = self.vals_for(kind, fields, None).await?;
-        let id = self
-            .client
-            .create(model_of(kind), Value::Object(vals))
-            .await?;
+        let mut vals = Value::Object(self.vals_for(kind, fields, None).await?);
+        self.adjust(kind, &mut vals, fields, None)?;
+        let id = self.client.create(model_of(kind), vals).await?;
         self.read_one(kind, id).await?.ok_or_else(|| {
             decode(format!(
                 "{} {id} was created but cannot be read back",
@@ -924,13 +959,14 @@ impl Write for Odoo {
     ) -> Result<Record, ConnectorError> {
         Self::kind_check(current.kind)?;
         let (target, changed) = current.fields.apply(set, clear);
-        let vals = self.vals_for(current.kind, &target, Some(&changed)).await?;
-        if vals.is_empty() {
+        let mut vals = Value::Object(self.vals_for(current.kind, &target, Some(&changed)).await?);
+        self.adjust(current.kind, &mut vals, &target, Some(&changed))?;
+        if vals.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(current.clone());
         }
         let id = parse_id(&current.id)?;
         self.client
-            .write(model_of(current.kind), &[id], Value::Object(vals))
+            .write(model_of(current.kind), &[id], vals)
             .await?;
         self.read_one(current.kind, id)
             .await?

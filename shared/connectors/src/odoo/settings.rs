@@ -1,7 +1,7 @@
 //! A `[connections.NAME]` section of `type = "odoo"` (ODO-8).
 
 use super::{Odoo, OdooConfig, OdooSettings};
-use crate::config::{secret, ConfigError, ConnectionSpec};
+use crate::config::{secret, ConfigError, ConnectionSpec, SideSettings};
 use crate::registry::Vendor;
 use crate::Connector;
 use puente_core::Kind;
@@ -110,7 +110,7 @@ impl Vendor for OdooVendor {
     fn build(
         &self,
         spec: &ConnectionSpec<'_>,
-        _partner: Option<&str>,
+        side: &SideSettings,
     ) -> Result<Arc<dyn Connector>, ConfigError> {
         let s = self.parse(spec)?;
         let key = secret(
@@ -129,6 +129,7 @@ impl Vendor for OdooVendor {
             },
             budget: s.call_budget,
             page_size: s.page_size,
+            mapping: side.mapping.clone(),
         })))
     }
 }
