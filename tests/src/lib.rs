@@ -391,6 +391,7 @@ pub fn clientify_path(kind: Kind) -> &'static str {
         Kind::Product => "products",
         Kind::Order => "orders",
         Kind::Budget => "budgets",
+        Kind::Stock => "products",
     }
 }
 

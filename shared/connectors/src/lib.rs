@@ -54,6 +54,9 @@ pub struct Page {
 pub struct ListQuery {
     /// Only records modified at or after this instant (Modified runs).
     pub modified_since: Option<DateTime<Utc>>,
+    /// Only records created at or after this instant (a backfill, ROA-1). Connectors that
+    /// cannot filter by it list everything and the runtime keeps what its `created` says.
+    pub created_since: Option<DateTime<Utc>>,
 }
 
 impl ListQuery {
@@ -66,6 +69,7 @@ impl ListQuery {
     pub fn modified_since(since: Option<DateTime<Utc>>) -> ListQuery {
         ListQuery {
             modified_since: since,
+            created_since: None,
         }
     }
 }
@@ -201,6 +205,12 @@ pub trait Write: Send + Sync {
         clear: &[String],
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError>;
+
+    /// Why `current` may no longer be changed, if so (ROA-3: an order whose products were
+    /// written off in RO App): the pair is skipped with this reason instead of written.
+    fn frozen(&self, _current: &Record) -> Option<String> {
+        None
+    }
 
     /// The kind (contact or company) of the party `id`, for a reference that does not say
     /// (ALG-8: an Alegra estimate's client may be a person or a provider). `None` when it

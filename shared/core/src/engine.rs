@@ -77,11 +77,17 @@ pub fn eligibility(record: &Record, rules: &EntityRules) -> Result<String, SkipR
     };
     for f in &rules.filters {
         let v = record.fields.get(&f.field);
-        if !f.any_of.iter().any(|a| a == v) {
-            let v = if v.is_empty() { "unknown" } else { v };
+        let shown = if v.is_empty() { "unknown" } else { v };
+        if !f.any_of.is_empty() && !f.any_of.iter().any(|a| a == v) {
             return Err(SkipReason(format!(
-                "only {} {kind}s are sent; {sys} {kind} {id} is {v}",
+                "only {} {kind}s are sent; {sys} {kind} {id} is {shown}",
                 f.any_of.join(" or ")
+            )));
+        }
+        if f.none_of.iter().any(|a| a == v) {
+            return Err(SkipReason(format!(
+                "{} {kind}s are not sent; {sys} {kind} {id} is {shown}",
+                f.none_of.join(" and ")
             )));
         }
     }

@@ -13,13 +13,20 @@ pub fn value_hash(value: &str) -> String {
     hex::encode(&digest[..8])
 }
 
-/// Hash of all canonical fields of `kind`, in the kind's fixed order.
+/// Hash of all canonical fields of `kind`, in the kind's fixed order: its base fields
+/// always, later fields only when set (see [`Kind::base_fields`]: new canonical fields do
+/// not change the hash of a record that has none of them).
 pub fn record_hash(kind: Kind, fields: &Fields) -> String {
     let mut h = Sha256::new();
-    for f in kind.fields() {
+    let base = kind.base_fields().len();
+    for (i, f) in kind.fields().iter().enumerate() {
+        let v = fields.get(f);
+        if i >= base && v.is_empty() {
+            continue;
+        }
         h.update(f.as_bytes());
         h.update([0u8]);
-        h.update(fields.get(f).as_bytes());
+        h.update(v.as_bytes());
         h.update([0u8]);
     }
     hex::encode(&h.finalize()[..8])

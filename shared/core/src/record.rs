@@ -26,6 +26,9 @@ pub enum Kind {
     /// `ALG-{alegra id}`, which only exists once the estimate does (see
     /// [`Kind::key_minted_on_create`]).
     Budget,
+    /// Stock levels of products, matched by SKU: an update-only entity (APC-4, accounting →
+    /// shop).
+    Stock,
 }
 
 /// Canonical contact fields (persons). `tax_id` is also the natural key (ALG-2).
@@ -42,6 +45,8 @@ pub const CONTACT_FIELDS: &[&str] = &[
     "region",
     "postal_code",
     "country",
+    // Added for the shops and accounting systems (APC-1, ROA-8); see `Kind::base_fields`.
+    "company_name",
 ];
 
 /// Canonical company fields (ALG-6: Alegra providers ⇄ Clientify companies).
@@ -61,7 +66,24 @@ pub const COMPANY_FIELDS: &[&str] = &[
 /// and taxes). `sku` is the natural key; `price` a [`crate::sku::decimal`]; `taxes` the
 /// product's tax rates as [`tax_rates`] (percentages, not vendor tax ids, so both sides
 /// compare). Flows whose vendors lack a field leave it empty on both sides.
-pub const PRODUCT_FIELDS: &[&str] = &["sku", "name", "price", "description", "taxes"];
+/// Added for the shops and accounting systems (APC-6, ROA-7; see `Kind::base_fields`):
+/// `ean` (EAN/GTIN), `summary` (a short description beside the long `description`),
+/// `price_incl_tax` (a [`crate::sku::decimal`]), `currency`, `category` (a path such as
+/// `Accesorios/Fundas`), `code` (another system's id kept as a code, ROA-7), `unit`.
+pub const PRODUCT_FIELDS: &[&str] = &[
+    "sku",
+    "name",
+    "price",
+    "description",
+    "taxes",
+    "ean",
+    "summary",
+    "price_incl_tax",
+    "currency",
+    "category",
+    "code",
+    "unit",
+];
 
 /// Canonical budget fields (ALG-8). `code` is the natural key (`ALG-{alegra id}`),
 /// `customer` the tax id of the contact or company it is for (both sides link parties by tax
@@ -83,6 +105,13 @@ pub const BUDGET_FIELDS: &[&str] = &[
 /// key. `order_date` is RFC 3339 UTC (`2026-11-22T10:00:00Z`), `status` one of
 /// [`ORDER_STATUSES`], `currency` an ISO 4217 code, and `items` the lines as canonical JSON
 /// (see [`order_items`]): one value, so a changed line is a changed order.
+///
+/// Added for the shops and accounting systems (APC-1..3, ROA-2, ROA-6; see
+/// `Kind::base_fields`): `customer` (the natural key of the customer it is for; its vendor
+/// id is resolved when writing, as for budgets), `total` (a decimal), `payment` (the
+/// selling system's payment state, lower case: `paid`, `pending`, `refunded`…),
+/// `payment_method`, `shipping_method`, `shipping_cost` (a decimal), `shipping_address`
+/// (one line of text).
 pub const ORDER_FIELDS: &[&str] = &[
     "order_id",
     "ecommerce",
@@ -90,19 +119,33 @@ pub const ORDER_FIELDS: &[&str] = &[
     "order_date",
     "currency",
     "items",
+    "customer",
+    "total",
+    "payment",
+    "payment_method",
+    "shipping_method",
+    "shipping_cost",
+    "shipping_address",
 ];
 
-/// Canonical order statuses: `confirmed` (Odoo `sale`), `locked` (Odoo 16 `done`, 17+
-/// `locked`), `cancelled` (`cancel`), and `draft` (quotations, never sent).
+/// Canonical stock fields (APC-4): `sku` the key; `available` (on hand), `reserved`
+/// (ordered by customers, not yet delivered) as decimals; `managed` (`true`/`false`: whether
+/// the shop keeps stock for the product at all).
+pub const STOCK_FIELDS: &[&str] = &["sku", "available", "reserved", "managed"];
+
+/// Canonical statuses of ERP orders: `confirmed` (Odoo `sale`), `locked` (Odoo 16 `done`,
+/// 17+ `locked`), `cancelled` (`cancel`), and `draft` (quotations, never sent). Shops keep
+/// their own status words (lower case), which their flows' filters name.
 pub const ORDER_STATUSES: &[&str] = &["draft", "confirmed", "locked", "cancelled"];
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Contact,
         Kind::Company,
         Kind::Product,
         Kind::Order,
         Kind::Budget,
+        Kind::Stock,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,7 +155,22 @@ impl Kind {
             Kind::Product => "product",
             Kind::Order => "order",
             Kind::Budget => "budget",
+            Kind::Stock => "stock",
         }
+    }
+
+    /// The fields the kind had before the shops and accounting systems came (the first
+    /// `n` of [`Kind::fields`]). A record's hash covers these always (empty ones included,
+    /// as before) and the later fields only when set, so adding canonical fields never
+    /// makes a link of an existing pair look changed.
+    pub fn base_fields(self) -> &'static [&'static str] {
+        let n = match self {
+            Kind::Contact => 12,
+            Kind::Company | Kind::Budget | Kind::Stock => self.fields().len(),
+            Kind::Product => 5,
+            Kind::Order => 6,
+        };
+        &self.fields()[..n]
     }
 
     /// Whether the natural key is minted by the system a record is created in (ALG-8: a
@@ -130,6 +188,7 @@ impl Kind {
             Kind::Product => PRODUCT_FIELDS,
             Kind::Order => ORDER_FIELDS,
             Kind::Budget => BUDGET_FIELDS,
+            Kind::Stock => STOCK_FIELDS,
         }
     }
 
@@ -137,7 +196,7 @@ impl Kind {
     pub fn key_field(self) -> &'static str {
         match self {
             Kind::Contact | Kind::Company => "tax_id",
-            Kind::Product => "sku",
+            Kind::Product | Kind::Stock => "sku",
             Kind::Order => "order_id",
             Kind::Budget => "code",
         }
@@ -147,7 +206,7 @@ impl Kind {
     pub fn key_label(self) -> &'static str {
         match self {
             Kind::Contact | Kind::Company => "identification",
-            Kind::Product => "SKU",
+            Kind::Product | Kind::Stock => "SKU",
             Kind::Order => "order number",
             Kind::Budget => "budget code",
         }
@@ -165,8 +224,10 @@ pub fn natural_key(kind: Kind, fields: &Fields) -> Result<String, KeyError> {
     crate::rules::EntityRules::for_kind(kind).key_of(fields)
 }
 
-/// One order line as canonical data (ODO-5).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One order line as canonical data (ODO-5), a sales document's typed line (platform.md
+/// §7): a product, shipping or a fee, with its discount and tax rate when the seller gives
+/// them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderItem {
     pub name: String,
     /// The product's barcode (ODO-5), else its SKU; empty for lines without a product.
@@ -175,6 +236,15 @@ pub struct OrderItem {
     pub price: String,
     /// A [`crate::sku::decimal`].
     pub quantity: String,
+    /// Discount in percent, a decimal; empty: none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub discount: String,
+    /// Tax rate in percent, a decimal; empty: not said.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tax: String,
+    /// `shipping` or `fee` for lines that are not products; empty: a product.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub line_kind: String,
 }
 
 /// The canonical `items` value of an order: a JSON array of `{name, sku, price, quantity}`
@@ -187,12 +257,23 @@ pub fn order_items(items: &[OrderItem]) -> String {
     let v: Vec<serde_json::Value> = items
         .iter()
         .map(|i| {
-            serde_json::json!({
+            let mut o = serde_json::json!({
                 "name": i.name.trim(),
                 "sku": i.sku.trim(),
                 "price": crate::sku::canonical_decimal(&i.price),
                 "quantity": crate::sku::canonical_decimal(&i.quantity),
-            })
+            });
+            // Later keys only when set: lines without them read as before.
+            for (k, v) in [
+                ("discount", crate::sku::canonical_decimal(&i.discount)),
+                ("tax", crate::sku::canonical_decimal(&i.tax)),
+                ("line_kind", i.line_kind.trim().to_string()),
+            ] {
+                if !v.is_empty() {
+                    o[k] = serde_json::Value::String(v);
+                }
+            }
+            o
         })
         .collect();
     serde_json::to_string(&v).expect("items serialise")
@@ -289,8 +370,9 @@ impl FromStr for Kind {
             "product" | "products" => Ok(Kind::Product),
             "order" | "orders" => Ok(Kind::Order),
             "budget" | "budgets" => Ok(Kind::Budget),
+            "stock" | "stocks" => Ok(Kind::Stock),
             other => Err(format!(
-                "unknown entity '{other}'; expected 'contact', 'company', 'product', 'order' or 'budget'"
+                "unknown entity '{other}'; expected 'contact', 'company', 'product', 'order', 'budget' or 'stock'"
             )),
         }
     }
@@ -415,6 +497,10 @@ pub struct Record {
     /// Whether the record carries the link marks the flow puts on it (e.g. tag `alegra`,
     /// ALG-5). Vendors without marks report `true`.
     pub marked: bool,
+    /// When the record was created, where the vendor says (a backfill takes the records
+    /// created since a date: ROA-1).
+    #[serde(default)]
+    pub created: Option<DateTime<Utc>>,
     /// Vendor data a connector needs to write the record back (e.g. Alegra's `type` list, so
     /// a provider stays a provider). Never hashed, never merged.
     #[serde(default)]
@@ -431,6 +517,7 @@ impl Record {
             fields,
             partner_ref: None,
             marked: true,
+            created: None,
             extra: serde_json::Value::Null,
         }
     }
@@ -470,15 +557,37 @@ pub struct DependencyRefs {
     pub products: BTreeMap<String, String>,
 }
 
-/// A budget's customer on its own system. `kind` is `None` when the vendor does not say
-/// (Alegra estimates name a contact, which may be a person or a provider).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A budget's or order's customer on its own system. `kind` is `None` when the vendor does
+/// not say (Alegra estimates name a contact, which may be a person or a provider).
+///
+/// A shop's order often carries its customer inside it (a guest has no customer record):
+/// then `fields` holds the customer's canonical fields and `id` is empty; the runtime
+/// syncs that customer like a record of its own, identified by its natural key.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerRef {
+    #[serde(default)]
     pub id: String,
     pub kind: Option<Kind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Fields>,
 }
 
+/// The id prefix of a record that lives inside another (a guest customer inside a shop
+/// order): `key:` and its natural key. Such a record is read from its document and never
+/// written back; the id only names it in links.
+pub const EMBEDDED_ID_PREFIX: &str = "key:";
+
 impl Record {
+    /// A record carried inside another one (see [`EMBEDDED_ID_PREFIX`]), named by its key.
+    pub fn embedded(system: &str, kind: Kind, key: &str, fields: Fields) -> Record {
+        Record::new(system, kind, format!("{EMBEDDED_ID_PREFIX}{key}"), fields)
+    }
+
+    /// Whether this record lives inside another and so cannot be written on its own.
+    pub fn is_embedded(&self) -> bool {
+        is_embedded_id(&self.id)
+    }
+
     /// The records this one refers to, as its connector reported them (empty for most kinds).
     pub fn dependency_refs(&self) -> DependencyRefs {
         self.extra
@@ -487,4 +596,9 @@ impl Record {
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default()
     }
+}
+
+/// Whether `id` names an embedded record (see [`EMBEDDED_ID_PREFIX`]).
+pub fn is_embedded_id(id: &str) -> bool {
+    id.starts_with(EMBEDDED_ID_PREFIX)
 }

@@ -79,11 +79,14 @@ pub enum FirstMatch {
 }
 
 /// Only records whose `field` is one of `any_of` take part (ODO-4: confirmed orders only;
-/// APC-1: paid orders only).
+/// APC-1: paid orders only), and none whose `field` is one of `none_of` (ROA-1: no
+/// fulfilled, cancelled or refunded orders). An empty list says nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
     pub field: String,
     pub any_of: Vec<String>,
+    #[serde(default)]
+    pub none_of: Vec<String>,
 }
 
 /// The rules of one entity in one flow.
@@ -116,12 +119,14 @@ impl EntityRules {
         let (keys, minted, filters) = match kind {
             Kind::Contact | Kind::Company => (vec![KeySpec::of(KeyKind::TaxId)], false, vec![]),
             Kind::Product => (vec![KeySpec::of(KeyKind::Sku)], false, vec![]),
+            Kind::Stock => (vec![KeySpec::of(KeyKind::Sku)], false, vec![]),
             Kind::Order => (
                 vec![KeySpec::of(KeyKind::Order)],
                 false,
                 vec![Filter {
                     field: "status".into(),
                     any_of: vec!["confirmed".into(), "locked".into()],
+                    none_of: vec![],
                 }],
             ),
             Kind::Budget => (
@@ -138,7 +143,12 @@ impl EntityRules {
             keys,
             key_minted_on_create: minted,
             owners: BTreeMap::new(),
-            write: WriteMode::CreateUpdate,
+            // Stock levels are written to products that exist, never created (APC-4).
+            write: if kind == Kind::Stock {
+                WriteMode::UpdateOnly
+            } else {
+                WriteMode::CreateUpdate
+            },
             filters,
             prefer_on_tie: String::new(),
             first_match: FirstMatch::Newest,

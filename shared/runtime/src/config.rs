@@ -186,6 +186,9 @@ pub struct FlowConfig {
     pub modified_every_minutes: u64,
     #[serde(default = "default_full_every")]
     pub full_every_hours: u64,
+    /// How far back a backfill run reaches (ROA-1: two months).
+    #[serde(default = "default_backfill_days")]
+    pub backfill_days: u32,
     /// Per-entity rules (`[flows.rules.contact]`): how the flow syncs each entity, where
     /// it differs from the entity's defaults.
     #[serde(default)]
@@ -239,9 +242,15 @@ pub struct EntityConfig {
     /// field → the values a record must have to take part (APC-1: paid orders only).
     #[serde(default)]
     pub only: BTreeMap<String, Vec<String>>,
+    /// field → values that keep a record out (ROA-1: no completed or cancelled orders).
+    #[serde(default)]
+    pub except: BTreeMap<String, Vec<String>>,
 }
 
 fn default_modified_every() -> u64 {
+    60
+}
+fn default_backfill_days() -> u32 {
     60
 }
 fn default_full_every() -> u64 {

@@ -32,6 +32,8 @@ pub struct Flow {
     pub webhooks: Result<WebhookReceiver, String>,
     /// Links of an earlier version, adopted into the app's flows before first use.
     pub(crate) legacy: Arc<crate::legacy::LegacyLinks>,
+    /// How far back a backfill run reaches, in days.
+    pub backfill_days: u32,
 }
 
 /// Puente's public webhook receiver of one tenant: `{public_url}/webhooks/{tenant}`, and the
@@ -167,6 +169,8 @@ pub struct Run<'f> {
     pub(crate) deadline: Option<std::time::Instant>,
     /// Pair keys up to this one are done (a resumed Full run of one kind).
     pub(crate) resume_after: Option<String>,
+    /// A backfill takes only records created since this instant.
+    pub(crate) created_since: Option<chrono::DateTime<Utc>>,
 }
 
 const BATCH: usize = 200;
@@ -338,6 +342,7 @@ impl<'f> Run<'f> {
             pending_log: Vec::new(),
             deadline: None,
             resume_after: None,
+            created_since: None,
         }
     }
 
@@ -594,7 +599,19 @@ impl<'f> Run<'f> {
         link: Option<&Link>,
     ) -> Result<Option<Link>, PairError> {
         let state = link.map(link_state);
-        match decide(a, b, state.as_ref(), self.flow.rules(kind)) {
+        // A record inside another (a guest customer in an order) is only ever a source.
+        let embedded = a.into_iter().chain(b).find(|r| r.is_embedded());
+        let one_way;
+        let rules = match embedded {
+            Some(r) => {
+                let mut x = self.flow.rules(kind).clone();
+                x.direction = puente_core::Direction::From(r.system.clone());
+                one_way = x;
+                &one_way
+            }
+            None => self.flow.rules(kind),
+        };
+        match decide(a, b, state.as_ref(), rules) {
             Decision::Skip(reason) => {
                 let r = a.or(b).expect("decide skips only with a record");
                 self.summary.counts(kind.as_str()).skipped += 1;
@@ -620,8 +637,8 @@ impl<'f> Run<'f> {
             }
             Decision::Unchanged => {
                 let (a, b) = (a.expect("pair"), b.expect("pair"));
-                let marks_a = self.flow.a.needs_marks(a, &b.id);
-                let marks_b = self.flow.b.needs_marks(b, &a.id);
+                let marks_a = !a.is_embedded() && self.flow.a.needs_marks(a, &b.id);
+                let marks_b = !b.is_embedded() && self.flow.b.needs_marks(b, &a.id);
                 if !marks_a && !marks_b {
                     self.summary.counts(kind.as_str()).unchanged += 1;
                     return Ok(link.cloned());
@@ -674,7 +691,7 @@ impl<'f> Run<'f> {
                     .clone();
                 let mut src_after = src.clone();
                 let mut marks_err = None;
-                if src_conn.needs_marks(src, &created.id) {
+                if !src.is_embedded() && src_conn.needs_marks(src, &created.id) {
                     match async {
                         src_conn
                             .writer(kind)?
@@ -772,11 +789,40 @@ impl<'f> Run<'f> {
         m: &puente_core::Merge,
         link: Option<&Link>,
     ) -> Result<Option<Link>, PairError> {
-        let write_a = m.writes_a() || self.flow.a.needs_marks(a, &b.id);
-        let write_b = m.writes_b() || self.flow.b.needs_marks(b, &a.id);
+        let write_a = m.writes_a() || (!a.is_embedded() && self.flow.a.needs_marks(a, &b.id));
+        let write_b = m.writes_b() || (!b.is_embedded() && self.flow.b.needs_marks(b, &a.id));
         let counts_a = m.writes_a();
         let counts_b = m.writes_b();
         let (sa, sb) = (a.system.clone(), b.system.clone());
+        // ROA-3: a record its system no longer lets anyone change is left as it is.
+        for (write, side, r, from) in [(write_a, Side::A, a, b), (write_b, Side::B, b, a)] {
+            if !write {
+                continue;
+            }
+            if let Some(why) = self.flow.conn(side).writer(kind)?.frozen(r) {
+                let reason = format!("{} {} not updated: {why}", r.system, r.id);
+                self.summary.counts(kind.as_str()).skipped += 1;
+                self.plan(
+                    kind,
+                    "skip",
+                    &r.system,
+                    Some(&r.id),
+                    vec![],
+                    Some(reason.clone()),
+                );
+                self.log(
+                    (kind, Action::Skipped),
+                    Refs {
+                        source: (&from.system, Some(&from.id)),
+                        target: Some((&r.system, &r.id)),
+                        link: link.map(|l| l.id.as_str()),
+                    },
+                    vec![],
+                    Some(reason),
+                );
+                return Ok(link.cloned());
+            }
+        }
         if self.dry_run {
             if write_a {
                 self.plan(kind, "update", &sa, Some(&a.id), m.fields_a(), None);
@@ -894,7 +940,11 @@ impl<'f> Run<'f> {
         // Dependencies are saved at once (not batched), so the next budget finds them.
         let batched = std::mem::replace(&mut self.batch_links, false);
         let res = async {
-            if let Some(c) = &refs.customer {
+            if let Some(c) = refs.customer.as_ref().filter(|c| c.id.is_empty()) {
+                let (k, id) = self.embedded_customer(kind, src, c, &tsys).await?;
+                out.set(puente_core::REF_CUSTOMER, id);
+                out.set(puente_core::REF_CUSTOMER_KIND, k.as_str());
+            } else if let Some(c) = &refs.customer {
                 let kinds = match c.kind {
                     Some(k) => vec![k],
                     None => vec![Kind::Contact, Kind::Company],
@@ -953,6 +1003,45 @@ impl<'f> Run<'f> {
         .await;
         self.batch_links = batched;
         res
+    }
+
+    /// A customer carried inside `src` (a shop's guest order): synced as a record of its
+    /// own named by its first key (see [`puente_core::EMBEDDED_ID_PREFIX`]), found on the
+    /// target by the flow's keys for its kind (email, phone) or created there. Its kind and
+    /// id on `tsys`; a customer without any key fails the document with a reason.
+    async fn embedded_customer(
+        &mut self,
+        kind: Kind,
+        src: &Record,
+        c: &puente_core::CustomerRef,
+        tsys: &str,
+    ) -> Result<(Kind, String), PairError> {
+        let k = c.kind.unwrap_or(Kind::Contact);
+        let fields = c.fields.clone().unwrap_or_default();
+        let rules = self.flow.rules(k);
+        let Some(key) = rules.keys.iter().find_map(|spec| spec.value(&fields).ok()) else {
+            return Err(PairError::Vendor(ConnectorError::Mapping {
+                system: tsys.to_string(),
+                detail: format!(
+                    "the {kind}'s customer has no {} to find or create it on {tsys} by; the {kind} is not written",
+                    rules.key_label()
+                ),
+            }));
+        };
+        let rec = Record::embedded(&src.system, k, &key, fields);
+        if let Some(id) = self.linked_id(k, &src.system, &rec.id, tsys).await? {
+            return Ok((k, id));
+        }
+        let link = Box::pin(self.sync_record(k, rec, None, None)).await?;
+        match link.and_then(|l| l.ids.get(tsys).cloned()) {
+            Some(id) => Ok((k, id)),
+            None => Err(PairError::Vendor(ConnectorError::Mapping {
+                system: tsys.to_string(),
+                detail: format!(
+                    "the {kind}'s customer ({key}) could not be synced to {tsys} first (see its own log entry); the {kind} is not written"
+                ),
+            })),
+        }
     }
 
     /// The id on `tsys` of the record `system`/`id` of `kind`, when they are linked.

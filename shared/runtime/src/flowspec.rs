@@ -161,6 +161,8 @@ fn over(base: EntityConfig, user: EntityConfig) -> EntityConfig {
     pins.extend(user.pins);
     let mut only = base.only;
     only.extend(user.only);
+    let mut except = base.except;
+    except.extend(user.except);
     let mut create_only = base.create_only;
     for f in user.create_only {
         if !create_only.contains(&f) {
@@ -175,6 +177,7 @@ fn over(base: EntityConfig, user: EntityConfig) -> EntityConfig {
         create_only,
         pins,
         only,
+        except,
     }
 }
 

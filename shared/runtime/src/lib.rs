@@ -39,6 +39,9 @@ use std::time::Instant;
 pub enum Mode {
     Full,
     Modified,
+    /// A Full run over the records created in the flow's last `backfill_days` (ROA-1: on
+    /// connection, the last two months of orders).
+    Backfill,
 }
 
 impl Mode {
@@ -46,6 +49,7 @@ impl Mode {
         match self {
             Mode::Full => "full",
             Mode::Modified => "modified",
+            Mode::Backfill => "backfill",
         }
     }
 }
@@ -56,7 +60,10 @@ impl std::str::FromStr for Mode {
         match s {
             "full" => Ok(Mode::Full),
             "modified" => Ok(Mode::Modified),
-            o => Err(format!("unknown mode '{o}'; use full or modified")),
+            "backfill" => Ok(Mode::Backfill),
+            o => Err(format!(
+                "unknown mode '{o}'; use full, modified or backfill"
+            )),
         }
     }
 }
@@ -185,6 +192,7 @@ impl App {
                 log_retention: chrono::Duration::days(config.log.retention_days as i64),
                 webhooks: webhooks.clone(),
                 legacy: legacy.clone(),
+                backfill_days: f.backfill_days,
             });
         }
         Ok(App {
@@ -279,10 +287,14 @@ pub async fn run_with(
     flow.a.reset_budget();
     flow.b.reset_budget();
     let mut run = Run::new(flow, mode.as_str(), dry_run, progress);
-    if mode == Mode::Full {
+    if mode != Mode::Modified {
         run.deadline = opts.deadline;
     }
-    let mut resume = opts.resume.filter(|_| mode == Mode::Full);
+    if mode == Mode::Backfill {
+        run.created_since =
+            Some(chrono::Utc::now() - chrono::Duration::days(i64::from(flow.backfill_days)));
+    }
+    let mut resume = opts.resume.filter(|_| mode != Mode::Modified);
     let lease = format!("flow/{}", flow.name);
     let owner = run.run_id.clone();
     if let Err(e) = flow.ready().await {
@@ -309,7 +321,7 @@ pub async fn run_with(
                     run.resume_after = resume.take().map(|r| r.after);
                 }
                 let res = match mode {
-                    Mode::Full => run.full(kind).await,
+                    Mode::Full | Mode::Backfill => run.full(kind).await,
                     Mode::Modified => run.modified(kind).await,
                 };
                 if let Err(e) = res {

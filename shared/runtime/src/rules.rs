@@ -138,21 +138,33 @@ fn rules_for(
         side(f, conn, &key)?;
         r.owners.insert(field.clone(), Owner::Pinned(conn.clone()));
     }
-    for (field, values) in &ec.only {
-        let key = format!("{at}.only.{field}");
+    for (list, field, values) in ec
+        .only
+        .iter()
+        .map(|(f, v)| ("only", f, v))
+        .chain(ec.except.iter().map(|(f, v)| ("except", f, v)))
+    {
+        let key = format!("{at}.{list}.{field}");
         known_field(kind, field, &key)?;
         if values.is_empty() {
-            return Err(err(
-                key,
-                "no value listed",
-                "list the values a record may have",
-            ));
+            return Err(err(key, "no value listed", "list the values"));
         }
-        r.filters.retain(|x| &x.field != field);
-        r.filters.push(Filter {
-            field: field.clone(),
-            any_of: values.clone(),
-        });
+        let pos = match r.filters.iter().position(|x| &x.field == field) {
+            Some(p) => p,
+            None => {
+                r.filters.push(Filter {
+                    field: field.clone(),
+                    any_of: Vec::new(),
+                    none_of: Vec::new(),
+                });
+                r.filters.len() - 1
+            }
+        };
+        if list == "only" {
+            r.filters[pos].any_of = values.clone();
+        } else {
+            r.filters[pos].none_of = values.clone();
+        }
     }
     Ok(r)
 }

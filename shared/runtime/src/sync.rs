@@ -120,10 +120,15 @@ impl Run<'_> {
         };
         let mut first = true;
         loop {
-            let page = conn
-                .read()
-                .list(kind, &ListQuery::modified_since(since), token.as_deref())
-                .await?;
+            let q = ListQuery {
+                modified_since: since,
+                created_since: self.created_since,
+            };
+            let mut page = conn.read().list(kind, &q, token.as_deref()).await?;
+            if let Some(cut) = self.created_since {
+                // Vendors that cannot filter by creation list everything: keep the recent.
+                page.records.retain(|r| r.created.is_none_or(|c| c >= cut));
+            }
             if first {
                 self.progress.stage(&label, page.total);
                 first = false;
@@ -688,6 +693,20 @@ impl Run<'_> {
                 for k in &keys {
                     if let Some(l2) = flow.store.link_by_key(flow.scope(kind), k).await? {
                         let holder = l2.ids.get(&r.system).cloned().unwrap_or_default();
+                        // A guest customer who now has a record of their own: the record
+                        // takes over the link its orders made (same key, same counterpart).
+                        if puente_core::is_embedded_id(&holder) && !r.is_embedded() {
+                            let mut adopted = l2.clone();
+                            adopted.ids.insert(r.system.clone(), r.id.clone());
+                            let adopted = flow.store.save_link(&adopted).await?;
+                            return Box::pin(self.sync_record_leased(
+                                kind,
+                                r,
+                                Some(adopted),
+                                other_listing,
+                            ))
+                            .await;
+                        }
                         let label = rules
                             .spec_of(&r.fields, k)
                             .map(|s| s.label.clone())

@@ -100,6 +100,7 @@ pub fn item_record(v: &Value, taxes: &[Tax]) -> Record {
         fields: f,
         partner_ref: None,
         marked: true,
+        created: None,
         extra: Value::Null,
     }
 }
@@ -152,6 +153,7 @@ pub fn estimate_record(v: &Value, taxes: &[Tax]) -> Record {
         fields: f,
         partner_ref: None,
         marked: true,
+        created: None,
         extra: json!({ "refs": refs }),
     }
 }
@@ -221,7 +223,7 @@ pub fn is_kind(v: &Value, kind: Kind) -> bool {
         Kind::Company => provider,
         Kind::Contact => !provider || types.iter().any(|t| t == "client" || t == "lead"),
         // Items and estimates have their own resources: no contact is one.
-        Kind::Product | Kind::Order | Kind::Budget => false,
+        Kind::Product | Kind::Order | Kind::Budget | Kind::Stock => false,
     }
 }
 
@@ -259,7 +261,7 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
             f.set("mobile", s(v, "mobile"));
         }
         Kind::Company => f.set("name", s(v, "name")),
-        Kind::Product | Kind::Order | Kind::Budget => {}
+        Kind::Product | Kind::Order | Kind::Budget | Kind::Stock => {}
     }
     f.set("email", s(v, "email"));
     f.set("phone", s(v, "phonePrimary"));
@@ -282,6 +284,7 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
         fields: f,
         partner_ref: None,
         marked: true,
+        created: None,
         extra: json!({ "type": types }),
     }
 }
@@ -344,7 +347,7 @@ pub(super) fn body_for(
                 b.insert("type".into(), json!(["provider"]));
             }
         }
-        Kind::Product | Kind::Order | Kind::Budget => {}
+        Kind::Product | Kind::Order | Kind::Budget | Kind::Stock => {}
     }
     if touched("email") {
         b.insert("email".into(), json!(fields.get("email")));

@@ -32,6 +32,7 @@ pub fn to_record_with(back: &BackRef, kind: Kind, v: &Value) -> Record {
         Kind::Product => return product_record(v),
         Kind::Order => return order_record(v),
         Kind::Budget => return budget_record(v, back.code_prefix.as_deref()),
+        Kind::Stock => return product_record(v),
         Kind::Contact | Kind::Company => {}
     }
     let mut f = Fields::new();
@@ -103,6 +104,7 @@ pub fn to_record_with(back: &BackRef, kind: Kind, v: &Value) -> Record {
         fields: f,
         partner_ref: partner,
         marked,
+        created: None,
         extra: json!({
             "emails": v.get("emails").cloned().unwrap_or(json!([])),
             "phones": v.get("phones").cloned().unwrap_or(json!([])),
@@ -129,6 +131,7 @@ pub(super) fn base_record(kind: Kind, v: &Value, fields: Fields) -> Record {
         fields,
         partner_ref: None,
         marked: true,
+        created: None,
         extra: Value::Null,
     }
 }
@@ -314,6 +317,7 @@ pub fn order_record(v: &Value) -> Record {
                     sku: s(i, "sku"),
                     price: s(i, "price"),
                     quantity: s(i, "quantity"),
+                    ..OrderItem::default()
                 })
                 .collect()
         })

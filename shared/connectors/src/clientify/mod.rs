@@ -92,6 +92,8 @@ fn path(kind: Kind) -> &'static str {
         Kind::Product => "products/",
         Kind::Order => "orders/",
         Kind::Budget => "budgets/",
+        // Not synced with Clientify (`supports`); products hold no stock there.
+        Kind::Stock => "products/",
     }
 }
 
@@ -102,6 +104,7 @@ fn object_type(kind: Kind) -> &'static str {
         Kind::Product => "product",
         Kind::Order => "order",
         Kind::Budget => "budget",
+        Kind::Stock => "product",
     }
 }
 
@@ -294,8 +297,8 @@ impl Connector for Clientify {
         Ok(created)
     }
 
-    fn supports(&self, _kind: Kind) -> bool {
-        true
+    fn supports(&self, kind: Kind) -> bool {
+        kind != Kind::Stock
     }
 
     fn id_syntax(&self, _kind: Kind) -> IdSyntax {
@@ -431,7 +434,7 @@ impl Write for Clientify {
                 vec![("taxpayer_identification_number", key.to_string())]
             }
             // The exact filter is case-sensitive: the match on the key is made below.
-            Kind::Product => vec![("sku", key.to_string())],
+            Kind::Product | Kind::Stock => vec![("sku", key.to_string())],
             Kind::Order => {
                 let (shop, number) = key.split_once('/').unwrap_or(("", key));
                 vec![

@@ -227,6 +227,12 @@ impl Write for Named {
         self.res(r, |r| self.own(r))
     }
 
+    fn frozen(&self, current: &Record) -> Option<String> {
+        self.inner
+            .write()
+            .and_then(|w| w.frozen(&Self::whole(current)))
+    }
+
     async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {
         let r = self.inner_write()?.party_kind(id).await;
         self.res(r, |k| k)

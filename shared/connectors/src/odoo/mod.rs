@@ -108,7 +108,7 @@ fn model_of(kind: Kind) -> &'static str {
         Kind::Product => PRODUCT,
         // Budgets are an Alegra flow (ALG-8); `supports` keeps them out of Odoo flows and
         // every entry point refuses them before a model is needed.
-        Kind::Order | Kind::Budget => ORDER,
+        Kind::Order | Kind::Budget | Kind::Stock => ORDER,
     }
 }
 
@@ -532,6 +532,7 @@ impl Odoo {
                     sku,
                     price: number(&l["price_unit"]).map(decimal).unwrap_or_default(),
                     quantity: number(&l[qty_field]).map(decimal).unwrap_or_default(),
+                    ..OrderItem::default()
                 });
             }
             let currency = many2one(&o["currency_id"])
@@ -590,7 +591,7 @@ impl Odoo {
         order: &str,
     ) -> Result<Vec<Record>, ConnectorError> {
         match kind {
-            Kind::Budget => Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget | Kind::Stock => Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Contact | Kind::Company => {
                 let fields = self.partner_fields(kind).await?;
                 let d = Self::partner_domain(kind).and(domain.clone());
@@ -636,7 +637,7 @@ impl Odoo {
     async fn read_one(&self, kind: Kind, id: i64) -> Result<Option<Record>, ConnectorError> {
         let d = Domain::new().eq("id", id);
         let found = match kind {
-            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget | Kind::Stock => return Err(ConnectorError::unsupported(SYSTEM, kind)),
             // By id, without the listing's state filter: the engine decides what is sent.
             Kind::Order => {
                 let fields = self.order_fields().await?;
@@ -676,7 +677,7 @@ impl Odoo {
         let mut v = Map::new();
         let text = |s: &str| if s.is_empty() { json!(false) } else { json!(s) };
         match kind {
-            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget | Kind::Stock => return Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Contact | Kind::Company => {
                 if touched("tax_id") {
                     v.insert("ref".into(), text(fields.get("tax_id")));
@@ -756,7 +757,7 @@ impl Odoo {
 
     fn kind_check(kind: Kind) -> Result<(), ConnectorError> {
         match kind {
-            Kind::Budget => Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget | Kind::Stock => Err(ConnectorError::unsupported(SYSTEM, kind)),
             Kind::Order => Err(ConnectorError::Unsupported {
                 system: SYSTEM.into(),
                 what: "orders written from another system (orders flow Odoo → Clientify, ODO-4)"
@@ -806,7 +807,7 @@ impl Connector for Odoo {
     }
 
     fn supports(&self, kind: Kind) -> bool {
-        kind != Kind::Budget
+        !matches!(kind, Kind::Budget | Kind::Stock)
     }
 
     fn id_syntax(&self, _kind: Kind) -> crate::IdSyntax {
@@ -923,7 +924,7 @@ impl Write for Odoo {
                 }
                 Domain::new().eq("name", number)
             }
-            Kind::Budget => return Err(ConnectorError::unsupported(SYSTEM, kind)),
+            Kind::Budget | Kind::Stock => return Err(ConnectorError::unsupported(SYSTEM, kind)),
         };
         let found = self.read_kind(kind, &domain, Some(20), 0, "id asc").await?;
         Ok(found
