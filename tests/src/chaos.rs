@@ -1111,6 +1111,7 @@ impl Scenario {
             timeout: if r.gen_bool(0.1) { 0.02 } else { 0.0 },
             timeout_hold: Duration::from_millis(CLIENT_TIMEOUT_MS + 60),
             latency: Duration::ZERO,
+            lose_write: None,
         }
     }
 

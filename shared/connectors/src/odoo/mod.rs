@@ -3,8 +3,8 @@
 //!
 //! | canonical | Odoo | notes |
 //! |---|---|---|
-//! | company (ODO-1) | `res.partner` with `is_company = true` | `display_name`→name, `ref`→tax_id, phone, street, city, `state_id`→region, `country_id`→country (ISO code), `zip`→postal_code |
-//! | contact (ODO-2) | `res.partner` with `is_company = false`, `type = contact` | `name`→first_name (Odoo has one name), status `client` (Clientify contact type "Cliente actual"), `ref`, phone, `mobile` (when the server has it: removed in 19), street, city, country, zip |
+//! | company (ODO-1) | `res.partner` with `is_company = true` | `display_name`→name, `ref`→tax_id, email, phone, street, city, `state_id`→region, `country_id`→country (ISO code), `zip`→postal_code |
+//! | contact (ODO-2) | `res.partner` with `is_company = false`, `type = contact` | `name`→first_name (Odoo has one name), status `client` (Clientify contact type "Cliente actual"), `ref`, email, phone, `mobile` (when the server has it: removed in 19), street, city, country, zip |
 //! | product (ODO-3) | `product.product` (variant) | `default_code`→sku, `name`, `list_price`→price; created with `detailed_type` (15–17) or `type` (14, 18+) = `consu`, whichever `fields_get` shows |
 //! | order (ODO-4, one way) | `sale.order` in state `sale` (16 also `done`) or `cancel` | `name`→order_id, ecommerce `Odoo`, state (+ 17's `locked`)→status, `date_order`→order_date, `currency_id` (else the pricelist's)→currency, lines→items |
 //! | item (ODO-5) | `sale.order.line` without `display_type` | `name`, product `barcode` (else `default_code`)→sku, `price_unit`→price, `qty_to_deliver` (only with `sale_stock`, found by `fields_get`) else `product_uom_qty`→quantity |
@@ -322,6 +322,7 @@ impl Odoo {
         let mut f = vec![
             "name",
             "ref",
+            "email",
             "phone",
             "street",
             "city",
@@ -371,6 +372,7 @@ impl Odoo {
                 f.set("mobile", text_or_empty(m));
             }
         }
+        f.set("email", text_or_empty(&r["email"]));
         f.set("phone", text_or_empty(&r["phone"]));
         f.set("street", text_or_empty(&r["street"]));
         f.set("city", text_or_empty(&r["city"]));
@@ -695,6 +697,7 @@ impl Odoo {
                     }
                 }
                 for (canon, odoo) in [
+                    ("email", "email"),
                     ("phone", "phone"),
                     ("street", "street"),
                     ("city", "city"),

@@ -42,6 +42,9 @@ pub(super) fn notify(app: &App, d: &Data, subject: &str, rec: &Obj) {
     }
 }
 
+/// How long a URL has to answer the subscription handshake [D: A11].
+const HANDSHAKE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `GET /api/v1/webhooks/subscriptions` → `{"subscriptions": […]}` [C: A9, A10].
 pub(super) async fn list_subs(State(app): State<App>) -> Response {
     let subs: Vec<Value> = lock(&app.inner.data)
@@ -53,7 +56,8 @@ pub(super) async fn list_subs(State(app): State<App>) -> Response {
     json(StatusCode::OK, json!({"subscriptions": subs}))
 }
 
-/// `POST /api/v1/webhooks/subscriptions` `{"event","url"}` → 201
+/// `POST /api/v1/webhooks/subscriptions` `{"event","url"}` → 201 once the URL answered the
+/// handshake (an empty POST, 2XX within 5 s), else 400
 /// `{"subscription": {id, event, url}}` (A9's reading; A10 reads `result.id`, so the id is
 /// also at the top level) [C]. Unknown event or missing url → 400 [I]. The URL is kept as
 /// given (clients send it without a scheme [C: A9, A10]).
@@ -69,6 +73,22 @@ pub(super) async fn create_sub(State(app): State<App>, body: Bytes) -> Response 
     let url = body.get("url").and_then(Value::as_str).unwrap_or("").trim();
     if url.is_empty() {
         return bad("La url es obligatoria");
+    }
+    // The handshake [D: A11]: an empty POST to the URL, which must answer 2XX within 5 s or
+    // there is no subscription. The error's wording is not documented [I].
+    let answered = crate::kit::outbox::client(HANDSHAKE_WAIT)
+        .post(with_scheme(url))
+        .send()
+        .await;
+    match answered {
+        Ok(r) if r.status().is_success() => {}
+        Ok(r) => {
+            return bad(format!(
+                "La url no respondió correctamente a la verificación (HTTP {})",
+                r.status().as_u16()
+            ))
+        }
+        Err(_) => return bad("La url no respondió a la verificación en 5 segundos"),
     }
     let mut d = lock(&app.inner.data);
     let id = d.next_sub;

@@ -94,6 +94,11 @@ impl Common {
         self.recorder.requests()
     }
 
+    /// The most recent writes with their bodies, oldest first.
+    pub(crate) fn writes(&self) -> Vec<(String, String)> {
+        self.recorder.writes()
+    }
+
     /// Counts one vendor-level call carried inside a request (Odoo's
     /// `object.execute_kw` and friends) under `key` in `by_route`. The HTTP
     /// request itself is already counted by [`super::stats::count_requests`]; `total` and

@@ -55,6 +55,10 @@ pub struct Faults {
     /// Probability that a write (POST/PUT/PATCH/DELETE) is PROCESSED and
     /// then its connection closed, so the client never sees the answer.
     pub lost_response: f64,
+    /// The answer to the `n`th write (POST/PUT/PATCH/DELETE, counted from 1 since the faults
+    /// were set) is lost as for `lost_response`: one chosen write, for vendors whose reads are
+    /// POSTs too (JSON-RPC).
+    pub lose_write: Option<u32>,
 }
 
 impl Default for Faults {
@@ -68,6 +72,7 @@ impl Default for Faults {
             timeout: 0.0,
             timeout_hold: Duration::from_secs(35),
             lost_response: 0.0,
+            lose_write: None,
         }
     }
 }
@@ -102,6 +107,8 @@ pub(crate) struct FaultState {
     rng: StdRng,
     /// Requests seen since the faults were set (for bursts).
     seen: u64,
+    /// Writes seen since the faults were set (for `lose_write`).
+    writes: u32,
 }
 
 impl FaultState {
@@ -110,6 +117,7 @@ impl FaultState {
             rng: StdRng::seed_from_u64(faults.seed),
             faults,
             seen: 0,
+            writes: 0,
         }
     }
 }
@@ -166,6 +174,13 @@ impl Common {
             *method,
             Method::POST | Method::PUT | Method::PATCH | Method::DELETE
         );
+        if write {
+            st.writes += 1;
+            if st.faults.lose_write == Some(st.writes) {
+                return (st.faults.latency, Decision::LostResponse);
+            }
+        }
+        let f = &st.faults;
         let mut edge = f.error_5xx;
         let d = if u < edge {
             // The lower half of the bucket is a 500, the upper a 503.

@@ -63,6 +63,12 @@ impl Sandbox {
         self.common.requests()
     }
 
+    /// The most recent writes (POST/PUT/PATCH/DELETE, up to 1 000) as `(METHOD /path?query,
+    /// body)`, oldest first (bodies over 64 KiB cut); cleared by [`Sandbox::reset_stats`].
+    pub fn writes(&self) -> Vec<(String, String)> {
+        self.common.writes()
+    }
+
     /// Zeroes the counters (and forgets the request log).
     pub fn reset_stats(&self) {
         self.common.reset_stats()

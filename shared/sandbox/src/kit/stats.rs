@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,12 @@ pub(crate) enum Slash {
 /// How many requests [`Recorder::requests`] keeps.
 const REQUEST_LOG: usize = 10_000;
 
+/// How many writes with their bodies [`Recorder::writes`] keeps.
+const WRITE_LOG: usize = 1_000;
+
+/// Bodies longer than this are not kept whole in the write log.
+const WRITE_BODY_MAX: usize = 64 * 1024;
+
 /// The counters and the request log.
 pub(crate) struct Recorder {
     slash: Slash,
@@ -50,6 +57,9 @@ pub(crate) struct Recorder {
     /// The most recent requests as received (`METHOD /path?query`, undecoded), for tests
     /// that check which resource a request reached.
     requests: Mutex<VecDeque<String>>,
+    /// The most recent writes (POST/PUT/PATCH/DELETE) with their bodies, for tests that
+    /// check what a connector sent (an update sends only what changed).
+    writes: Mutex<VecDeque<(String, String)>>,
 }
 
 impl Recorder {
@@ -58,6 +68,7 @@ impl Recorder {
             slash,
             stats: Mutex::new(Stats::default()),
             requests: Default::default(),
+            writes: Default::default(),
         }
     }
 
@@ -68,6 +79,20 @@ impl Recorder {
     pub(crate) fn reset(&self) {
         *lock(&self.stats) = Stats::default();
         lock(&self.requests).clear();
+        lock(&self.writes).clear();
+    }
+
+    /// The most recent writes (see the field), oldest first.
+    pub(crate) fn writes(&self) -> Vec<(String, String)> {
+        lock(&self.writes).iter().cloned().collect()
+    }
+
+    fn log_write(&self, line: String, body: String) {
+        let mut log = lock(&self.writes);
+        if log.len() >= WRITE_LOG {
+            log.pop_front();
+        }
+        log.push_back((line, body));
     }
 
     /// The most recent requests (see the field), oldest first.
@@ -154,7 +179,23 @@ pub(crate) async fn count_requests(
     }
     let rec = &common.recorder;
     rec.record(req.method().as_str(), &path);
-    rec.log(format!("{} {}", req.method(), req.uri()));
+    let line = format!("{} {}", req.method(), req.uri());
+    rec.log(line.clone());
+    let req = if matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        let (parts, body) = req.into_parts();
+        // Buffered here and handed on unchanged (signatures over the body still hold).
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let kept = &bytes[..bytes.len().min(WRITE_BODY_MAX)];
+        rec.log_write(line, String::from_utf8_lossy(kept).into_owned());
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        req
+    };
     let resp = next.run(req).await;
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
         rec.record_limited();

@@ -1,0 +1,15 @@
+//! The connector conformance suite (`shared/spec/platform.md` §8) against each vendor's
+//! sandbox: the properties are in `conformance/suite.rs`, each vendor's case in its own file.
+
+#[macro_use]
+#[path = "conformance/suite.rs"]
+mod suite;
+
+#[path = "conformance/clientify.rs"]
+mod clientify;
+
+#[path = "conformance/alegra.rs"]
+mod alegra;
+
+#[path = "conformance/odoo.rs"]
+mod odoo;
