@@ -75,7 +75,8 @@ enum Cmd {
     },
     /// The activity log, newest first.
     Log {
-        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774).
+        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774): where the change
+        /// came from it or was written to it.
         #[arg(long)]
         record: Option<String>,
         /// Only this action (created, updated, unchanged, skipped, failed).
@@ -300,9 +301,8 @@ async fn real_main(cli: Cli) -> Result<()> {
                 ..LogQuery::default()
             };
             if let Some(r) = record {
-                let (s, id) = split_record(&r)?;
-                q.system = Some(s);
-                q.external_id = Some(id);
+                // Either side: entries where the record was the source or was written to.
+                q.record = Some(r.parse().map_err(|e| anyhow::anyhow!("--record: {e}"))?);
             }
             if let Some(a) = action {
                 q.action = Some(a.parse().map_err(|_| {

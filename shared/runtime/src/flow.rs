@@ -322,6 +322,7 @@ impl<'f> Run<'f> {
             fields,
             reason,
             expires_at: now + self.flow.log_retention,
+            ..ActivityEntry::default()
         });
     }
 
