@@ -19,7 +19,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// The TOML keys that hold a secret; each may instead be given as `{key}_env`.
-pub const SECRET_KEYS: &[&str] = &["api_key", "token", "password", "webhook_secret"];
+pub const SECRET_KEYS: &[&str] = &[
+    "api_key",
+    "token",
+    "password",
+    "webhook_secret",
+    "webhook_url",
+];
 
 /// Default name prefix of the tenants' secrets (`SECRETS_PREFIX` overrides it).
 pub const DEFAULT_SECRETS_PREFIX: &str = "puente/";

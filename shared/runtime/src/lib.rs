@@ -16,6 +16,8 @@ pub mod config;
 pub mod crash;
 pub mod events;
 pub mod flow;
+pub mod notify;
+pub mod runs;
 pub mod serve;
 pub mod summary;
 pub mod sync;
@@ -174,6 +176,8 @@ pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub flows: Vec<Flow>,
+    /// Every flow reports its problems here (APC-8); add sinks to it (SNS on AWS).
+    pub notifier: notify::Dispatcher,
 }
 
 impl App {
@@ -215,6 +219,7 @@ impl App {
                 secret,
             }),
         };
+        let notifier = notify::dispatcher_for(&config)?;
         let mut flows = Vec::new();
         for (fi, f) in config.flows.iter().enumerate() {
             let (ca, cb) = (&config.connections[&f.a], &config.connections[&f.b]);
@@ -261,12 +266,14 @@ impl App {
                 store: store.clone(),
                 log_retention: chrono::Duration::days(config.log.retention_days as i64),
                 webhooks: webhooks.clone(),
+                notifier: Arc::new(notifier.clone()),
             });
         }
         Ok(App {
             config,
             store,
             flows,
+            notifier,
         })
     }
 
@@ -286,8 +293,22 @@ impl App {
 
 /// ALG-12: checks that both connections answer with their credentials; writes nothing.
 pub async fn check(flow: &Flow) -> Result<(), ConnectorError> {
-    flow.a.check().await?;
-    flow.b.check().await
+    let res = match flow.a.check().await {
+        Ok(()) => flow.b.check().await,
+        Err(e) => Err(e),
+    };
+    // APC-8: credentials that stopped working are reported at once.
+    if let Err(e @ ConnectorError::Auth { .. }) = &res {
+        flow.notifier.notify(notify::Problem {
+            kind: notify::ProblemKind::Credentials,
+            tenant: flow.tenant.clone(),
+            flow: Some(flow.name.clone()),
+            system: e.system().to_string(),
+            record: None,
+            detail: e.to_string(),
+        });
+    }
+    res
 }
 
 /// ALG-12 and ALG-13: checks both connections, then creates what the flow needs (custom
@@ -348,6 +369,7 @@ pub async fn run_with(
     opts: RunOptions,
 ) -> Summary {
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
     let before: Vec<_> = [&flow.a, &flow.b].iter().map(|c| c.calls()).collect();
     flow.a.reset_budget();
     flow.b.reset_budget();
@@ -383,6 +405,7 @@ pub async fn run_with(
                 if let Err(e) = res {
                     tracing::error!(tenant = %flow.tenant, flow = %flow.name, kind = %kind, error = %e, "run stopped");
                     run.summary.errors.push(format!("{kind}: {e}"));
+                    runs::report_stopped(flow, mode, kind, &e);
                 }
                 if run.summary.resume.is_some() {
                     break;
@@ -412,5 +435,6 @@ pub async fn run_with(
             .insert(c.system().to_string(), c.calls().since(&b));
     }
     run.summary.duration_ms = started.elapsed().as_millis() as u64;
+    runs::store_summary(flow, &run.summary, started_at).await;
     run.summary
 }
