@@ -72,20 +72,20 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// What makes two problems the same one (for `repeat_after`).
+    /// What makes two problems the same one (for `repeat_after`): a record failing on one
+    /// system is one problem whatever the vendor answers each time (a 500, then a 503); a
+    /// problem about no record is told apart by its message.
     fn identity(&self) -> String {
-        let rec = self
-            .record
-            .as_ref()
-            .map(|r| format!("{}/{}/{}", r.kind, r.system, r.id))
-            .unwrap_or_default();
+        let what = match &self.record {
+            Some(r) => format!("{}/{}/{}", r.kind, r.system, r.id),
+            None => self.detail.clone(),
+        };
         format!(
-            "{:?}|{}|{}|{}|{rec}|{}",
+            "{:?}|{}|{}|{}|{what}",
             self.kind,
             self.tenant,
             self.flow.as_deref().unwrap_or(""),
             self.system,
-            self.detail
         )
     }
 }
