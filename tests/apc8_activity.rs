@@ -220,7 +220,7 @@ async fn apc8_runs_are_stored_and_entries_say_what_was_sent_on_either_side() {
         .matched_by
         .as_deref()
         .unwrap()
-        .starts_with("no match: created on alegra"));
+        .starts_with("none, created on alegra"));
     let target = RecordRef::new("alegra", e.target_id.clone().unwrap());
     let by_target = app
         .store

@@ -643,7 +643,7 @@ impl<'f> Run<'f> {
                 self.annotate(|e| {
                     e.key = key_of(kind, &fields);
                     e.values = values_of(&fields, &[]);
-                    e.matched_by = Some(format!("no match: created on {dst_sys}"));
+                    e.matched_by = Some(format!("none, created on {dst_sys}"));
                 });
                 if let Some(e) = marks_err {
                     tracing::warn!(error = %e, "link marks not written; retried next run");

@@ -164,7 +164,11 @@ pub(crate) async fn runs(
             started_at: r.started_at.to_rfc3339(),
             flow: r.flow,
             mode: r.mode,
-            duration: format!("{:.1} s", r.duration_ms as f64 / 1000.0),
+            duration: if r.duration_ms < 1000 {
+                format!("{} ms", r.duration_ms)
+            } else {
+                format!("{:.1} s", r.duration_ms as f64 / 1000.0)
+            },
             counts: r.counts,
             calls: r.calls,
             errors: r.errors,
