@@ -152,6 +152,7 @@ CREATE INDEX activity_by_target ON activity (tenant, target_system, target_id, s
 CREATE INDEX activity_by_key ON activity (tenant, key, seq) WHERE key IS NOT NULL;
 CREATE INDEX activity_by_action ON activity (tenant, action, seq);
 CREATE INDEX activity_by_kind ON activity (tenant, kind, seq);
+CREATE INDEX activity_by_time ON activity (tenant, at);
 
 CREATE TABLE runs (
     tenant      TEXT NOT NULL,
@@ -805,14 +806,16 @@ impl ActivityLog for SqliteStore {
             sql.push_str(&format!(" AND at < ?{}", args.len()));
         }
         if let Some(r) = &q.record {
-            // Either side: SQLite answers each arm from its own index (by record, by target).
+            // Either side, each arm from its own index (by record, by target): a plain `OR`
+            // makes SQLite walk the whole tenant in seq order instead.
             args.push(r.system.clone().into());
             let sys = args.len();
             args.push(r.id.clone().into());
             let id = args.len();
             sql.push_str(&format!(
-                " AND ((system = ?{sys} AND external_id = ?{id}) \
-                 OR (target_system = ?{sys} AND target_id = ?{id}))"
+                " AND seq IN (SELECT seq FROM activity WHERE tenant = ?1 AND system = ?{sys} \
+                 AND external_id = ?{id} UNION ALL SELECT seq FROM activity WHERE tenant = ?1 \
+                 AND target_system = ?{sys} AND target_id = ?{id})"
             ));
         }
         if let Some(before) = q.before_seq {
