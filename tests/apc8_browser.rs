@@ -59,26 +59,29 @@ async fn start_driver() -> Driver {
         );
     }
     let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let url = format!("http://127.0.0.1:{port}");
+    // Owned by the guard at once: it is killed and reaped however this function ends.
+    let driver = Driver {
+        child: Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+        url: format!("http://127.0.0.1:{port}"),
+    };
     let http = reqwest::Client::new();
     for _ in 0..100 {
         if http
-            .get(format!("{url}/status"))
+            .get(format!("{}/status", driver.url))
             .send()
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Driver { child, url };
+            return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("chromedriver did not answer on {url}");
+    panic!("chromedriver did not answer on {}", driver.url);
 }
 
 async fn browser(driver: &Driver, profile: &Path) -> Client {

@@ -158,17 +158,17 @@ fn entry_items(e: &ActivityEntry, seq: u64) -> Vec<Item> {
 
 fn entry_from_item(item: &Item) -> StoreResult<ActivityEntry> {
     let action = get_s(item, "action")?;
-    let request = match item.get("request").and_then(|v| v.as_m().ok()) {
-        None => None,
-        Some(m) => Some(FailedRequest {
+    let request = item
+        .get("request")
+        .and_then(|v| v.as_m().ok())
+        .map(|m| FailedRequest {
             method: m.get("method").and_then(|v| v.as_s().ok()).cloned(),
             path: m.get("path").and_then(|v| v.as_s().ok()).cloned(),
             status: m
                 .get("status")
                 .and_then(|v| v.as_n().ok())
                 .and_then(|v| v.parse().ok()),
-        }),
-    };
+        });
     Ok(ActivityEntry {
         seq: get_n(item, "seq")?,
         tenant: get_s(item, "tenant")?.to_string(),
@@ -534,6 +534,51 @@ impl ActivityLog for DynamoStore {
 }
 
 impl DynamoStore {
+    /// Bulk-loads log entries with `BatchWriteItem` (25 items a request), seqs reserved as
+    /// [`ActivityLog::append`] does: for imports and benchmarks. Not atomic: a failure part-way
+    /// can leave an entry without some of its index copies, which `append` never does.
+    pub async fn import_log(&self, entries: &[ActivityEntry]) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let first = self.reserve_seqs(entries.len() as u64).await?;
+        let items: Vec<Item> = entries
+            .iter()
+            .zip(first..)
+            .flat_map(|(e, seq)| entry_items(e, seq))
+            .collect();
+        for chunk in items.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk
+                .iter()
+                .map(|item| {
+                    aws_sdk_dynamodb::types::PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|p| WriteRequest::builder().put_request(p).build())
+                        .map_err(|e| backend("BatchWriteItem", e))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let mut backoff = Duration::from_millis(20);
+            while !pending.is_empty() {
+                let res = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut pending))
+                    .send()
+                    .await
+                    .map_err(|e| backend("BatchWriteItem (log import)", e))?;
+                if let Some(mut left) = res.unprocessed_items {
+                    pending = left.remove(&self.table).unwrap_or_default();
+                }
+                if !pending.is_empty() {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes items in one transaction (at most [`TRANSACT_MAX`]).
     async fn write_items(&self, items: Vec<Item>) -> StoreResult<()> {
         if items.is_empty() {

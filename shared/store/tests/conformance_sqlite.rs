@@ -230,7 +230,7 @@ async fn apc8_schema_1_file_migrates_in_place_keeping_every_row() {
         store.schema_version().unwrap(),
         puente_store::sqlite::SCHEMA_VERSION
     );
-    assert!(puente_store::sqlite::SCHEMA_VERSION >= 2);
+    const { assert!(puente_store::sqlite::SCHEMA_VERSION >= 2) };
     let old = store.query(&LogQuery::new("acme", 10)).await.unwrap();
     assert_eq!(old.len(), 1);
     assert_eq!(old[0].fields, ["phone"]);

@@ -224,7 +224,7 @@ async fn timeline(
             }
         }
     }
-    out.sort_by(|a, b| b.seq.cmp(&a.seq));
+    out.sort_by_key(|e| std::cmp::Reverse(e.seq));
     out.truncate(200);
     Ok(out)
 }
