@@ -38,20 +38,34 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// chromedriver, stopped (by its own pid) when dropped.
+/// chromedriver, stopped (by its own pid) when dropped, with the Chromium processes it
+/// started for this test: found by this test's own `--user-data-dir`, since a killed
+/// chromedriver leaves its browser running (a test that panicked never closed its session).
 struct Driver {
     child: Child,
     url: String,
+    profile: PathBuf,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let marker = format!("--user-data-dir={}", self.profile.display());
+        for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = p.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let cmd = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+            if cmd.split(|b| *b == 0).any(|a| a == marker.as_bytes()) {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
-async fn start_driver() -> Driver {
+async fn start_driver(profile: PathBuf) -> Driver {
     for bin in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             Path::new(bin).exists(),
@@ -68,6 +82,7 @@ async fn start_driver() -> Driver {
             .spawn()
             .expect("chromedriver starts"),
         url: format!("http://127.0.0.1:{port}"),
+        profile,
     };
     let http = reqwest::Client::new();
     for _ in 0..100 {
@@ -284,8 +299,8 @@ async fn apc8_activity_page_in_a_real_browser() {
     let cid = link.ids["clientify"].clone();
     let key = link.key.clone().expect("a linked contact has a key");
 
-    let driver = start_driver().await;
     let profile = std::env::temp_dir().join(format!("apc8-chromium-{}-{port}", std::process::id()));
+    let driver = start_driver(profile.clone()).await;
     let b = browser(&driver, &profile).await;
     let base = format!("http://{listen}/ui/test");
 
@@ -474,7 +489,6 @@ async fn apc8_activity_page_in_a_real_browser() {
 
     b.close().await.unwrap();
     drop(driver);
-    let _ = std::fs::remove_dir_all(&profile);
     let _ = stop_tx.send(());
     let _ = server.await;
 }
