@@ -355,9 +355,17 @@ impl ActivityLog for DynamoStore {
                 ));
             }
         }
+        // Beyond the expiry, filters the partition does not apply make DynamoDB read items it
+        // does not return: then read big pages (up to 1 MB each), not many small ones.
+        let filtered = f.expr.len() > 1;
         let filter = f.expr.join(" AND ");
-        let page_size = i32::try_from(q.limit.saturating_mul(2)).unwrap_or(i32::MAX);
-        let page_size = page_size.clamp(20, 1000);
+        let page_size = if filtered {
+            1000
+        } else {
+            i32::try_from(q.limit.saturating_mul(2))
+                .unwrap_or(i32::MAX)
+                .clamp(20, 1000)
+        };
 
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
