@@ -18,6 +18,7 @@ pub mod events;
 pub mod flow;
 pub mod flowspec;
 mod legacy;
+pub mod mapping_view;
 pub mod notify;
 mod rules;
 pub mod runs;

@@ -378,3 +378,62 @@ pub(super) fn body_for(
     }
     Value::Object(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default mapping file beside this module says what the reader and the writer do,
+    /// line by line, for contacts in both API modes, companies and items.
+    #[test]
+    fn platform_default_mapping_file_agrees_with_the_reader_and_writer() {
+        let m = crate::kit::defaults::DefaultMapping::parse(include_str!("mapping.toml")).unwrap();
+        let contacts = [
+            (
+                Kind::Contact,
+                json!({"id": "1", "name": "Ana Pérez", "nameObject": {"firstName": "Ana", "secondName": "María",
+                "lastName": "Pérez", "secondLastName": "Gil"}, "identification": {"type": "DNI", "number": "12345678Z"},
+                "type": ["client"], "email": "ana@x.es", "phonePrimary": "981000000", "mobile": "600000000",
+                "address": {"address": "C/ Mayor 1", "city": "Lugo", "department": "Lugo", "zipCode": "27001", "country": "España"}}),
+            ),
+            // Simple mode: the type a word, the identification a string, no nameObject.
+            (
+                Kind::Contact,
+                json!({"id": 2, "name": "  Luis  de la Fuente ", "identification": "x-1234567-l",
+                "type": "lead", "email": "", "phonePrimary": null}),
+            ),
+            (
+                Kind::Contact,
+                json!({"id": 3, "name": "Solo", "type": [], "address": {"city": "Vigo", "country": "Portugal"}}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 4, "name": "Talleres Lugo SL", "identification": {"type": "NIF", "number": "B27123454"},
+                "type": ["provider"], "phonePrimary": "", "mobile": "600999888", "email": "info@t.es",
+                "address": {"address": "Polígono", "city": "Lugo", "department": "Lugo", "zipCode": "27003", "country": "España"}}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 5, "name": "Otra SA", "type": ["provider", "client"], "phonePrimary": "981222333"}),
+            ),
+        ];
+        for (kind, raw) in contacts {
+            let rec = to_record(kind, &raw);
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+            let body = body_for(kind, &rec.fields, &[], None);
+            assert_eq!(
+                m.write_mismatches(kind, &rec.fields, &body),
+                Vec::<String>::new(),
+                "{body}"
+            );
+        }
+        for raw in [
+            json!({"id": "7", "name": "Bono", "reference": " bon-1001 ", "description": "Diez", "price": [{"idPriceList": 1, "price": 19.9}]}),
+            json!({"id": "8", "name": "Otro", "reference": {"reference": "X2"}, "price": "12.5"}),
+            json!({"id": "9", "name": "Sin precio", "price": []}),
+        ] {
+            let rec = item_record(&raw, &[]);
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+        }
+    }
+}
