@@ -259,6 +259,34 @@ email = "record.email | lower"
         assert!(text.contains("(set by flows[0]"), "{text}");
     }
 
+    /// The flow keys `puente.example.toml` shows commented out load, uncommented, and
+    /// reach the effective mapping.
+    #[test]
+    fn platform_the_examples_commented_flow_keys_load() {
+        let text = include_str!("../../../puente.example.toml");
+        let (before, rest) = text.split_once("# (begin: more flow keys").unwrap();
+        let (block, after) = rest.split_once("# (end: more flow keys)").unwrap();
+        let is_key = |l: &str| {
+            let l = l.trim_start_matches("# ");
+            l.starts_with('[')
+                || l.split_once(" = ").is_some_and(|(k, _)| {
+                    k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_\"".contains(c))
+                })
+        };
+        let uncommented: Vec<&str> = block
+            .lines()
+            .filter(|l| l.starts_with("# ") && is_key(l))
+            .map(|l| &l[2..])
+            .collect();
+        assert!(uncommented.len() > 15, "{uncommented:?}");
+        let text = format!("{before}\n{}\n{after}", uncommented.join("\n"));
+        let cfg = Config::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let m = effective(&cfg, "clientify-alegra", "contact").unwrap();
+        assert_eq!(m.tables, vec!["payment_terms".to_string()]);
+        assert!(m.sides[1].write.iter().any(|l| l.target == "observations"));
+    }
+
     #[test]
     fn platform_mapping_show_names_what_is_wrong() {
         let cfg = config("entities = [\"contact\"]");
