@@ -4,6 +4,7 @@
 //! loopback and point a config at them, so a newcomer sees real syncs offline.
 
 mod demo;
+mod logging;
 mod progress;
 
 use anyhow::{bail, Context, Result};
@@ -196,13 +197,16 @@ enum DlqCmd {
 fn init_tracing(format: &str, default: &str) -> Result<()> {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::io::stderr().is_terminal();
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_ansi(ansi);
     match format {
-        "json" => b.json().init(),
-        "text" => b.init(),
+        "json" => b.with_writer(std::io::stderr).json().init(),
+        // A value's control characters are escaped: a newline cannot start a forged line.
+        "text" => b
+            .with_writer(move || logging::Escaping::new(std::io::stderr(), ansi))
+            .init(),
         other => bail!("--log-format '{other}': use text or json"),
     }
     Ok(())

@@ -89,6 +89,14 @@ async fn odo8_version_and_authenticate_good_and_bad_key() {
             e.to_string().contains("database \"nosuch\" does not exist"),
             "{e}"
         );
+        // Issue 17: and what to do about it, of the connection's own section.
+        let e = e.with_system("erp");
+        assert!(
+            e.to_string().contains(
+                "no database named 'nosuch' on this server; check connections.erp.database"
+            ),
+            "{e}"
+        );
     }
 }
 

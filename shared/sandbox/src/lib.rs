@@ -47,7 +47,10 @@ use std::time::Duration;
 
 pub use alegra::{start_alegra, start_alegra_seeded};
 pub use ccv::{start_ccv, CcvConfig, CcvView};
-pub use clientify::{start_clientify, start_clientify_seeded, ClientifySeed, WebhookShape};
+pub use clientify::{
+    start_clientify, start_clientify_seeded, ClientifySeed, WebhookShape,
+    SANDBOX_PASSWORD as CLIENTIFY_PASSWORD, SANDBOX_USERNAME as CLIENTIFY_USERNAME,
+};
 pub use eaccounting::{start_eaccounting, EAccountingConfig, EAccountingView};
 pub use economic::{start_economic, EconomicConfig, EconomicView, HookKind};
 pub use kit::taxid;

@@ -962,3 +962,84 @@ async fn shutdown_refuses_new_connections() {
     let res = TcpStream::connect(&addr).await;
     assert!(res.is_err(), "connection should be refused after shutdown");
 }
+
+// ------------------------------------------------------------ issue 17: client gaps
+
+/// `POST /v1/api-auth/obtain_token/` without a token, as JSON (C1) or a form (C13).
+#[tokio::test]
+async fn sandbox_gaps_clientify_obtain_token_json_and_form() {
+    let sb = puente_sandbox::start_clientify(&small(), None, vec![], vec![])
+        .await
+        .unwrap();
+    let url = format!("{}/api-auth/obtain_token/", sb.base_url);
+    let r = post(
+        &url,
+        Auth::None,
+        json!({"username": puente_sandbox::CLIENTIFY_USERNAME,
+               "password": puente_sandbox::CLIENTIFY_PASSWORD}),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"token": TOKEN}));
+    let form = reqwest::Client::new()
+        .post(&url)
+        .form(&[
+            ("username", puente_sandbox::CLIENTIFY_USERNAME),
+            ("password", puente_sandbox::CLIENTIFY_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let token: Value = form.json().await.unwrap();
+    assert_eq!(token["token"], TOKEN);
+    // The token it gives opens the API.
+    let list = get(&format!("{}/contacts/", sb.base_url), Auth::Token(TOKEN)).await;
+    assert_eq!(list.status, 200);
+    let r = post(&url, Auth::None, json!({"username": "x", "password": "y"})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json(),
+        json!({"non_field_errors": ["Unable to log in with provided credentials."]})
+    );
+    let r = post(&url, Auth::None, json!({"username": "x"})).await;
+    assert_eq!(r.json(), json!({"password": ["This field is required."]}));
+}
+
+/// `GET /users/self` and `GET /company`, behind Basic auth like the rest.
+#[tokio::test]
+async fn sandbox_gaps_alegra_users_self_and_company() {
+    let sb = start_alegra(&small(), None, vec![]).await.unwrap();
+    let me = get(&format!("{}/users/self", sb.base_url), AL).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["email"], "sandbox@puente.local");
+    let company = get(&format!("{}/company", sb.base_url), AL).await;
+    assert_eq!(company.status, 200);
+    let c = company.json();
+    assert_eq!(c["currency"]["code"], "EUR");
+    assert_eq!(c["identificationObject"]["type"], "NIF");
+    assert!(c.get("id").is_none(), "a singleton: no id");
+    assert_eq!(
+        get(&format!("{}/company", sb.base_url), Auth::None)
+            .await
+            .status,
+        401
+    );
+}
+
+/// A world of no contacts and no companies has no catalogue either.
+#[tokio::test]
+async fn sandbox_gaps_an_empty_world_seeds_nothing() {
+    let empty = SandboxConfig {
+        contacts: 0,
+        companies: 0,
+        shared_contacts: 0,
+        shared_companies: 0,
+        ..SandboxConfig::default()
+    };
+    let w = puente_sandbox::World::generate(&empty);
+    assert!(w.clientify_products.is_empty() && w.alegra_items.is_empty());
+    assert!(w.clientify_contacts.is_empty() && w.alegra_contacts.is_empty());
+    let w = puente_sandbox::World::generate(&small());
+    assert!(!w.clientify_products.is_empty() && !w.alegra_items.is_empty());
+}

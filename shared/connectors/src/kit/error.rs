@@ -81,9 +81,10 @@ impl fmt::Display for ConnectorError {
                 f,
                 "{system} rejected the credentials (HTTP {status}: {message}); {hint}"
             ),
-            ConnectorError::Unreachable { system, url, detail } => {
-                write!(f, "{system} is unreachable at {url}: {detail}")
-            }
+            ConnectorError::Unreachable { system, url, detail } => write!(
+                f,
+                "{system} is unreachable at {url}: {detail}; check the address (base_url or url) in [connections.{system}] and that the server is up"
+            ),
             ConnectorError::RateLimited { system, detail } => {
                 write!(f, "{system} kept answering 429 Too Many Requests: {detail}")
             }
@@ -117,6 +118,21 @@ impl ConnectorError {
     /// The same error, said of the connection `name` (its identity in the tenant) rather
     /// than of the vendor.
     pub fn with_system(mut self, name: &str) -> ConnectorError {
+        // Hints name the config section by the vendor (`connections.odoo.database`); said of
+        // a connection, they name its own section.
+        let (from, to) = (
+            format!("connections.{}.", self.system()),
+            format!("connections.{name}."),
+        );
+        if from != to {
+            match &mut self {
+                ConnectorError::Auth { hint: t, .. }
+                | ConnectorError::Vendor { message: t, .. }
+                | ConnectorError::Mapping { detail: t, .. }
+                | ConnectorError::Decode { detail: t, .. } => *t = t.replace(&from, &to),
+                _ => {}
+            }
+        }
         match &mut self {
             ConnectorError::Auth { system, .. }
             | ConnectorError::Unreachable { system, .. }

@@ -416,6 +416,23 @@ impl Http {
                             token_refreshed = true;
                             Duration::ZERO
                         }
+                        // A 401/403 that is not JSON came from some other server (a web
+                        // page, a proxy's login): the address is wrong, not the credentials.
+                        401 | 403 if serde_json::from_slice::<Value>(&bytes).is_err() => {
+                            return Err(ConnectorError::Vendor {
+                                system: self.system.clone(),
+                                status: status.as_u16(),
+                                message: format!(
+                                    "{} answered HTTP {} with something that is not {}'s API ({message}); \
+                                     check the address (base_url or url) in [connections.{}]",
+                                    origin(&url),
+                                    status.as_u16(),
+                                    self.system,
+                                    self.system
+                                ),
+                                transient: false,
+                            })
+                        }
                         401 | 403 => {
                             return Err(ConnectorError::Auth {
                                 system: self.system.clone(),
@@ -571,6 +588,11 @@ fn describe(e: &reqwest::Error) -> String {
     s
 }
 
+/// `scheme://host[:port]` of `url`: what was reached, without path or query.
+fn origin(url: &reqwest::Url) -> String {
+    url.origin().ascii_serialization()
+}
+
 fn strip_query(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_string()
 }
@@ -663,5 +685,61 @@ mod tests {
             Auth::Basic("me@x.es".into(), "sekrit".into())
         );
         assert!(!s.contains("sekrit"), "{s}");
+    }
+
+    /// A server answering every request with `status` and `body` (content type `ctype`).
+    async fn fixed_server(status: u16, ctype: &'static str, body: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(body.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Issue 17: a base URL answered by some other server is not "rejected the credentials":
+    /// the message says what was reached and which key to check; the vendor's own 401 (JSON)
+    /// still is a credentials error.
+    #[tokio::test]
+    async fn misleading_messages_a_wrong_address_is_not_called_bad_credentials() {
+        let url = fixed_server(401, "text/html", "<html><body>Please log in</body></html>").await;
+        let http = Http::new("crm", &url, Auth::Token("t".into()), fast_policy());
+        let err = http.get("contacts", &[]).await.err().expect("error");
+        let text = err.to_string();
+        assert!(!matches!(err, ConnectorError::Auth { .. }), "{err:?}");
+        assert!(!text.contains("rejected the credentials"), "{text}");
+        assert!(text.contains(&format!("{url} answered HTTP 401")), "{text}");
+        assert!(text.contains("[connections.crm]"), "{text}");
+
+        let url = fixed_server(401, "application/json", r#"{"detail": "Invalid token."}"#).await;
+        let http = Http::new("crm", &url, Auth::Token("t".into()), fast_policy());
+        let err = http.get("contacts", &[]).await.err().expect("error");
+        assert!(matches!(err, ConnectorError::Auth { .. }), "{err:?}");
+    }
+
+    /// Issue 17: an unreachable vendor's message names the section and key to fix.
+    #[tokio::test]
+    async fn misleading_messages_unreachable_names_the_key_to_check() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let http = Http::new("books", &url, Auth::Token("t".into()), fast_policy());
+        let err = http.get("contacts", &[]).await.err().expect("error");
+        let text = err.to_string();
+        assert!(matches!(err, ConnectorError::Unreachable { .. }), "{err:?}");
+        assert!(
+            text.contains("[connections.books]") && text.contains("base_url"),
+            "{text}"
+        );
     }
 }

@@ -274,8 +274,23 @@ impl OdooClient {
         if err.get("code").and_then(Value::as_u64) == Some(404) {
             return self.no_endpoint();
         }
-        // Database-level trouble is worth a later retry, except a database that does not
-        // exist (a settings error).
+        // A database that does not exist is a settings error, said so (PostgreSQL's own
+        // text, `connection to server … database "x" does not exist`, names no fix).
+        if message.contains("does not exist") && message.contains("database") {
+            return ConnectorError::Vendor {
+                system: SYSTEM.into(),
+                status: 200,
+                message: format!(
+                    "{name}: {} -- no database named '{}' on this server; check \
+                     connections.{SYSTEM}.database (the server lists its databases at \
+                     /web/database/selector)",
+                    message.trim_end(),
+                    self.database
+                ),
+                transient: false,
+            };
+        }
+        // Database-level trouble is worth a later retry.
         let transient = name.starts_with("psycopg2.") && !message.contains("does not exist");
         ConnectorError::Vendor {
             system: SYSTEM.into(),

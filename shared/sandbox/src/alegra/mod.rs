@@ -12,6 +12,7 @@
 // Responses as `Err` values are the axum idiom; they are built once per request.
 #![allow(clippy::result_large_err)]
 
+mod account;
 mod api;
 mod catalog;
 mod contacts;
@@ -184,6 +185,8 @@ fn router(
             axum::routing::delete(delete_sub),
         ),
         ("/api/v1/taxes", get(taxes)),
+        ("/api/v1/users/self", get(account::users_self)),
+        ("/api/v1/company", get(account::company)),
     ];
     let mut routes = routes;
     for (base, res) in [

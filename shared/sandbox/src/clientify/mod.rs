@@ -12,6 +12,7 @@
 // Responses as `Err` values are the axum idiom; they are built once per request.
 #![allow(clippy::result_large_err)]
 
+mod auth;
 mod catalog;
 mod custom_fields;
 mod drf;
@@ -42,6 +43,7 @@ use crate::kit::{Common, Sandbox};
 use crate::registry::{StartFuture, Started, VendorSandbox};
 use crate::{SandboxConfig, World};
 
+pub use auth::{SANDBOX_PASSWORD, SANDBOX_USERNAME};
 use custom_fields::{create_def, get_def, list_defs, FieldDef};
 use drf::{django_not_found, guard, method_not_allowed};
 use handlers::{create, destroy, detail, list, update};
@@ -349,6 +351,11 @@ fn router(
     }
     Ok(r.method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(app.clone(), guard))
+        // Without a token: it is how a client gets one.
+        .route(
+            "/v1/api-auth/obtain_token/",
+            axum::routing::post(auth::obtain_token),
+        )
         .fallback(django_not_found)
         .with_state(app))
 }

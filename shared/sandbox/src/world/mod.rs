@@ -296,12 +296,19 @@ impl World {
             };
             alegra_contacts.push(v);
         }
+        // A sandbox asked for no contacts and no companies is empty: no catalogue either
+        // (issue 17: a test or a user starting from nothing gets nothing).
+        let empty = cfg.contacts == 0 && cfg.companies == 0;
         World {
             clientify_contacts,
             clientify_companies,
             alegra_contacts,
-            alegra_items: alegra_items(),
-            clientify_products: clientify_products(),
+            alegra_items: if empty { Vec::new() } else { alegra_items() },
+            clientify_products: if empty {
+                Vec::new()
+            } else {
+                clientify_products()
+            },
         }
     }
 
