@@ -112,6 +112,20 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UiCmd,
     },
+    /// Pins two records as one pair in the flow that syncs their connections, e.g. when
+    /// the log says a key is `ambiguous`; the next run or webhook syncs them.
+    Link {
+        /// CONNECTION:ID of one side.
+        first: String,
+        /// CONNECTION:ID of the other side.
+        second: String,
+        /// Entity kind: contact, company, product, …
+        #[arg(long, default_value = "contact")]
+        kind: String,
+        /// The flow, when several sync these two connections.
+        #[arg(long)]
+        flow: Option<String>,
+    },
     /// Mappings as data (APC-7): what a flow's records become on each side.
     Mapping {
         #[command(subcommand)]
@@ -453,6 +467,27 @@ async fn real_main(cli: Cli) -> Result<()> {
                 open_store(&cfg)?
             };
             dlq_cmd(store.as_ref(), cmd).await?;
+        }
+        Cmd::Link {
+            first,
+            second,
+            kind,
+            flow,
+        } => {
+            // Without a config: the demo's flows and store.
+            let cfg = match cfg {
+                Some(c) => c,
+                None => demo::demo_config_only(cli.demo.as_deref()).await?,
+            };
+            let kind: puente_core::Kind = kind.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let (s1, id1) = split_record(&first)?;
+            let (s2, id2) = split_record(&second)?;
+            let app = build_app(cfg)?;
+            let done =
+                puente_runtime::pin::pin(&app, (&s1, &id1), (&s2, &id2), kind, flow.as_deref())
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            println!("{done}");
         }
         Cmd::Mapping {
             cmd: MappingCmd::Show { flow, entity },

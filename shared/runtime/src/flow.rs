@@ -1171,6 +1171,52 @@ impl<'f> Run<'f> {
         self.annotate(|e| e.key = r.key().ok());
     }
 
+    /// Issue 17: `r`'s key `key` matches several unlinked records (`candidates`, as
+    /// SYSTEM:ID): nothing is written to any of them; the entry names every candidate and
+    /// how to settle it. Counted as skipped.
+    pub(crate) fn ambiguous(
+        &mut self,
+        kind: Kind,
+        r: &Record,
+        label: &str,
+        key: &str,
+        candidates: &[String],
+    ) {
+        let other = if r.system == self.flow.a.system() {
+            self.flow.b.system()
+        } else {
+            self.flow.a.system()
+        };
+        let reason = format!(
+            "{label} {key} matches {} unlinked records: {}; nothing written to any of them. \
+             Pin the right pair with `puente link {}:{} {other}:ID --kind {kind}`",
+            candidates.len(),
+            candidates.join(", "),
+            r.system,
+            r.id,
+        );
+        self.summary.counts(kind.as_str()).skipped += 1;
+        self.plan(
+            kind,
+            "ambiguous",
+            &r.system,
+            Some(&r.id),
+            vec![],
+            Some(reason.clone()),
+        );
+        self.log(
+            (kind, Action::Ambiguous),
+            Refs {
+                source: (&r.system, Some(&r.id)),
+                target: None,
+                link: None,
+            },
+            vec![],
+            Some(reason),
+        );
+        self.annotate(|e| e.key = Some(key.to_string()));
+    }
+
     /// Records vendor call counts into the summary.
     pub fn finish_calls(&mut self) {
         for c in [&self.flow.a, &self.flow.b] {

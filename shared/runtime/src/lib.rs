@@ -20,6 +20,7 @@ pub mod flowspec;
 mod legacy;
 pub mod mapping_view;
 pub mod notify;
+pub mod pin;
 mod rules;
 pub mod runs;
 pub mod serve;

@@ -162,12 +162,16 @@ impl Run<'_> {
         let (a_by_id, b_by_id) = (index(&a_recs), index(&b_recs));
         let rules = flow.rules(kind);
         let keys_of = |r: &Record| rules.keys_of(&r.fields);
-        let mut b_by_key: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, r) in b_recs.iter().enumerate() {
-            for k in keys_of(r) {
-                b_by_key.entry(k).or_default().push(i);
+        let by_key = |recs: &[Record]| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, r) in recs.iter().enumerate() {
+                for k in keys_of(r) {
+                    m.entry(k).or_default().push(i);
+                }
             }
-        }
+            m
+        };
+        let (a_by_key, b_by_key) = (by_key(&a_recs), by_key(&b_recs));
         let mut a_used = vec![false; a_recs.len()];
         let mut b_used = vec![false; b_recs.len()];
         // natural key → the record (system, id) that holds it in a pair
@@ -201,6 +205,12 @@ impl Run<'_> {
             if let Some(h) = holder {
                 for k in l.keys() {
                     claimed.insert(k.to_string(), h.clone());
+                }
+                // A link pinned by hand has no key until its first sync: its records' keys
+                // are held by it all the same.
+                let recs = [ai.map(|i| &a_recs[i]), bi.map(|j| &b_recs[j])];
+                for k in recs.into_iter().flatten().flat_map(&keys_of) {
+                    claimed.entry(k).or_insert_with(|| h.clone());
                 }
             }
             match (ai, bi) {
@@ -250,11 +260,47 @@ impl Run<'_> {
                 for k in &keys {
                     claimed.insert(k.clone(), (sa.clone(), r.id.clone()));
                 }
-                let j = keys.iter().find_map(|k| {
-                    b_by_key
-                        .get(k)
-                        .and_then(|c| c.iter().copied().find(|&j| !b_used[j]))
+                // The unlinked records holding the first key that has any on B, and the
+                // other unlinked records of A holding it too.
+                let unused =
+                    |m: &HashMap<String, Vec<usize>>, k: &str, used: &[bool]| -> Vec<usize> {
+                        m.get(k)
+                            .map(|c| c.iter().copied().filter(|&x| !used[x]).collect())
+                            .unwrap_or_default()
+                    };
+                let found = keys.iter().find_map(|k| {
+                    let bs = unused(&b_by_key, k, &b_used);
+                    (!bs.is_empty()).then(|| (k.clone(), bs))
                 });
+                // Issue 17: more than one record on a side for one key is ambiguous: which
+                // pair is right cannot be told, so nothing is written to any of them.
+                if let Some((k, bs)) = &found {
+                    let more_a: Vec<usize> = unused(&a_by_key, k, &a_used);
+                    if bs.len() > 1 || !more_a.is_empty() {
+                        let label = rules
+                            .spec_of(&r.fields, k)
+                            .map(|s| s.label.clone())
+                            .unwrap_or_else(|| rules.key_label());
+                        let group_a: Vec<usize> = std::iter::once(i).chain(more_a).collect();
+                        let names = |recs: &[Record], idx: &[usize], sys: &str| -> Vec<String> {
+                            idx.iter()
+                                .map(|&x| format!("{sys}:{}", recs[x].id))
+                                .collect()
+                        };
+                        let (a_names, b_names) =
+                            (names(&a_recs, &group_a, &sa), names(&b_recs, bs, &sb));
+                        for &x in &group_a {
+                            a_used[x] = true;
+                            self.ambiguous(kind, &a_recs[x], &label, k, &b_names);
+                        }
+                        for &y in bs {
+                            b_used[y] = true;
+                            self.ambiguous(kind, &b_recs[y], &label, k, &a_names);
+                        }
+                        continue;
+                    }
+                }
+                let j = found.map(|(_, bs)| bs[0]);
                 if let Some(j) = j {
                     b_used[j] = true;
                     for k in keys_of(&b_recs[j]) {
@@ -741,16 +787,27 @@ impl Run<'_> {
                             _ => Vec::new(),
                         },
                     };
+                    let mut free = Vec::new();
                     for o in candidates {
                         let taken = flow
                             .store
                             .link_by_external(flow.scope(kind), other.system(), &o.id)
                             .await?;
                         if taken.is_none() {
-                            counterpart = Some(o);
-                            break;
+                            free.push(o);
                         }
                     }
+                    // Issue 17: two unlinked records with this key on the other side: which
+                    // one is this record's cannot be told; nothing is written to any.
+                    if free.len() > 1 {
+                        let names: Vec<String> = free
+                            .iter()
+                            .map(|o| format!("{}:{}", other.system(), o.id))
+                            .collect();
+                        self.ambiguous(kind, &r, &spec.label, &value, &names);
+                        return Ok(None);
+                    }
+                    counterpart = free.pop();
                 }
             }
         }

@@ -114,15 +114,19 @@ pub enum Action {
     Unchanged,
     Skipped,
     Failed,
+    /// The other side holds two or more unlinked records with the record's key: nothing was
+    /// written to any of them (issue 17); `puente link` pins the right pair.
+    Ambiguous,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Created,
         Action::Updated,
         Action::Unchanged,
         Action::Skipped,
         Action::Failed,
+        Action::Ambiguous,
     ];
 
     /// The lowercase name used in serde, `Display` and storage.
@@ -133,6 +137,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::Skipped => "skipped",
             Action::Failed => "failed",
+            Action::Ambiguous => "ambiguous",
         }
     }
 }
@@ -145,7 +150,9 @@ impl fmt::Display for Action {
 
 /// The text did not name an [`Action`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown action {0:?} (expected created, updated, unchanged, skipped or failed)")]
+#[error(
+    "unknown action {0:?} (expected created, updated, unchanged, skipped, failed or ambiguous)"
+)]
 pub struct ParseActionError(pub String);
 
 impl FromStr for Action {
