@@ -777,7 +777,19 @@ async fn full_sync_gives_odo1_to_odo5(version: u8) {
     let name = env.o_order_name(d.o_order).await;
     let o = env.c_one(Kind::Order, "order_id", &name).await;
     assert_eq!(o["ecommerce"], "Odoo");
-    assert_eq!(o["currency"], "EUR");
+    // Issue 17: the currency Odoo itself gives the order (its pricelist's, the company's by
+    // default; a fresh company is US/USD), read through the API, not assumed to be EUR.
+    let odoo_currency = env
+        .oc
+        .read("sale.order", &[d.o_order], &["currency_id"])
+        .await
+        .unwrap()[0]["currency_id"]
+        .clone();
+    let odoo_currency = puente_connectors::odoo::many2one(&odoo_currency)
+        .map(|(_, name)| name)
+        .expect("the order has a currency");
+    assert!(!odoo_currency.is_empty());
+    assert_eq!(o["currency"], json!(odoo_currency));
     assert_eq!(o["status"], "confirmed");
     let date = env
         .oc
