@@ -1130,6 +1130,14 @@ async fn odo7_deletions_are_not_propagated_either_way() {
     );
 }
 
+/// The order's `write_date` as Odoo reads it.
+async fn order_write_date(oc: &puente_connectors::odoo::OdooClient, order: i64) -> Value {
+    oc.read("sale.order", &[order], &["write_date"])
+        .await
+        .unwrap()[0]["write_date"]
+        .clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odo4_odo5_modified_picks_up_order_line_edits_that_leave_the_order_write_date() {
     let Some(env) = setup("odo-modified", 18).await else {
@@ -1150,19 +1158,46 @@ async fn odo4_odo5_modified_picks_up_order_line_edits_that_leave_the_order_write
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     }
     let lines = puente_connectors::odoo::x2many_ids(&before["order_line"]);
+    // A name-only line edit leaves the order's write_date (odoo.md §3, real 17 and 18):
+    // Modified finds it through the line's own write_date.
+    env.oc
+        .write(
+            "sale.order.line",
+            &[lines[0]],
+            json!({"name": "Cojín bordado"}),
+        )
+        .await
+        .expect("line write");
+    assert_eq!(
+        order_write_date(&env.oc, d.o_order).await,
+        before["write_date"],
+        "odoo.md §3: a name-only line write leaves the order"
+    );
+    let s = env.sync(Mode::Modified).await;
+    assert_eq!(
+        s.entities["order"].updated.get("clientify"),
+        Some(&1),
+        "{:?}",
+        s.entities
+    );
+    let name = env.o_order_name(d.o_order).await;
+    let o = env.c_one(Kind::Order, "order_id", &name).await;
+    assert_eq!(o["items"][0]["name"], "Cojín bordado");
+    // A price edit recomputes the stored totals, which stamps the order (real 17 and 18):
+    // picked up either way.
+    if let Some(sb) = &env.odoo.sandbox {
+        sb.advance_clock(2);
+    } else {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
     env.oc
         .write("sale.order.line", &[lines[0]], json!({"price_unit": 44.0}))
         .await
         .expect("line write");
-    let after = env
-        .oc
-        .read("sale.order", &[d.o_order], &["write_date"])
-        .await
-        .unwrap()[0]["write_date"]
-        .clone();
-    assert_eq!(
-        after, before["write_date"],
-        "odoo.md §3: a line write leaves the order"
+    assert_ne!(
+        order_write_date(&env.oc, d.o_order).await,
+        before["write_date"],
+        "odoo.md §3: a price write stamps the order"
     );
     // A product price edited in Odoo too.
     env.oc

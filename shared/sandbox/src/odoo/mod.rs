@@ -23,7 +23,8 @@
 //! - value encodings (many2one `[id, "name"]`, `false` for empty, datetimes
 //!   `YYYY-MM-DD HH:MM:SS` UTC truncated from a microsecond `write_date` set
 //!   from the transaction start), x2many commands, and the `write_date`
-//!   rules of §3 (a `sale.order.line` write does not touch its order);
+//!   rules of §3 (a `sale.order.line` write of a field that feeds the order's totals
+//!   stamps the order; a name-only edit does not);
 //! - faults and JSON-RPC error objects with the codes, exception names and
 //!   messages of §4; a `None` result is a Fault 1 over XML-RPC (after the
 //!   method ran) and a response without `result` over JSON-RPC.

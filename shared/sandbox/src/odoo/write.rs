@@ -13,6 +13,15 @@ use super::tx::Tx;
 use super::values::{fnum, ids_of, num, str_of, truthy};
 use super::Obj;
 
+/// `sale.order.line` fields whose write recomputes the order's stored `amount_*` [§3].
+const LINE_TOTAL_FIELDS: [&str; 5] = [
+    "price_unit",
+    "product_uom_qty",
+    "discount",
+    "tax_id",
+    "product_id",
+];
+
 /// What an `unlink` does to records pointing at the deleted one.
 #[derive(PartialEq)]
 pub(super) enum OnDelete {
@@ -66,6 +75,17 @@ impl<'a> Tx<'a> {
                     self.touch(m.name, id);
                     let keys = self.apply_vals(m, id, vals)?;
                     self.after_write(m, id, &keys, false)?;
+                    // A line field that feeds the order's stored totals recomputes them,
+                    // which stamps the order (odoo.md §3, observed on 17 and 18); a
+                    // name-only edit does not. The totals themselves are computed on read
+                    // here, with the same values [I].
+                    if m.name == "sale.order.line"
+                        && keys.iter().any(|k| LINE_TOTAL_FIELDS.contains(&k.as_str()))
+                    {
+                        if let Some(order) = self.m2o(m.name, id, "order_id") {
+                            self.touch("sale.order", order);
+                        }
+                    }
                 }
             }
         }
