@@ -120,9 +120,11 @@ async fn ambiguous_match_in_full_sync_writes_to_none_and_a_pinned_pair_syncs() {
         .await
         .is_none());
 
-    // A second Full reports them again, still writes nothing to them.
+    // A second Full still writes nothing to them, and does not report them again (nothing
+    // changed); it counts them.
     let again = env.sync(Mode::Full).await;
-    assert_eq!(ambiguous(&env).await.len(), 6);
+    assert_eq!(ambiguous(&env).await.len(), 3);
+    assert_eq!(again.entities["contact"].skips_repeated, 3, "{again:?}");
     assert_eq!(
         with_dni(&env.alegra_all().await, alegra_key).len(),
         1,
@@ -264,4 +266,76 @@ async fn ambiguous_match_on_the_webhook_path_writes_to_none() {
         .link_for(Kind::Contact, "clientify", &c["id"].to_string())
         .await
         .is_none());
+}
+
+/// Issue 17, defect 8: an ineligible record is logged once per reason, not on every run; a
+/// change of the record or of the reason is logged again; repeats are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_log_growth_a_skip_is_logged_when_the_record_or_the_reason_changes() {
+    let env = TestEnv::start_entities("skip-growth", small(), &["contact"]).await;
+    let c = env
+        .clientify_post(
+            Kind::Contact,
+            json!({"first_name": "Sin", "last_name": "Documento", "status": "client"}),
+        )
+        .await;
+    let id = c["id"].to_string();
+    let entries_of = |env: &TestEnv| {
+        let id = id.clone();
+        let store = env.app.store.clone();
+        async move {
+            store
+                .query(&LogQuery {
+                    tenant: "test".into(),
+                    system: Some("clientify".into()),
+                    external_id: Some(id),
+                    limit: 100,
+                    ..LogQuery::default()
+                })
+                .await
+                .unwrap()
+        }
+    };
+    env.activate().await;
+    env.sync(Mode::Full).await;
+    let first = entries_of(&env).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("no identification"));
+    for _ in 0..3 {
+        let s = env.sync(Mode::Full).await;
+        assert!(s.entities["contact"].skips_repeated >= 1, "{s:?}");
+        assert!(s.render().contains("not logged again"), "{}", s.render());
+    }
+    assert_eq!(
+        entries_of(&env).await.len(),
+        1,
+        "three more Fulls logged nothing new"
+    );
+
+    // The record changes (still without identification): logged again, once.
+    env.sb.clientify.advance_clock(5);
+    env.clientify_put(Kind::Contact, &id, json!({"first_name": "Sigue"}))
+        .await;
+    env.sync(Mode::Modified).await;
+    env.sync(Mode::Full).await;
+    assert_eq!(entries_of(&env).await.len(), 2);
+    // The reason changes (an invalid identification): logged again.
+    env.sb.clientify.advance_clock(5);
+    env.clientify_put(
+        Kind::Contact,
+        &id,
+        json!({"taxpayer_identification_number": "12345678A"}),
+    )
+    .await;
+    env.sync(Mode::Full).await;
+    let all = entries_of(&env).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(
+        all[0].reason.as_deref().unwrap().contains("expected 'Z'"),
+        "{all:?}"
+    );
 }

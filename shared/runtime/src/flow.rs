@@ -159,6 +159,9 @@ impl From<StoreError> for PairError {
     }
 }
 
+/// The key, in a skip entry's `values`, of the skipped record's content hash.
+pub const RECORD_FINGERPRINT: &str = "@record";
+
 /// One run of a flow: holds the summary, the dry-run switch and the batches of links and log
 /// entries that a Full run writes to the store in bulk.
 pub struct Run<'f> {
@@ -171,6 +174,9 @@ pub struct Run<'f> {
     pub(crate) batch_links: bool,
     pending_links: Vec<Link>,
     pending_log: Vec<ActivityEntry>,
+    /// Skip entries in `pending_log` (by index) written only when the record or the reason
+    /// changed since the record's last entry (see [`Run::note_skip`]).
+    skip_checks: Vec<usize>,
     /// A Full run stops taking new pairs after this instant (and says where to resume).
     pub(crate) deadline: Option<std::time::Instant>,
     /// Pair keys up to this one are done (a resumed Full run of one kind).
@@ -346,6 +352,7 @@ impl<'f> Run<'f> {
             batch_links: false,
             pending_links: Vec::new(),
             pending_log: Vec::new(),
+            skip_checks: Vec::new(),
             deadline: None,
             resume_after: None,
             created_since: None,
@@ -501,10 +508,63 @@ impl<'f> Run<'f> {
             }
         }
         if !self.pending_log.is_empty() {
-            let entries = std::mem::take(&mut self.pending_log);
-            self.flow.store.append(&entries).await?;
+            let mut entries = std::mem::take(&mut self.pending_log);
+            let checks = std::mem::take(&mut self.skip_checks);
+            let mut repeated = vec![false; entries.len()];
+            for i in checks {
+                let Some(e) = entries.get(i) else { continue };
+                if self.already_logged(e).await? {
+                    repeated[i] = true;
+                    self.summary.counts(&e.kind).skips_repeated += 1;
+                }
+            }
+            let mut i = 0;
+            entries.retain(|_| {
+                i += 1;
+                !repeated[i - 1]
+            });
+            if !entries.is_empty() {
+                self.flow.store.append(&entries).await?;
+            }
         }
         Ok(())
+    }
+
+    /// Issue 17 (log growth): the skip just logged for `r` is written only if the record or
+    /// the reason changed since the record's last entry. The record's content hash goes with
+    /// the entry (`values["@record"]`, a hash, not a value) to tell.
+    fn note_skip(&mut self, kind: Kind, r: &Record) {
+        if self.dry_run {
+            return;
+        }
+        let fingerprint = puente_core::record_hash(kind, &r.fields);
+        self.annotate(|e| {
+            e.values.insert(RECORD_FINGERPRINT.into(), fingerprint);
+        });
+        self.skip_checks.push(self.pending_log.len() - 1);
+    }
+
+    /// Whether `e`, a skip, says what the record's newest entry already says: the same
+    /// action and reason about the same record content.
+    async fn already_logged(&self, e: &ActivityEntry) -> Result<bool, StoreError> {
+        let last = self
+            .flow
+            .store
+            .query(&puente_store::LogQuery {
+                tenant: e.tenant.clone(),
+                flow: Some(e.flow.clone()),
+                kind: Some(e.kind.clone()),
+                system: Some(e.system.clone()),
+                external_id: e.external_id.clone(),
+                limit: 1,
+                ..Default::default()
+            })
+            .await?;
+        Ok(last.first().is_some_and(|l| {
+            l.action == e.action
+                && l.reason == e.reason
+                && l.values.get(RECORD_FINGERPRINT) == e.values.get(RECORD_FINGERPRINT)
+        }))
     }
 
     async fn save_link(&mut self, link: Link) -> Result<Link, StoreError> {
@@ -646,6 +706,7 @@ impl<'f> Run<'f> {
                     Some(reason.0),
                 );
                 self.annotate(|e| e.key = r.key().ok());
+                self.note_skip(kind, r);
                 Ok(link.cloned())
             }
             Decision::Unchanged => {
@@ -1169,6 +1230,7 @@ impl<'f> Run<'f> {
             Some(reason),
         );
         self.annotate(|e| e.key = r.key().ok());
+        self.note_skip(kind, r);
     }
 
     /// Issue 17: `r`'s key `key` matches several unlinked records (`candidates`, as
@@ -1215,6 +1277,7 @@ impl<'f> Run<'f> {
             Some(reason),
         );
         self.annotate(|e| e.key = Some(key.to_string()));
+        self.note_skip(kind, r);
     }
 
     /// Records vendor call counts into the summary.

@@ -12,6 +12,10 @@ pub struct Counts {
     pub unchanged: u64,
     pub skipped: u64,
     pub failed: u64,
+    /// Of `skipped`, records skipped again for the reason already logged, with no change
+    /// since: counted, not logged again (issue 17: the log does not grow with every run).
+    #[serde(default)]
+    pub skips_repeated: u64,
 }
 
 impl Counts {
@@ -110,6 +114,12 @@ impl Summary {
                 c.unchanged,
                 c.skipped,
                 c.failed
+            ));
+        }
+        let repeated: u64 = self.entities.values().map(|c| c.skips_repeated).sum();
+        if repeated > 0 {
+            out.push_str(&format!(
+                "{repeated} of the skips were already in the log for the same reason and not logged again\n"
             ));
         }
         for (sys, s) in &self.calls {
