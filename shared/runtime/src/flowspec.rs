@@ -132,7 +132,22 @@ pub fn resolve(config: &Config, i: usize) -> Result<FlowSpec, ConfigError> {
                 .filter_map(|(v, o)| conn_of(v).map(|c| (c.to_string(), o.clone())))
                 .collect(),
         )?;
-        spec.rules = doc.rules;
+        // A preset names sides by vendor in its rules too (`from:ccv`, a pin to `economic`).
+        let side_name = |v: &str| conn_of(v).map(str::to_string).unwrap_or_else(|| v.to_string());
+        spec.rules = doc
+            .rules
+            .into_iter()
+            .map(|(entity, mut ec)| {
+                ec.direction = ec.direction.map(|d| match d.trim().strip_prefix("from:") {
+                    Some(v) => format!("from:{}", side_name(v.trim())),
+                    None => d,
+                });
+                for conn in ec.pins.values_mut() {
+                    *conn = side_name(conn);
+                }
+                (entity, ec)
+            })
+            .collect();
         spec.preset = Some(name);
     }
     merge(
