@@ -3,9 +3,12 @@
 //! when a real API disagrees with the sandbox touches one file.
 
 pub mod alegra;
+pub mod ccv;
 pub mod clientify;
 pub mod config;
 mod config_checks;
+pub mod eaccounting;
+pub mod economic;
 pub mod kit;
 pub mod odoo;
 pub mod registry;

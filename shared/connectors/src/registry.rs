@@ -50,6 +50,9 @@ pub static VENDORS: &[&dyn Vendor] = &[
     &crate::clientify::VENDOR,
     &crate::alegra::VENDOR,
     &crate::odoo::VENDOR,
+    &crate::ccv::VENDOR,
+    &crate::economic::VENDOR,
+    &crate::eaccounting::VENDOR,
 ];
 
 /// What a flow between two vendors adds to their defaults (marks, fields, mapping
