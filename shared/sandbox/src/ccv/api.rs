@@ -57,8 +57,10 @@ pub(super) async fn method_not_allowed() -> Response {
 pub(super) fn limited(code: &str, msg: &str, secs: i64) -> Response {
     let mut r = error(StatusCode::TOO_MANY_REQUESTS, code, msg);
     if facts::RETRY_AFTER_ON_429 {
-        r.headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(secs.max(1)),
+        );
     }
     r
 }

@@ -106,12 +106,13 @@ pub(super) fn retotal(shop: &mut Shop, order_id: u64) {
     if let Some(o) = shop.orders.rows.get_mut(&order_id) {
         let ship = o["total_shipping"].as_f64().unwrap_or(0.0);
         // A discount coupon comes off the total (its VAT at 21 % [I]).
-        let coupon = o["discountcoupon"]["discount"].as_f64().unwrap_or(0.0);
+        let coupon = o
+            .get("discountcoupon")
+            .and_then(|c| c.get("discount"))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
         o.insert("total_discounts".into(), json!(round2(coupon)));
-        o.insert(
-            "total_price".into(),
-            json!(round2(total + ship - coupon)),
-        );
+        o.insert("total_price".into(), json!(round2(total + ship - coupon)));
         o.insert(
             "total_tax".into(),
             json!(round2(tax + (ship - coupon) * 21.0 / 121.0)),
