@@ -133,7 +133,11 @@ pub fn resolve(config: &Config, i: usize) -> Result<FlowSpec, ConfigError> {
                 .collect(),
         )?;
         // A preset names sides by vendor in its rules too (`from:ccv`, a pin to `economic`).
-        let side_name = |v: &str| conn_of(v).map(str::to_string).unwrap_or_else(|| v.to_string());
+        let side_name = |v: &str| {
+            conn_of(v)
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
         spec.rules = doc
             .rules
             .into_iter()

@@ -126,7 +126,10 @@ pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
 /// `headers` with the delivery URL's query string as the [`QUERY_HEADER`] pseudo-header,
 /// when there is one (vendors that put their data into the URL read it there). A sent
 /// header of that name is dropped first: only the acceptance path sets it.
-pub fn with_query(mut headers: Vec<(String, String)>, query: Option<&str>) -> Vec<(String, String)> {
+pub fn with_query(
+    mut headers: Vec<(String, String)>,
+    query: Option<&str>,
+) -> Vec<(String, String)> {
     headers.retain(|(k, _)| k != QUERY_HEADER);
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         headers.push((QUERY_HEADER.to_string(), q.to_string()));

@@ -295,7 +295,11 @@ fn split_street(line: &str) -> (String, Option<u64>, String) {
         if let Ok(n) = digits.parse() {
             let mut rest: Vec<&str> = words.clone();
             rest.remove(pos);
-            return (rest.join(" "), Some(n), suffix.trim_start_matches('-').into());
+            return (
+                rest.join(" "),
+                Some(n),
+                suffix.trim_start_matches('-').into(),
+            );
         }
     }
     (line.trim().to_string(), None, String::new())
@@ -476,7 +480,14 @@ pub fn order_record(shop: &Shop, v: &Value, rows: &[Value]) -> Record {
         .with("payment", if paid { "paid" } else { "unpaid" })
         .with("payment_method", s(v, "paymethod"))
         .with("shipping_method", s(v, "deliver_method"))
-        .with("shipping_cost", if shipping > 0.0 { decimal(ship_net) } else { String::new() })
+        .with(
+            "shipping_cost",
+            if shipping > 0.0 {
+                decimal(ship_net)
+            } else {
+                String::new()
+            },
+        )
         .with("shipping_address", shipping_address);
     let mut r = base(Kind::Order, s(v, "id"), fields);
     r.created = created;
@@ -518,8 +529,14 @@ mod tests {
         let b = product_body(&shop(), &r.fields, &all, true, "normal").unwrap();
         assert_eq!(b["price"], json!(15.72));
         assert_eq!(b["taxtariff"], json!("normal"));
-        let e = product_body(&shop(), &r.fields.clone().with("taxes", "25"), &all, true, "")
-            .unwrap_err();
+        let e = product_body(
+            &shop(),
+            &r.fields.clone().with("taxes", "25"),
+            &all,
+            true,
+            "",
+        )
+        .unwrap_err();
         assert!(e.contains("rate 25%"), "{e}");
         let mut v = p.clone();
         v["attributecombinations"]["items"] = json!([{"id": 1}]);

@@ -389,7 +389,9 @@ impl Connector for Ccv {
     }
 
     async fn check(&self) -> Result<(), ConnectorError> {
-        self.get("products", &[("size", "1".into())]).await.map(|_| ())
+        self.get("products", &[("size", "1".into())])
+            .await
+            .map(|_| ())
     }
 
     fn supports(&self, kind: Kind) -> bool {
@@ -435,15 +437,18 @@ impl Read for Ccv {
     ) -> Result<Page, ConnectorError> {
         Self::supported(kind)?;
         let start: u64 = page.and_then(|p| p.parse().ok()).unwrap_or(0);
-        let since = q
-            .modified_since
-            .filter(|_| self.has_modified_filter(kind));
+        let since = q.modified_since.filter(|_| self.has_modified_filter(kind));
         let mut query = vec![
             ("start", start.to_string()),
             ("size", self.page_size.to_string()),
             (
                 "orderby",
-                if since.is_some() { "modifydate_desc" } else { "id" }.into(),
+                if since.is_some() {
+                    "modifydate_desc"
+                } else {
+                    "id"
+                }
+                .into(),
             ),
         ];
         if kind == Kind::Order {

@@ -110,7 +110,11 @@ pub fn customer_body(
         .join(" ");
     let company = fields.get("company_name");
     let private = company.is_empty();
-    let name = if private { person.clone() } else { company.to_string() };
+    let name = if private {
+        person.clone()
+    } else {
+        company.to_string()
+    };
     let name = if name.is_empty() {
         fields.get("email").to_string()
     } else {
@@ -134,7 +138,11 @@ pub fn customer_body(
     put(&mut b, "InvoiceCountryCode", fields.get("country"));
     put(&mut b, "VatNumber", fields.get("tax_id"));
     if private {
-        for k in ["ContactPersonName", "ContactPersonEmail", "ContactPersonPhone"] {
+        for k in [
+            "ContactPersonName",
+            "ContactPersonEmail",
+            "ContactPersonPhone",
+        ] {
             b.remove(k);
         }
     } else {
@@ -300,7 +308,8 @@ pub fn document_body(
     };
     for item in parse_order_items(fields.get("items")) {
         let qty: f64 = item.quantity.parse().unwrap_or(1.0);
-        let mut row = json!({"Quantity": qty, "UnitPrice": amount(&item.price)?, "Text": item.name});
+        let mut row =
+            json!({"Quantity": qty, "UnitPrice": amount(&item.price)?, "Text": item.name});
         match item.line_kind.as_str() {
             "shipping" => {
                 let method = fields.get("shipping_method");
@@ -364,7 +373,9 @@ pub fn document_body(
             Some(v) => {
                 let v = v?;
                 v.trim().parse::<u64>().map_err(|_| {
-                    format!("'{v}' in table 'order_status' is not an eAccounting order status (1–4)")
+                    format!(
+                        "'{v}' in table 'order_status' is not an eAccounting order status (1–4)"
+                    )
                 })?
             }
             None => 1,
@@ -393,7 +404,14 @@ mod tests {
         assert_eq!(b["IsPrivatePerson"], false);
         assert_eq!(b["ContactPersonName"], "An de Vries");
         let r = customer_record(&b);
-        for k in ["email", "first_name", "last_name", "company_name", "city", "country"] {
+        for k in [
+            "email",
+            "first_name",
+            "last_name",
+            "company_name",
+            "city",
+            "country",
+        ] {
             assert_eq!(r.fields.get(k), f.get(k), "{k}");
         }
         let private = f.clone().with("company_name", "");

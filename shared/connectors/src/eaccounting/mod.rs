@@ -184,7 +184,12 @@ impl EAccounting {
 
     fn auth_hint(e: ConnectorError) -> ConnectorError {
         match e {
-            ConnectorError::Auth { system, status, message, hint } => ConnectorError::Auth {
+            ConnectorError::Auth {
+                system,
+                status,
+                message,
+                hint,
+            } => ConnectorError::Auth {
                 system,
                 status,
                 message,
@@ -316,7 +321,10 @@ impl EAccounting {
                 continue;
             }
             let found = self
-                .all("articles", &[("$filter", format!("Number eq {}", literal(&n)))])
+                .all(
+                    "articles",
+                    &[("$filter", format!("Number eq {}", literal(&n)))],
+                )
                 .await?;
             if let Some(a) = found.first() {
                 out.insert(n, s(a, "Id"));
@@ -471,7 +479,10 @@ impl Write for EAccounting {
             rows = self
                 .all(
                     self.path(kind),
-                    &[("$filter", format!("Number eq {}", literal(&value.to_uppercase())))],
+                    &[(
+                        "$filter",
+                        format!("Number eq {}", literal(&value.to_uppercase())),
+                    )],
                 )
                 .await?;
         }
@@ -567,7 +578,10 @@ impl Write for EAccounting {
         self.adjust(kind, &mut body, &target, Some(&changed))?;
         let a = self
             .http
-            .put(&format!("{}/{}", self.path(kind), segment(&current.id)), &body)
+            .put(
+                &format!("{}/{}", self.path(kind), segment(&current.id)),
+                &body,
+            )
             .await
             .map_err(Self::auth_hint)?;
         self.record(kind, &a.body)
@@ -580,7 +594,9 @@ impl Write for EAccounting {
                 mapping::customer_body(fields, None, "(the company's terms)", tables, &self.opts)
                     .ok()?
             }
-            Kind::Product => mapping::article_body(fields, None, "(the company's unit)", None).ok()?,
+            Kind::Product => {
+                mapping::article_body(fields, None, "(the company's unit)", None).ok()?
+            }
             Kind::Order => document_body(
                 fields,
                 self.opts.document,

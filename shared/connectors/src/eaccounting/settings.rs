@@ -83,10 +83,17 @@ impl EAccountingVendor {
         let key = |k: &str| format!("flows[…].options.{}.{k}", spec.name);
         let mut o = Options::default();
         for (k, v) in t {
-            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let text = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
             let guid = || -> Result<String, ConfigError> {
                 crate::ids::IdSyntax::Uuid.parse(&text).map_err(|e| {
-                    ConfigError::new(key(k), e.to_string(), "give the record's Id (a GUID) as eAccounting shows it in the API")
+                    ConfigError::new(
+                        key(k),
+                        e.to_string(),
+                        "give the record's Id (a GUID) as eAccounting shows it in the API",
+                    )
                 })
             };
             match k.as_str() {

@@ -99,12 +99,7 @@ pub fn customer_record(v: &Value, contact: Option<&Value>) -> Record {
 }
 
 /// The number a write takes from the flow's table, else the option's default.
-fn number_from(
-    tables: &Tables,
-    table: &str,
-    key: &str,
-    default: u64,
-) -> Result<u64, String> {
+fn number_from(tables: &Tables, table: &str, key: &str, default: u64) -> Result<u64, String> {
     match lookup_opt(tables, table, key) {
         None => Ok(default),
         Some(v) => {
@@ -130,7 +125,16 @@ pub fn customer_body(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    for k in ["self", "lastUpdated", "balance", "dueAmount", "contacts", "templates", "totals", "invoices"] {
+    for k in [
+        "self",
+        "lastUpdated",
+        "balance",
+        "dueAmount",
+        "contacts",
+        "templates",
+        "totals",
+        "invoices",
+    ] {
         b.remove(k);
     }
     let person = [fields.get("first_name"), fields.get("last_name")]
@@ -184,7 +188,10 @@ pub fn customer_body(
             country,
             opts.customer_group,
         )?;
-        b.insert("customerGroup".into(), json!({"customerGroupNumber": group}));
+        b.insert(
+            "customerGroup".into(),
+            json!({"customerGroupNumber": group}),
+        );
         b.insert(
             "paymentTerms".into(),
             json!({"paymentTermsNumber": opts.payment_terms}),
@@ -214,7 +221,9 @@ pub fn product_record(v: &Value, tables: &Tables, groups: &Groups) -> Record {
         .with("taxes", canonical_decimal(&rate))
         .with(
             "category",
-            group.and_then(|g| groups.get(&g).cloned()).unwrap_or_default(),
+            group
+                .and_then(|g| groups.get(&g).cloned())
+                .unwrap_or_default(),
         );
     base(Kind::Product, s(v, "productNumber"), v, fields)
 }
@@ -332,7 +341,9 @@ pub fn document_body(
         (None, Some(r)) => json!(r.number),
         (None, None) => match fields.get(REF_CUSTOMER) {
             "" => json!("(the order's customer, created first)"),
-            id => json!(id.parse::<u64>().map_err(|_| format!("customer '{id}' is not an e-conomic customer number"))?),
+            id => json!(id
+                .parse::<u64>()
+                .map_err(|_| format!("customer '{id}' is not an e-conomic customer number"))?),
         },
     };
     let c = who.map(|r| r.customer.clone()).unwrap_or(Value::Null);
@@ -426,11 +437,19 @@ mod tests {
         let tables: Tables = [
             (
                 "tax_code_by_country".to_string(),
-                [("DK".to_string(), "1".to_string()), ("*".to_string(), "2".to_string())].into(),
+                [
+                    ("DK".to_string(), "1".to_string()),
+                    ("*".to_string(), "2".to_string()),
+                ]
+                .into(),
             ),
             (
                 "revenue_account_by_country".to_string(),
-                [("DK".to_string(), "1".to_string()), ("NL".to_string(), "2".to_string())].into(),
+                [
+                    ("DK".to_string(), "1".to_string()),
+                    ("NL".to_string(), "2".to_string()),
+                ]
+                .into(),
             ),
         ]
         .into();
@@ -444,8 +463,12 @@ mod tests {
         assert_eq!(b["customerGroup"]["customerGroupNumber"], 2);
         assert_eq!(b["name"], "An Jansen");
         assert_eq!(b["country"], "Netherlands");
-        let e = customer_body(&f.clone().with("country", "SE"), None, &tables, &opts()).unwrap_err();
-        assert!(e.contains("'SE' is not in table 'revenue_account_by_country'"), "{e}");
+        let e =
+            customer_body(&f.clone().with("country", "SE"), None, &tables, &opts()).unwrap_err();
+        assert!(
+            e.contains("'SE' is not in table 'revenue_account_by_country'"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -461,9 +484,18 @@ mod tests {
             .with("payment_method", "bitcoin")
             .with(REF_CUSTOMER, "7");
         let e = document_body(&f, None, Some(19), &tables, &opts()).unwrap_err();
-        assert!(e.contains("'bitcoin' is not in table 'payment_terms'"), "{e}");
-        let ok = document_body(&f.with("payment_method", "ideal"), None, None, &tables, &opts())
-            .unwrap();
+        assert!(
+            e.contains("'bitcoin' is not in table 'payment_terms'"),
+            "{e}"
+        );
+        let ok = document_body(
+            &f.with("payment_method", "ideal"),
+            None,
+            None,
+            &tables,
+            &opts(),
+        )
+        .unwrap();
         assert_eq!(ok["references"]["other"], "ccv/2026-1001");
         assert_eq!(ok["customer"]["customerNumber"], 7);
     }

@@ -361,7 +361,10 @@ impl Economic {
         let mut l = self.layout.lock().await;
         if l.is_none() {
             let a = self
-                .get("layouts", &[("pagesize", "1".into()), ("sort", "layoutNumber".into())])
+                .get(
+                    "layouts",
+                    &[("pagesize", "1".into()), ("sort", "layoutNumber".into())],
+                )
                 .await?;
             *l = collection(&a)
                 .first()
@@ -399,7 +402,12 @@ impl Economic {
         c.insert(number, raw.clone());
     }
 
-    async fn record(&self, kind: Kind, raw: &Value, coll: &str) -> Result<Option<Record>, ConnectorError> {
+    async fn record(
+        &self,
+        kind: Kind,
+        raw: &Value,
+        coll: &str,
+    ) -> Result<Option<Record>, ConnectorError> {
         Ok(Some(match kind {
             Kind::Contact => self.customer(raw).await?,
             Kind::Product => {
@@ -452,7 +460,10 @@ impl Economic {
     }
 
     /// A document of the flow's type found by number, with the collection it is in.
-    async fn document(&self, number: &str) -> Result<Option<(Value, &'static str)>, ConnectorError> {
+    async fn document(
+        &self,
+        number: &str,
+    ) -> Result<Option<(Value, &'static str)>, ConnectorError> {
         for coll in self.opts.document.collections() {
             match self.get(&format!("{coll}/{number}"), &[]).await {
                 Ok(a) => return Ok(Some((a.body, coll))),
@@ -472,8 +483,14 @@ impl Economic {
             )));
         }
         let layout = self.layout().await?;
-        let mut doc = document_body(fields, who.as_ref(), layout, &self.mapping.tables, &self.opts)
-            .map_err(Self::mapping_err)?;
+        let mut doc = document_body(
+            fields,
+            who.as_ref(),
+            layout,
+            &self.mapping.tables,
+            &self.opts,
+        )
+        .map_err(Self::mapping_err)?;
         self.adjust(Kind::Order, &mut doc, fields, None)?;
         let t = self.opts.document;
         let a = self.post(t.create_path(), &doc).await?;
@@ -483,7 +500,10 @@ impl Economic {
             DocType::BookedInvoice => {
                 let n = created.get(key).cloned().unwrap_or(Value::Null);
                 let booked = self
-                    .post("invoices/booked", &json!({"draftInvoice": {"draftInvoiceNumber": n}}))
+                    .post(
+                        "invoices/booked",
+                        &json!({"draftInvoice": {"draftInvoiceNumber": n}}),
+                    )
                     .await?;
                 self.record(Kind::Order, &booked.body, "invoices/booked")
                     .await
@@ -492,12 +512,20 @@ impl Economic {
             DocType::Quote | DocType::Order => {
                 // The flow's status table may say the document is sent already.
                 let status = fields.get("status");
-                let sent = match crate::kit::mapping::lookup_opt(&self.mapping.tables, "order_status", status) {
+                let sent = match crate::kit::mapping::lookup_opt(
+                    &self.mapping.tables,
+                    "order_status",
+                    status,
+                ) {
                     Some(v) => v.map_err(Self::mapping_err)? == "sent",
                     None => false,
                 };
                 if sent {
-                    let coll = if t == DocType::Quote { "quotes/sent" } else { "orders/sent" };
+                    let coll = if t == DocType::Quote {
+                        "quotes/sent"
+                    } else {
+                        "orders/sent"
+                    };
                     let mut full = created.clone();
                     if let Some(o) = full.as_object_mut() {
                         o.remove("self");
@@ -603,7 +631,11 @@ impl Read for Economic {
                     "filter",
                     format!("lastUpdated$gte:{}", t.format("%Y-%m-%dT%H:%M:%SZ")),
                 ));
-                let key = if k == Kind::Contact { "customerNumber" } else { "productNumber" };
+                let key = if k == Kind::Contact {
+                    "customerNumber"
+                } else {
+                    "productNumber"
+                };
                 query.push(("sort", format!("lastUpdated,{key}")));
             }
             (Kind::Contact, None) => query.push(("sort", "customerNumber".into())),
@@ -701,11 +733,21 @@ impl Write for Economic {
                 }
             }
             Kind::Product | Kind::Stock => {
-                let found = match self.get(&format!("products/{}", encode_key(value)), &[]).await {
+                let found = match self
+                    .get(&format!("products/{}", encode_key(value)), &[])
+                    .await
+                {
                     Ok(a) => vec![a.body],
-                    Err(ConnectorError::NotFound { .. }) => self
-                        .all("products", &[("filter", format!("productNumber$eq:{}", filter_value(value)))])
-                        .await?,
+                    Err(ConnectorError::NotFound { .. }) => {
+                        self.all(
+                            "products",
+                            &[(
+                                "filter",
+                                format!("productNumber$eq:{}", filter_value(value)),
+                            )],
+                        )
+                        .await?
+                    }
                     Err(e) => return Err(e),
                 };
                 for raw in found {
@@ -760,14 +802,18 @@ impl Write for Economic {
                     if !fields.get("phone").is_empty() {
                         c["phone"] = json!(fields.get("phone"));
                     }
-                    let made = self.post(&format!("customers/{n}/contacts"), &c).await?.body;
+                    let made = self
+                        .post(&format!("customers/{n}/contacts"), &c)
+                        .await?
+                        .body;
                     let mut doc = raw.clone();
                     if let Some(o) = doc.as_object_mut() {
                         for k in ["self", "lastUpdated", "balance", "contacts"] {
                             o.remove(k);
                         }
                     }
-                    doc["attention"] = json!({"customerContactNumber": made["customerContactNumber"]});
+                    doc["attention"] =
+                        json!({"customerContactNumber": made["customerContactNumber"]});
                     raw = self.put(&format!("customers/{n}"), &doc).await?.body;
                     contact = Some(made);
                 }
@@ -811,14 +857,20 @@ impl Write for Economic {
                 let written = self.put(&format!("customers/{n}"), &body).await?.body;
                 let mut contact = current.extra.get("contact").cloned();
                 let names = ["first_name", "last_name", "email", "phone"];
-                if let Some(c) = contact.as_mut().filter(|_| changed.iter().any(|f| names.contains(&f.as_str()))) {
+                if let Some(c) = contact
+                    .as_mut()
+                    .filter(|_| changed.iter().any(|f| names.contains(&f.as_str())))
+                {
                     let cn = s(c, "customerContactNumber");
                     let name = [target.get("first_name"), target.get("last_name")].join(" ");
                     let mut doc = json!({"name": name.trim(), "email": target.get("email")});
                     if !target.get("phone").is_empty() {
                         doc["phone"] = json!(target.get("phone"));
                     }
-                    *c = self.put(&format!("customers/{n}/contacts/{cn}"), &doc).await?.body;
+                    *c = self
+                        .put(&format!("customers/{n}/contacts/{cn}"), &doc)
+                        .await?
+                        .body;
                 }
                 if let Ok(num) = current.id.parse::<u64>() {
                     self.remember(num, &written);

@@ -78,14 +78,22 @@ impl EconomicVendor {
         let key = |k: &str| format!("flows[…].options.{}.{k}", spec.name);
         let mut o = Options::default();
         for (k, v) in t {
-            let text = || v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+            let text = || {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            };
             let number = || -> Result<u64, ConfigError> {
                 v.as_integer()
                     .filter(|n| *n > 0)
                     .map(|n| n as u64)
                     .or_else(|| v.as_str().and_then(|x| x.trim().parse().ok()))
                     .ok_or_else(|| {
-                        ConfigError::new(key(k), format!("'{}' is not an e-conomic number", text()), "give a whole number, e.g. 1")
+                        ConfigError::new(
+                            key(k),
+                            format!("'{}' is not an e-conomic number", text()),
+                            "give a whole number, e.g. 1",
+                        )
                     })
             };
             match k.as_str() {

@@ -92,8 +92,15 @@ mod tests {
 
     #[test]
     fn apc4_economic_product_change_names_the_product_and_its_stock() {
-        let d = parse_webhook(&q(&[("type", "product"), ("new", "BON 1001"), ("old", "BON 1001")]), b"")
-            .unwrap();
+        let d = parse_webhook(
+            &q(&[
+                ("type", "product"),
+                ("new", "BON 1001"),
+                ("old", "BON 1001"),
+            ]),
+            b"",
+        )
+        .unwrap();
         assert_eq!(
             d.targets,
             vec![

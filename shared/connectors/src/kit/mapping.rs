@@ -56,7 +56,9 @@ pub fn lookup(tables: &Tables, table: &str, key: &str) -> Result<String, String>
 
 /// [`lookup`] when the flow has the table, `None` when it has none (an optional mapping).
 pub fn lookup_opt(tables: &Tables, table: &str, key: &str) -> Option<Result<String, String>> {
-    tables.contains_key(table).then(|| lookup(tables, table, key))
+    tables
+        .contains_key(table)
+        .then(|| lookup(tables, table, key))
 }
 
 /// The keys of `table` whose value is `value` (a reverse lookup, e.g. a VAT class back to
