@@ -27,6 +27,10 @@ struct Cli {
     /// Config file (TOML). Without one, `serve` and `sync` run against the built-in sandboxes.
     #[arg(long, short, global = true, env = "PUENTE_CONFIG")]
     config: Option<PathBuf>,
+    /// Without `--config`: which demo `serve` and `sync` run (a flow preset, e.g.
+    /// `clientify-odoo`); default the first. An unknown name lists them.
+    #[arg(long, global = true)]
+    demo: Option<String>,
     /// Log output: `text` or `json` (structured, one object per line).
     #[arg(long, global = true, default_value = "text")]
     log_format: String,
@@ -62,21 +66,20 @@ enum Cmd {
     },
     /// Start the vendor sandboxes alone and print their URLs and credentials.
     Sandbox {
-        #[arg(long, default_value_t = 8081)]
-        clientify_port: u16,
-        #[arg(long, default_value_t = 8082)]
-        alegra_port: u16,
-        #[arg(long, default_value_t = 200)]
-        contacts: usize,
-        #[arg(long, default_value_t = 40)]
-        companies: usize,
+        /// Only these sandboxes (comma-separated vendor names); default: every one.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Sandbox N of the registry listens on this port + N.
+        #[arg(long, default_value_t = demo::PORT_BASE)]
+        port_base: u16,
         /// Write a config pointing at the sandboxes to this file.
         #[arg(long, default_value = "puente.sandbox.toml")]
         write_config: PathBuf,
     },
     /// The activity log, newest first.
     Log {
-        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774).
+        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774): where the change
+        /// came from it or was written to it.
         #[arg(long)]
         record: Option<String>,
         /// Only this action (created, updated, unchanged, skipped, failed).
@@ -102,6 +105,11 @@ enum Cmd {
         /// The AWS deployment instead of the local store.
         #[arg(long, global = true)]
         aws: bool,
+    },
+    /// The activity page (APC-8): `puente serve` serves it at /ui/{tenant}/.
+    Ui {
+        #[command(subcommand)]
+        cmd: UiCmd,
     },
     /// The links of a record, as CONNECTION:ID, in each flow that syncs that connection.
     Links {
@@ -133,6 +141,21 @@ enum TenantCmd {
     },
     /// The stored tenants.
     List,
+}
+
+#[derive(Subcommand)]
+enum UiCmd {
+    /// Set (or change) a tenant's page password: read from PUENTE_UI_PASSWORD or the first
+    /// line of standard input; stored only as an argon2 hash (beside the SQLite store, or
+    /// with `--aws` in Secrets Manager as {SECRETS_PREFIX}{tenant}/ui). Ends its sessions.
+    Password {
+        /// The tenant (default: the config's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The AWS deployment (Secrets Manager) instead of the local password file.
+        #[arg(long)]
+        aws: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,16 +238,31 @@ async fn real_main(cli: Cli) -> Result<()> {
             let (cfg, modified_every, _sandboxes) = match cfg {
                 Some(c) => (c, None, None),
                 None => {
-                    let (c, sb) = demo::start_demo().await?;
+                    let (c, sb) = demo::start_demo(cli.demo.as_deref()).await?;
                     (c, Some(std::time::Duration::from_secs(30)), Some(sb))
                 }
             };
             let listen = listen.unwrap_or_else(|| cfg.server.listen.clone());
+            let passwords = puente_web::PasswordFile::beside(&cfg.store.path);
             let app = Arc::new(build_app(cfg)?);
+            if passwords.hash(&app.config.tenant)?.is_none() {
+                tracing::warn!(
+                    "the activity page has no password yet: run `puente ui password --tenant {}`",
+                    app.config.tenant
+                );
+            }
+            let ui = puente_web::router(
+                Arc::new(puente_web::LocalTenant {
+                    app: app.clone(),
+                    passwords,
+                }),
+                puente_web::UiOptions::for_listen(&listen),
+            );
             let opts = ServeOptions {
                 listen,
                 initial_full: !no_initial_sync,
                 modified_every,
+                ui: Some(ui),
             };
             serve(app, opts, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -243,7 +281,7 @@ async fn real_main(cli: Cli) -> Result<()> {
             let (cfg, _sandboxes) = match cfg {
                 Some(c) => (c, None),
                 None => {
-                    let (c, sb) = demo::start_demo().await?;
+                    let (c, sb) = demo::start_demo(cli.demo.as_deref()).await?;
                     eprintln!(
                         "no --config: syncing the built-in sandboxes (sample data, store {})",
                         c.store.path.display()
@@ -290,21 +328,12 @@ async fn real_main(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sandbox {
-            clientify_port,
-            alegra_port,
-            contacts,
-            companies,
+            only,
+            port_base,
             write_config,
         } => {
             init_tracing(&cli.log_format, "info")?;
-            demo::run_sandbox(
-                clientify_port,
-                alegra_port,
-                contacts,
-                companies,
-                &write_config,
-            )
-            .await?;
+            demo::run_sandbox(&only, port_base, &write_config).await?;
         }
         Cmd::Log {
             record,
@@ -320,9 +349,8 @@ async fn real_main(cli: Cli) -> Result<()> {
                 ..LogQuery::default()
             };
             if let Some(r) = record {
-                let (s, id) = split_record(&r)?;
-                q.system = Some(s);
-                q.external_id = Some(id);
+                // Either side: entries where the record was the source or was written to.
+                q.record = Some(r.parse().map_err(|e| anyhow::anyhow!("--record: {e}"))?);
             }
             if let Some(a) = action {
                 q.action = Some(a.parse().map_err(|_| {
@@ -366,6 +394,34 @@ async fn real_main(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Tenant { cmd } => tenant_cmd(cmd).await?,
+        Cmd::Ui {
+            cmd: UiCmd::Password { tenant, aws },
+        } => {
+            let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
+            let tenant = tenant.unwrap_or_else(|| cfg.tenant.clone());
+            let password = read_password(&tenant)?;
+            if aws {
+                let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+                let prefix = env("SECRETS_PREFIX")
+                    .unwrap_or_else(|| puente_lambda::tenants::DEFAULT_SECRETS_PREFIX.to_string());
+                let sdk = puente_lambda::aws_sdk_config().await;
+                let store = puente_lambda::ui::UiPasswords::new(&sdk, &prefix);
+                let hash = puente_web::auth::hash_password(&password)?;
+                store.put(&tenant, &hash).await?;
+                println!(
+                    "activity-page password of tenant '{tenant}' stored hashed in Secrets Manager as {}",
+                    store.secret_name(&tenant)
+                );
+            } else {
+                let file = puente_web::PasswordFile::beside(&cfg.store.path);
+                file.set(&tenant, &password)?;
+                println!(
+                    "activity-page password of tenant '{tenant}' stored hashed in {}; open http://{}/ui/{tenant}/ while `puente serve` runs",
+                    file.path().display(),
+                    cfg.server.listen
+                );
+            }
+        }
         Cmd::Dlq { cmd, aws } => {
             let store: Arc<dyn Store> = if aws {
                 let sdk = puente_lambda::aws_sdk_config().await;
@@ -443,6 +499,27 @@ async fn real_main(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The new page password: PUENTE_UI_PASSWORD, else the first line of standard input.
+fn read_password(tenant: &str) -> Result<String> {
+    if let Ok(p) = std::env::var("PUENTE_UI_PASSWORD") {
+        if !p.is_empty() {
+            return Ok(p);
+        }
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("new activity-page password for tenant '{tenant}' (it is shown as you type): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        bail!("no password given: set PUENTE_UI_PASSWORD or pipe it on standard input");
+    }
+    Ok(p)
 }
 
 async fn tenant_cmd(cmd: TenantCmd) -> Result<()> {
