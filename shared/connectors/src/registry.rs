@@ -73,6 +73,14 @@ pub static PRESETS: &[Preset] = &[
         vendors: ["clientify", "odoo"],
         toml: include_str!("../presets/clientify-odoo.toml"),
     },
+    Preset {
+        vendors: ["ccv", "economic"],
+        toml: include_str!("../presets/ccv-economic.toml"),
+    },
+    Preset {
+        vendors: ["ccv", "eaccounting"],
+        toml: include_str!("../presets/ccv-eaccounting.toml"),
+    },
 ];
 
 /// A preset's `[demo]` section: what `puente serve --demo NAME` runs on the two vendors'

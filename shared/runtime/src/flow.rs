@@ -668,13 +668,17 @@ impl<'f> Run<'f> {
                 };
                 let dst_conn = self.flow.conn(on).clone();
                 let dst_sys = dst_conn.system().to_string();
-                self.summary
-                    .counts(kind.as_str())
-                    .created
-                    .entry(dst_sys.clone())
-                    .and_modify(|n| *n += 1)
-                    .or_insert(1);
+                // Counted once the record exists (a create whose dependencies fail is a
+                // failure, not a create); a dry run counts what it would create.
+                let count_created = |s: &mut Summary| {
+                    s.counts(kind.as_str())
+                        .created
+                        .entry(dst_sys.clone())
+                        .and_modify(|n| *n += 1)
+                        .or_insert(1);
+                };
                 if self.dry_run {
+                    count_created(&mut self.summary);
                     self.plan(
                         kind,
                         "create",
@@ -692,6 +696,7 @@ impl<'f> Run<'f> {
                 }
                 let with_refs = self.with_dependencies(kind, src, on, &fields).await?;
                 let created = self.create_on(&dst_conn, kind, &with_refs, &src.id).await?;
+                count_created(&mut self.summary);
                 crash_point!(AfterVendorWrite);
                 // ALG-8: the key the target minted (`ALG-{new id}`) is the pair's key.
                 let mut fields = fields;
