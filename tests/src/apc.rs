@@ -172,14 +172,18 @@ impl ApcEnv {
         ApcEnv::start_sized(books, &Sizes::default(), entities, extra).await
     }
 
-    pub async fn start_sized(books: Books, sizes: &Sizes, entities: &[&str], extra: &str) -> ApcEnv {
+    pub async fn start_sized(
+        books: Books,
+        sizes: &Sizes,
+        entities: &[&str],
+        extra: &str,
+    ) -> ApcEnv {
         let (ccv, ccv_conn, acc, acc_conn) = start_sandboxes(books, sizes).await;
         let store_path = crate::temp_path(&format!("apc-{}", books.name()));
         let toml = apc_toml(books, &ccv_conn, &acc_conn, &store_path, entities, extra);
         let config = Config::parse(&toml).unwrap_or_else(|e| panic!("config: {e}\n{toml}"));
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_path).expect("store"));
-        let app =
-            App::build(config, store.clone(), crate::test_retry()).expect("the app builds");
+        let app = App::build(config, store.clone(), crate::test_retry()).expect("the app builds");
         ApcEnv {
             books,
             ccv,
@@ -205,8 +209,8 @@ impl ApcEnv {
             extra,
         );
         let config = Config::parse(&toml).unwrap_or_else(|e| panic!("config: {e}\n{toml}"));
-        self.app = App::build(config, self.store.clone(), crate::test_retry())
-            .expect("the app builds");
+        self.app =
+            App::build(config, self.store.clone(), crate::test_retry()).expect("the app builds");
         self.toml = toml;
     }
 
@@ -234,7 +238,13 @@ impl ApcEnv {
     /// A customer places a paid order of `count` × the `n`th simple product; the order as
     /// the shop serves it. `more` is merged into the order body (`paymethod`,
     /// `discountcoupon`, `deliver_method`, `total_shipping`, `customer`).
-    pub async fn place_paid_order(&self, customer: usize, product: usize, count: f64, more: Value) -> Value {
+    pub async fn place_paid_order(
+        &self,
+        customer: usize,
+        product: usize,
+        count: f64,
+        more: Value,
+    ) -> Value {
         let p = self.shop_product(product);
         let mut body = json!({
             "customer": self.shop_customer(customer),
@@ -248,7 +258,10 @@ impl ApcEnv {
                 b.insert(k.clone(), v.clone());
             }
         }
-        self.shop().place_order(body).await.expect("the shop takes the order")
+        self.shop()
+            .place_order(body)
+            .await
+            .expect("the shop takes the order")
     }
 
     pub fn flow(&self) -> &puente_runtime::Flow {
@@ -466,7 +479,9 @@ impl ApcEnv {
             .records("orders")
             .into_iter()
             .filter(|o| {
-                o["paid"] == json!(true) && o["status"] != json!(8) && o["ordernumber_full"].is_string()
+                o["paid"] == json!(true)
+                    && o["status"] != json!(8)
+                    && o["ordernumber_full"].is_string()
             })
             .collect()
     }
@@ -557,7 +572,11 @@ impl ApcEnv {
             }
         };
         let status = r.status();
-        assert!(status.is_success(), "PUT product {status}: {}", r.text().await.unwrap_or_default());
+        assert!(
+            status.is_success(),
+            "PUT product {status}: {}",
+            r.text().await.unwrap_or_default()
+        );
     }
 
     /// Creates a customer in the books through its API, as a user would; its id.

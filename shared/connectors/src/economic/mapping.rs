@@ -204,7 +204,7 @@ pub fn customer_body(
 pub type Groups = std::collections::HashMap<u64, String>;
 
 /// APC-6: a product as canonical fields: its VAT rate is the `tax_codes` rate of its
-/// product group, its category the group's name.
+/// product group, its category the group's name (`/` in it read as `-`: groups are flat).
 pub fn product_record(v: &Value, tables: &Tables, groups: &Groups) -> Record {
     let group = v
         .pointer("/productGroup/productGroupNumber")
@@ -221,8 +221,10 @@ pub fn product_record(v: &Value, tables: &Tables, groups: &Groups) -> Record {
         .with("taxes", canonical_decimal(&rate))
         .with(
             "category",
+            // A product group is one level: a `/` in its name is not a path separator.
             group
-                .and_then(|g| groups.get(&g).cloned())
+                .and_then(|g| groups.get(&g))
+                .map(|n| n.replace('/', "-"))
                 .unwrap_or_default(),
         );
     base(Kind::Product, s(v, "productNumber"), v, fields)
