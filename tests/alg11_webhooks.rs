@@ -621,6 +621,114 @@ async fn alg11_alegra_subscription_on_activation_and_edit_reaches_clientify() {
     assert_eq!(cstats.by_route.get("PUT /v1/contacts/{id}/"), Some(&1));
 }
 
+/// The Alegra subscriptions Puente's receiver holds: (event, url) pairs.
+async fn alegra_subscriptions(live: &Live) -> Vec<String> {
+    let subs: Value = live
+        .http
+        .get(format!(
+            "{}/webhooks/subscriptions",
+            live.sb.alegra.base_url
+        ))
+        .basic_auth(&live.cfg.alegra_email, Some(&live.cfg.alegra_token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut out: Vec<String> = subs["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["event"].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Issue 18: Alegra deletes a subscription after 10 consecutive failed deliveries [A11]. An
+/// outage of Puente's endpoint during 10 edits costs the edit-client subscription; the next
+/// scheduled Full finds it missing and recreates it, and edits travel by webhook again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alg11_alegra_subscription_dropped_after_10_failed_deliveries_is_recreated_by_the_next_full(
+) {
+    let mut live = Live::start("alg11-alegra-dropped", small(116), true).await;
+    live.activate_and_import().await;
+    assert_eq!(
+        alegra_subscriptions(&live).await,
+        vec!["edit-client", "new-client"]
+    );
+    let (cid, aid) = live.linked(Kind::Contact, 2).await;
+
+    // Puente's endpoint goes down; ten edits in Alegra are ten failed deliveries.
+    live.tasks[0].abort();
+    let addr: std::net::SocketAddr = live.base.trim_start_matches("http://").parse().unwrap();
+    while tokio::net::TcpStream::connect(addr).await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for i in 0..10 {
+        live.sb.alegra.advance_clock(1);
+        alegra_put(
+            &live.http,
+            &live.sb.alegra,
+            &live.cfg,
+            &aid,
+            json!({"address": {"city": format!("Outage {i}")}}),
+        )
+        .await;
+    }
+    let deadline = Instant::now() + WAIT;
+    while live.sb.alegra.webhooks_pending() > 0 {
+        assert!(Instant::now() < deadline, "deliveries never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed = live
+        .sb
+        .alegra
+        .webhooks_sent()
+        .iter()
+        .filter(|w| w.event == "edit-client" && w.status.is_none())
+        .count();
+    assert_eq!(failed, 10);
+    assert_eq!(
+        alegra_subscriptions(&live).await,
+        vec!["new-client"],
+        "Alegra dropped the subscription that failed 10 times in a row"
+    );
+
+    // The endpoint is back on the same address; the next Full recreates the subscription.
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let state = ServerState {
+        app: live.app.clone(),
+        secret: Some(SECRET.into()),
+        inactive: Arc::new(std::sync::Mutex::new(Vec::new())),
+    };
+    live.tasks.push(tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    }));
+    let s = puente_runtime::run(live.flow(), Mode::Full, false, &NoProgress).await;
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!(
+        alegra_subscriptions(&live).await,
+        vec!["edit-client", "new-client"],
+        "recreated once, the other left alone"
+    );
+    live.quiesce().await;
+
+    // Edits travel by webhook again.
+    live.sb.alegra.advance_clock(5);
+    alegra_put(
+        &live.http,
+        &live.sb.alegra,
+        &live.cfg,
+        &aid,
+        json!({"address": {"city": "Betanzos"}}),
+    )
+    .await;
+    live.wait_for("Betanzos", || live.clientify_city(Kind::Contact, &cid))
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alg11_alegra_receiver_checks_like_clientify_and_ignores_deletions() {
     let live = Live::start("alg11-alegra-rejects", small(115), false).await;

@@ -127,7 +127,7 @@ async fn sandbox_reset_and_lost_response_close_the_connection_without_an_answer(
         "no HTTP bytes: {:?}",
         String::from_utf8_lossy(&got)
     );
-    let body = r#"{"name":"Reset SL","identification":"B12345674","type":["provider"]}"#;
+    let body = r#"{"name":"Reset SL","identification":"B12345674","type":["provider"],"address":{"city":"Lugo","department":"Lugo"}}"#;
     let got = raw(&env.sb.alegra, "POST", "/api/v1/contacts", &auth, body).await;
     assert!(got.is_empty(), "{:?}", String::from_utf8_lossy(&got));
     // reqwest sees a transport error, not a status.
@@ -149,14 +149,14 @@ async fn sandbox_reset_and_lost_response_close_the_connection_without_an_answer(
         lost_response: 1.0,
         ..Faults::default()
     });
-    let body = r#"{"name":"Lost SL","identification":"B12345674","type":["provider"]}"#;
+    let body = r#"{"name":"Lost SL","identification":"B12345674","type":["provider"],"address":{"city":"Lugo","department":"Lugo"}}"#;
     let got = raw(&env.sb.alegra, "POST", "/api/v1/contacts", &auth, body).await;
     assert!(got.is_empty(), "{:?}", String::from_utf8_lossy(&got));
     let err = reqwest::Client::new()
         .post(format!("{}/contacts", env.sb.alegra.base_url))
         .header("Authorization", &auth)
         .header("Content-Type", "application/json")
-        .body(r#"{"name":"Lost Dos SL","identification":"B87654321","type":["provider"]}"#)
+        .body(r#"{"name":"Lost Dos SL","identification":"B87654321","type":["provider"],"address":{"city":"Lugo","department":"Lugo"}}"#)
         .send()
         .await
         .expect_err("a lost response is no answer");

@@ -359,8 +359,31 @@ async fn multi_flow_scenario(name: &str, order: [&str; 2]) {
             s.flow,
             s.entities
         );
+        // The only failures: Odoo persons with an NIE copied to Clientify without a
+        // province (ODO-2 syncs no state for persons), which Alegra's identification type
+        // NIF cannot take without one (issue 18, A12); each logged with that reason.
         let failed: u64 = s.entities.values().map(|c| c.failed).sum();
-        assert_eq!(failed, 0, "{}: {:?}", s.flow, s.entities);
+        let entries = m
+            .app
+            .store
+            .query(&puente_store::LogQuery {
+                tenant: "test".into(),
+                run_id: Some(s.run_id.clone()),
+                action: Some(puente_store::Action::Failed),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(entries.len() as u64, failed, "{}: {:?}", s.flow, s.entities);
+        for e in &entries {
+            let why = e.reason.as_deref().unwrap_or("");
+            assert!(
+                s.flow == ALEGRA_FLOW && why.contains("type NIF requires city and province"),
+                "{}: {e:?}",
+                s.flow
+            );
+        }
     }
 }
 
@@ -372,4 +395,239 @@ async fn multi_flow_alegra_then_odoo_on_shared_clientify_data_never_duplicates()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_flow_odoo_then_alegra_on_shared_clientify_data_never_duplicates() {
     multi_flow_scenario("multi-oa", [ODOO_FLOW, ALEGRA_FLOW]).await;
+}
+
+/// Every contact of an Alegra account at `base_url`.
+async fn alegra_contacts_at(base_url: &str, cfg: &SandboxConfig) -> Vec<Value> {
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    for start in (0..).step_by(30) {
+        let rows: Vec<Value> = http
+            .get(format!("{base_url}/contacts"))
+            .query(&[("start", start.to_string()), ("limit", "30".into())])
+            .basic_auth(&cfg.alegra_email, Some(&cfg.alegra_token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let n = rows.len();
+        out.extend(rows);
+        if n < 30 {
+            break;
+        }
+    }
+    out
+}
+
+/// Issue 12: two connections of one vendor in one tenant (two Alegra accounts, say the
+/// Spanish and the Colombian company's books), each with a flow from the same Clientify.
+/// Identity is the connection's name, not the vendor's: each flow's links hold its own
+/// account's ids, neither account gets the other's records twice, webhooks reach both,
+/// and a second Full of each writes nothing. Sharing the preset's back-reference field
+/// would make the flows overwrite each other's ids, so that is a config error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_flow_two_connections_of_one_vendor_keep_their_links_apart() {
+    let cfg = SandboxConfig {
+        contacts: 10,
+        companies: 4,
+        shared_contacts: 4,
+        shared_companies: 1,
+        alegra_rate_limit: 0,
+        ..SandboxConfig::default()
+    };
+    let env = TestEnv::start_entities("two-alegras", cfg.clone(), &["contact"]).await;
+    // The second account starts with two of the first account's people (same tax ids).
+    let second = puente_sandbox::start_alegra(
+        &cfg,
+        None,
+        env.sb
+            .world
+            .alegra_contacts
+            .iter()
+            .take(2)
+            .cloned()
+            .collect(),
+    )
+    .await
+    .expect("second alegra starts");
+    let toml = |second_field: &str| {
+        format!(
+            r#"
+tenant = "test"
+[store]
+path = "{store}"
+[server]
+webhook_secret = "{SECRET}"
+[connections.crm]
+type = "clientify"
+base_url = "{cu}"
+api_key = "{ck}"
+[connections.books_es]
+type = "alegra"
+base_url = "{au}"
+email = "{ae}"
+token = "{at}"
+[connections.books_co]
+type = "alegra"
+base_url = "{bu}"
+email = "{ae}"
+token = "{at}"
+[[flows]]
+name = "crm-es"
+a = "crm"
+b = "books_es"
+entities = ["contact"]
+[[flows]]
+name = "crm-co"
+a = "crm"
+b = "books_co"
+entities = ["contact"]
+{second_field}
+"#,
+            store = temp_path("two-alegras").display(),
+            cu = env.sb.clientify.base_url,
+            ck = env.cfg.clientify_token,
+            au = env.sb.alegra.base_url,
+            bu = second.base_url,
+            ae = env.cfg.alegra_email,
+            at = env.cfg.alegra_token,
+        )
+    };
+    let e = Config::parse(&toml("")).unwrap_err();
+    assert_eq!(e.key, "flows[1].back_reference.crm.field", "{e}");
+    assert!(e.problem.contains("crm-es"), "{e}");
+
+    let config = Config::parse(&toml(
+        "[flows.back_reference.crm]\nfield = \"in_alegra_co\"",
+    ))
+    .expect("config");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.store.path).expect("store opens"));
+    let app = App::build(config, store, test_retry()).expect("app builds");
+    for f in &app.flows {
+        puente_runtime::activate(f).await.expect("activates");
+    }
+    let sync = |flow: &'static str, mode: Mode| {
+        let app = &app;
+        async move {
+            let s = run(app.flow(flow).expect("flow"), mode, false, &NoProgress).await;
+            assert!(s.errors.is_empty(), "{flow}: {:?}", s.errors);
+            s
+        }
+    };
+    sync("crm-es", Mode::Full).await;
+    sync("crm-co", Mode::Full).await;
+
+    let es = env.alegra_all().await;
+    let co = alegra_contacts_at(&second.base_url, &cfg).await;
+    assert_eq!(alegra_duplicate_keys(&es), Vec::<String>::new(), "books_es");
+    assert_eq!(alegra_duplicate_keys(&co), Vec::<String>::new(), "books_co");
+    assert_eq!(
+        clientify_duplicate_keys(&env.clientify_all(Kind::Contact).await),
+        Vec::<String>::new()
+    );
+    // Each Clientify contact with a tax id is in both accounts, under each account's id.
+    let ids_of = |rows: &[Value]| -> std::collections::BTreeMap<String, String> {
+        rows.iter()
+            .filter_map(|a| puente_e2e::alegra_key(a).map(|k| (k, a["id"].to_string())))
+            .collect()
+    };
+    let (es_ids, co_ids) = (ids_of(&es), ids_of(&co));
+    for (flow, own, ids) in [
+        ("crm-es", "books_es", &es_ids),
+        ("crm-co", "books_co", &co_ids),
+    ] {
+        let links = app
+            .store
+            .links(Scope::new("test", flow, "contact"))
+            .await
+            .unwrap();
+        assert!(links.len() >= 4, "{flow}: {} links", links.len());
+        for l in &links {
+            let systems: Vec<&str> = l.ids.keys().map(String::as_str).collect();
+            assert_eq!(systems, sorted(["crm", own]), "{flow} {l:?}");
+            let key = l.keys().into_iter().next().expect("a key");
+            let key = key
+                .split_once(':')
+                .map(|(_, k)| k)
+                .unwrap_or(key)
+                .to_string();
+            assert_eq!(
+                Some(l.ids[own].trim_matches('"')),
+                ids.get(&key).map(|s| s.trim_matches('"')),
+                "{flow}: the link holds {own}'s own id for {key}"
+            );
+        }
+    }
+    // Each flow keeps its counterpart's id in its own Clientify field.
+    let contacts = env.clientify_all(Kind::Contact).await;
+    let field = |c: &Value, name: &str| -> Option<String> {
+        c["custom_fields"].as_array()?.iter().find_map(|f| {
+            (f["field"] == name).then(|| f["value"].as_str().unwrap_or("").to_string())
+        })
+    };
+    let both = contacts
+        .iter()
+        .filter(|c| field(c, "in_alegra").is_some() && field(c, "in_alegra_co").is_some())
+        .count();
+    assert!(both >= 4, "{both} contacts carry both accounts' ids");
+    for c in &contacts {
+        if let (Some(a), Some(b)) = (field(c, "in_alegra"), field(c, "in_alegra_co")) {
+            let key = puente_e2e::clientify_key(c).expect("linked contacts have a key");
+            assert_eq!(
+                Some(a),
+                es_ids.get(&key).map(|s| s.trim_matches('"').to_string())
+            );
+            assert_eq!(
+                Some(b),
+                co_ids.get(&key).map(|s| s.trim_matches('"').to_string())
+            );
+        }
+    }
+
+    // A Clientify webhook reaches both accounts.
+    let c = contacts
+        .iter()
+        .find(|c| field(c, "in_alegra_co").is_some())
+        .unwrap();
+    let cid = c["id"].to_string();
+    env.clientify_put(Kind::Contact, &cid, json!({"first_name": "Gemma"}))
+        .await;
+    let body = json!({"event": "contact.saved", "contact": {"id": c["id"], "modified": "later"}});
+    let (status, v) = accept_webhook(
+        &app,
+        Some(SECRET),
+        "test",
+        "crm",
+        SECRET,
+        body.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 202, "{v}");
+    for _ in 0..20 {
+        work_once(&app, app.store.as_ref(), 10, Duration::from_secs(30)).await;
+        if app.store.queue_depth().await.unwrap().0 == 0 {
+            break;
+        }
+    }
+    let key = puente_e2e::clientify_key(c).unwrap();
+    for rows in [
+        env.alegra_all().await,
+        alegra_contacts_at(&second.base_url, &cfg).await,
+    ] {
+        let a = rows
+            .iter()
+            .find(|a| puente_e2e::alegra_key(a).as_deref() == Some(key.as_str()))
+            .expect("the contact is in the account");
+        assert!(a["name"].to_string().contains("Gemma"), "{a}");
+    }
+
+    // A second Full of each flow writes nothing.
+    for flow in ["crm-es", "crm-co"] {
+        let s = sync(flow, Mode::Full).await;
+        assert_eq!(writes(&s), 0, "second Full of {flow}: {:?}", s.entities);
+    }
+    second.shutdown();
 }

@@ -108,7 +108,11 @@ async fn main() -> Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("order {i}: {e}"))?;
     }
-    eprintln!("placed {} orders in {:.1}s", a.orders, t.elapsed().as_secs_f64());
+    eprintln!(
+        "placed {} orders in {:.1}s",
+        a.orders,
+        t.elapsed().as_secs_f64()
+    );
     let skus: BTreeSet<String> = env
         .shop()
         .records("orderrows")
@@ -124,8 +128,15 @@ async fn main() -> Result<()> {
     let products = env.acc_products().len();
     let docs = env.docs_from_shop("invoice");
     let distinct: BTreeSet<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
-    ensure!(customers == a.customers, "{customers} customers in the books");
-    ensure!(products == skus.len(), "{products} products in the books, {} ordered", skus.len());
+    ensure!(
+        customers == a.customers,
+        "{customers} customers in the books"
+    );
+    ensure!(
+        products == skus.len(),
+        "{products} products in the books, {} ordered",
+        skus.len()
+    );
     ensure!(docs.len() == a.orders, "{} documents", docs.len());
     ensure!(distinct.len() == a.orders, "each order once");
     let failed: u64 = first.entities.values().map(|c| c.failed).sum();
@@ -147,14 +158,28 @@ async fn main() -> Result<()> {
     let second = env.sync(Mode::Full).await;
     let secs2 = t2.elapsed().as_secs_f64();
     let second_writes = writes(&second);
-    ensure!(second_writes == 0, "the second run wrote {second_writes}: {second:?}");
+    ensure!(
+        second_writes == 0,
+        "the second run wrote {second_writes}: {second:?}"
+    );
     ensure!(env.acc.writes().is_empty(), "no write reached {acc}");
     ensure!(env.docs_from_shop("invoice").len() == a.orders);
 
-    println!("CCV Shop → {acc}: {} paid orders, {} customers, {} products (none in the books before)", a.orders, a.customers, skus.len());
+    println!(
+        "CCV Shop → {acc}: {} paid orders, {} customers, {} products (none in the books before)",
+        a.orders,
+        a.customers,
+        skus.len()
+    );
     println!("first run   {secs:>7.2} s   created: customers {customers}, products {products}, documents {} (each once)", docs.len());
-    println!("            {acc} calls {acc_calls} ({})", by_method(&first, acc));
-    println!("            ccv calls {shop_calls} ({})", by_method(&first, "ccv"));
+    println!(
+        "            {acc} calls {acc_calls} ({})",
+        by_method(&first, acc)
+    );
+    println!(
+        "            ccv calls {shop_calls} ({})",
+        by_method(&first, "ccv")
+    );
     println!(
         "calls per order   {acc} {:.3} (ideal {:.3})   ccv {:.3} (ideal {:.3})",
         acc_calls as f64 / o,

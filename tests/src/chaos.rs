@@ -652,7 +652,9 @@ fn clientify_create_body(kind: Kind, f: &BTreeMap<&str, String>) -> Value {
     let mut b = json!({
         "taxpayer_identification_number": g("tax_id"),
         "emails": [{"type": 1, "email": g("email")}],
-        "addresses": [{"type": 1, "city": g("city"), "postal_code": g("postal_code")}],
+        // Every record has a province: Alegra's identification type NIF (NIEs and company
+        // CIFs) requires city and province (issue 18, A12).
+        "addresses": [{"type": 1, "city": g("city"), "state": PROVINCE, "postal_code": g("postal_code")}],
     });
     match kind {
         Kind::Contact => {
@@ -674,7 +676,7 @@ fn alegra_create_body(kind: Kind, f: &BTreeMap<&str, String>) -> Value {
     let mut b = json!({
         "identification": g("tax_id"),
         "email": g("email"),
-        "address": {"city": g("city"), "zipCode": g("postal_code")},
+        "address": {"city": g("city"), "department": PROVINCE, "zipCode": g("postal_code")},
     });
     match kind {
         Kind::Contact => {
@@ -709,6 +711,8 @@ const LAST: &[&str] = &[
     "García", "López", "Pérez", "Sánchez", "Ruiz", "Otero", "Vázquez",
 ];
 const CITIES: &[&str] = &["Lugo", "Ourense", "Vigo", "León", "Soria", "Teruel"];
+/// The province every chaos record carries (never edited).
+const PROVINCE: &str = "Lugo";
 const WORDS: &[&str] = &["norte", "sur", "mar", "sol", "rio", "monte"];
 
 fn editable(kind: Kind) -> &'static [&'static str] {
@@ -727,8 +731,11 @@ fn editable(kind: Kind) -> &'static [&'static str] {
     }
 }
 
+/// Fields a user may clear. Not the city: Alegra refuses a contact identified as NIF (NIEs
+/// and company CIFs) without city and province (issue 18, A12), so neither side's user can
+/// clear it there.
 fn clearable(f: &str) -> bool {
-    matches!(f, "email" | "phone" | "mobile" | "city" | "postal_code")
+    matches!(f, "email" | "phone" | "mobile" | "postal_code")
 }
 
 fn value(rng: &mut StdRng, f: &str) -> String {

@@ -73,6 +73,18 @@ pub struct ApcReport {
 }
 
 type Captured = Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>;
+/// A delivery to replay: (system, query, headers, body).
+type Delivery<'a> = (&'a str, String, Vec<(String, String)>, Vec<u8>);
+/// Where the books keep (customers, their email, products, their SKU, documents, a
+/// document's shop reference).
+type BooksShape = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&Value) -> String,
+);
 
 /// A receiver for the vendors' deliveries: (path and query, headers, body).
 async fn receiver() -> (String, Captured) {
@@ -222,14 +234,7 @@ fn books_records(env: &Env, coll: &str) -> Vec<Value> {
 
 /// The checks after quiescing; problems appended to `r`.
 fn check(env: &Env, r: &mut ApcReport, round: u32, variable: &BTreeSet<u64>) {
-    let (cust, email_key, prods, sku_key, docs, ref_of): (
-        &str,
-        &str,
-        &str,
-        &str,
-        &str,
-        fn(&Value) -> String,
-    ) = match env.books {
+    let (cust, email_key, prods, sku_key, docs, ref_of): BooksShape = match env.books {
         Books::Economic => (
             "customers",
             "email",
@@ -457,7 +462,7 @@ pub async fn run_apc_scenario(seed: u64) -> ApcReport {
         tokio::time::sleep(Duration::from_millis(30)).await;
         // 2. chaos: deliveries shuffled and duplicated, workers crashing, a poll beside.
         env.faults(Some(fault_plan(&mut rng)));
-        let mut deliveries: Vec<(&str, String, Vec<(String, String)>, Vec<u8>)> = Vec::new();
+        let mut deliveries: Vec<Delivery> = Vec::new();
         for (system, got) in [("ccv", &env.shop_hooks), (books.name(), &env.books_hooks)] {
             for (q, h, b) in got.lock().unwrap().drain(..) {
                 deliveries.push((system, q, h, b));

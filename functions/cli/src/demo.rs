@@ -175,6 +175,21 @@ pub async fn start_demo(name: Option<&str>) -> Result<(Config, Running)> {
     Ok((config, running))
 }
 
+/// The config of demo `name` (a flow preset's name; default the first), for commands that
+/// only read it (`mapping show`): its sandboxes start on free ports and stop when dropped,
+/// and the demo's store is left as it is.
+pub async fn demo_config_only(name: Option<&str>) -> Result<Config> {
+    let (preset, demo) = pick(name)?;
+    let running = Running::start(&preset.vendors, None, true).await?;
+    let toml = config_toml(
+        &running,
+        &[(preset, demo.clone())],
+        &demo_store_path(),
+        "127.0.0.1:8080",
+    );
+    Config::parse(&toml).map_err(|e| anyhow::anyhow!("demo config: {e}"))
+}
+
 /// `log` and `links` without a config read the demo's store.
 pub fn demo_config_for_inspection() -> Config {
     let mut c = Config::parse("tenant = \"demo\"").expect("minimal config");

@@ -111,6 +111,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: UiCmd,
     },
+    /// Mappings as data (APC-7): what a flow's records become on each side.
+    Mapping {
+        #[command(subcommand)]
+        cmd: MappingCmd,
+    },
     /// The links of a record, as CONNECTION:ID, in each flow that syncs that connection.
     Links {
         record: String,
@@ -124,6 +129,19 @@ enum Cmd {
         /// of links found.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MappingCmd {
+    /// The effective mapping of one entity of a flow: each connector's default mapping
+    /// with the preset's and the flow's `[flows.mapping…]` lines over it, and where each
+    /// line is set.
+    Show {
+        /// The flow's name.
+        flow: String,
+        /// contact, company, product, order, budget or stock.
+        entity: String,
     },
 }
 
@@ -431,6 +449,23 @@ async fn real_main(cli: Cli) -> Result<()> {
                 open_store(&cfg)?
             };
             dlq_cmd(store.as_ref(), cmd).await?;
+        }
+        Cmd::Mapping {
+            cmd: MappingCmd::Show { flow, entity },
+        } => {
+            // Without a config: the demo named by --demo, or by FLOW when it is one.
+            let cfg = match cfg {
+                Some(c) => c,
+                None => {
+                    let is_demo = puente_connectors::registry::demos()
+                        .iter()
+                        .any(|(p, _)| p.name() == flow);
+                    let name = cli.demo.as_deref().or(is_demo.then_some(flow.as_str()));
+                    demo::demo_config_only(name).await?
+                }
+            };
+            let m = puente_runtime::mapping_view::effective(&cfg, &flow, &entity)?;
+            print!("{m}");
         }
         Cmd::Links {
             record,

@@ -43,6 +43,12 @@ pub trait Vendor: Send + Sync {
     fn webhooks(&self) -> Option<crate::WebhookSetup> {
         None
     }
+
+    /// Its default mapping, the `mapping.toml` beside its connector (see
+    /// [`crate::kit::defaults`]); empty for a vendor whose mapping is not described yet.
+    fn default_mapping(&self) -> &'static str {
+        ""
+    }
 }
 
 /// Every vendor, one line each.

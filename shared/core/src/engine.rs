@@ -54,6 +54,10 @@ pub struct SkipReason(pub String);
 /// record's first key (empty for a new record whose key its target mints).
 pub fn eligibility(record: &Record, rules: &EntityRules) -> Result<String, SkipReason> {
     let (sys, kind, id) = (&record.system, record.kind, &record.id);
+    let unsupported = record.fields.get(crate::record::UNSUPPORTED);
+    if !unsupported.is_empty() {
+        return Err(SkipReason(format!("{sys} {kind} {id}: {unsupported}")));
+    }
     let key = if rules.key_minted_on_create
         && rules
             .keys

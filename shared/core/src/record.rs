@@ -543,6 +543,12 @@ pub const REF_CUSTOMER: &str = "@customer_id";
 /// `contact` or `company`: which kind [`REF_CUSTOMER`] is.
 pub const REF_CUSTOMER_KIND: &str = "@customer_kind";
 
+/// A field outside every kind's canonical fields (never hashed, merged or written) through
+/// which a connector says a record it read cannot take part, and why, in the user's terms
+/// (an Alegra contact identified by a foreign VAT number): the record is skipped with that
+/// reason instead of being matched by a key it does not really have.
+pub const UNSUPPORTED: &str = "@unsupported";
+
 /// The reference field holding the id of the product with SKU key `sku_key`.
 pub fn ref_product(sku_key: &str) -> String {
     format!("@product:{sku_key}")

@@ -23,17 +23,6 @@ pub enum TaxIdKind {
     Cif,
 }
 
-impl TaxIdKind {
-    /// The label vendors use for the identification type (e.g. Alegra's `identificationObject.type`).
-    pub fn label(self) -> &'static str {
-        match self {
-            TaxIdKind::Dni => "NIF",
-            TaxIdKind::Nie => "NIE",
-            TaxIdKind::Cif => "CIF",
-        }
-    }
-}
-
 /// Why a value is not a valid Spanish tax id.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TaxIdError {

@@ -403,6 +403,7 @@ impl Config {
             vendor.validate(&c.spec(name, self.text.as_deref(), RetryPolicy::default()))?;
         }
         let mut names = std::collections::BTreeSet::new();
+        let mut back_ref_fields: Vec<(usize, (String, String))> = Vec::new();
         for (i, f) in self.flows.iter().enumerate() {
             let at = format!("flows[{i}]");
             if !names.insert(f.name.clone()) {
@@ -504,6 +505,29 @@ impl Config {
             }
             let spec = crate::flowspec::resolve(self, i)?;
             crate::rules::validate(i, f, &spec)?;
+            // Two flows writing their counterpart's id into one custom field of the same
+            // connection would overwrite each other's (two accounts of one vendor, each
+            // with a flow from one CRM): each needs a field of its own.
+            for (conn, b) in &spec.back_refs {
+                let Some(field) = b.field.as_deref() else {
+                    continue;
+                };
+                if let Some((j, _)) = back_ref_fields
+                    .iter()
+                    .find(|(_, (c, fl))| c == conn && fl == field)
+                {
+                    let j = *j;
+                    return Err(err(
+                        format!("{at}.back_reference.{conn}.field"),
+                        format!(
+                            "flow '{}' already keeps its ids in {conn}'s field '{field}'",
+                            self.flows[j].name
+                        ),
+                        format!("give this flow a field of its own, e.g. [flows.back_reference.{conn}] field = \"{field}_{}\"", f.name.replace('-', "_")),
+                    ));
+                }
+                back_ref_fields.push((i, (conn.clone(), field.to_string())));
+            }
             if f.modified_every_minutes == 0 {
                 return Err(err(
                     format!("{at}.modified_every_minutes"),

@@ -668,10 +668,11 @@ impl<'f> Run<'f> {
                 };
                 let dst_conn = self.flow.conn(on).clone();
                 let dst_sys = dst_conn.system().to_string();
-                // Counted once the record exists (a create whose dependencies fail is a
-                // failure, not a create); a dry run counts what it would create.
-                let count_created = |s: &mut Summary| {
-                    s.counts(kind.as_str())
+                // Counted once the create is done (or planned): a create that fails is
+                // counted as failed only.
+                let count_created = |summary: &mut crate::Summary| {
+                    summary
+                        .counts(kind.as_str())
                         .created
                         .entry(dst_sys.clone())
                         .and_modify(|n| *n += 1)

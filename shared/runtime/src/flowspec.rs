@@ -348,7 +348,11 @@ fn merge(
     }
     for (conn, b) in back_refs {
         side(conn, &format!("{at}.back_reference.{conn}"))?;
-        spec.back_refs.insert(conn.clone(), b.clone());
+        // Key by key over the preset's: a flow that renames the field keeps the tag.
+        let entry = spec.back_refs.entry(conn.clone()).or_default();
+        entry.field = b.field.clone().or(entry.field.take());
+        entry.tag = b.tag.clone().or(entry.tag.take());
+        entry.code_prefix = b.code_prefix.clone().or(entry.code_prefix.take());
     }
     for (conn, o) in options {
         side(conn, &format!("{at}.options.{conn}"))?;

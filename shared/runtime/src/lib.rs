@@ -18,6 +18,7 @@ pub mod events;
 pub mod flow;
 pub mod flowspec;
 mod legacy;
+pub mod mapping_view;
 pub mod notify;
 mod rules;
 pub mod runs;
@@ -265,6 +266,21 @@ pub async fn activate(flow: &Flow) -> Result<Vec<String>, ConnectorError> {
     check(flow).await?;
     let mut created = flow.a.prepare().await?;
     created.extend(flow.b.prepare().await?);
+    created.extend(ensure_webhooks(flow).await);
+    for c in &created {
+        tracing::info!(tenant = %flow.tenant, flow = %flow.name, "setup: created {c}");
+    }
+    Ok(created)
+}
+
+/// Makes sure the vendors that are subscribed by API (Alegra) still hold the flow's webhook
+/// subscriptions, creating the missing ones; returns what it created. Idempotent: a vendor
+/// lists its subscriptions first. Alegra deletes a subscription after 10 consecutive failed
+/// deliveries (an outage of Puente's endpoint), so activation and every scheduled Full call
+/// this and a past outage does not leave the flow without real-time changes for good. Does
+/// nothing without `server.public_url`; a failure is logged and the schedule goes on.
+pub async fn ensure_webhooks(flow: &Flow) -> Vec<String> {
+    let mut created = Vec::new();
     match &flow.webhooks {
         Ok(receiver) => {
             for conn in [&flow.a, &flow.b] {
@@ -284,10 +300,7 @@ pub async fn activate(flow: &Flow) -> Result<Vec<String>, ConnectorError> {
         Err(why) => tracing::info!(tenant = %flow.tenant, flow = %flow.name,
             "no webhook subscriptions made: {why}"),
     }
-    for c in &created {
-        tracing::info!(tenant = %flow.tenant, flow = %flow.name, "setup: created {c}");
-    }
-    Ok(created)
+    created
 }
 
 /// Runs a flow once: every entity kind, in the given mode, under the flow's lease.
@@ -319,6 +332,13 @@ pub async fn run_with(
     let before: Vec<_> = [&flow.a, &flow.b].iter().map(|c| c.calls()).collect();
     flow.a.reset_budget();
     flow.b.reset_budget();
+    if mode == Mode::Full && !dry_run && opts.resume.is_none() {
+        // A subscription the vendor dropped while Puente's endpoint was down comes back.
+        for c in ensure_webhooks(flow).await {
+            tracing::warn!(tenant = %flow.tenant, flow = %flow.name,
+                "webhook subscription was missing (the vendor drops one after repeated failed deliveries); recreated: {c}");
+        }
+    }
     let mut run = Run::new(flow, mode.as_str(), dry_run, progress);
     if mode != Mode::Modified {
         run.deadline = opts.deadline;

@@ -335,7 +335,8 @@ async fn alegra_identification_filter_ignores_spaces_dots_dashes_and_case() {
         None,
         vec![
             json!({"name": "Ana Pérez", "identification": "12345678Z"}),
-            json!({"name": "Talleres Ruiz S.A.", "identification": {"type": "CIF", "number": "A58818501"}, "type": "provider"}),
+            json!({"name": "Talleres Ruiz S.A.", "identification": {"type": "NIF", "number": "A58818501"}, "type": "provider",
+                   "address": {"city": "Lugo", "department": "Lugo"}}),
             json!({"name": "Sin Id"}),
         ],
     )
@@ -353,9 +354,10 @@ async fn alegra_identification_filter_ignores_spaces_dots_dashes_and_case() {
     let b = get(&format!("{base}/contacts?identification=a-58818501"), AL)
         .await
         .json();
+    // Issue 18 (A12): a company's CIF is type NIF (CIF is no longer a type).
     assert_eq!(
         b[0]["identificationObject"],
-        json!({"type": "CIF", "number": "A58818501"})
+        json!({"type": "NIF", "number": "A58818501"})
     );
     assert_eq!(b[0]["type"], json!(["provider"]));
     let b = get(&format!("{base}/contacts?identification=00000000T"), AL)
@@ -646,7 +648,7 @@ async fn alegra_create_update_delete_follow_vendor_shapes() {
         &format!("{base}/contacts"),
         AL,
         json!({"nameObject": {"firstName": "Ana", "lastName": "Pérez", "secondLastName": "Gil"},
-               "identification": {"type": "NIF", "number": "12345678Z"},
+               "identification": {"type": "DNI", "number": "12345678Z"},
                "type": "client", "email": "ana@example.com",
                "address": {"city": "Lugo", "zipCode": "27001"}}),
     )
@@ -656,7 +658,8 @@ async fn alegra_create_update_delete_follow_vendor_shapes() {
     assert_eq!(c["id"], json!("1"));
     assert_eq!(c["name"], json!("Ana Pérez Gil"));
     assert_eq!(c["identification"], json!("12345678Z"));
-    assert_eq!(c["identificationObject"]["type"], json!("NIF"));
+    // Issue 18 (A12): a DNI is type DNI (the NIF type is letter + 7 digits + check).
+    assert_eq!(c["identificationObject"]["type"], json!("DNI"));
     assert_eq!(c["type"], json!(["client"]));
     assert_eq!(c["status"], json!("active"));
     let created = c["created_at"].as_str().unwrap();

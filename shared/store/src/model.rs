@@ -246,7 +246,7 @@ impl fmt::Display for RecordRef {
 
 /// The text is not `SYSTEM:ID`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not SYSTEM:ID (e.g. alegra:774 or clientify:12)")]
+#[error("{0:?} is not SYSTEM:ID (a connection name and that system's id, e.g. shop:774)")]
 pub struct ParseRecordRefError(pub String);
 
 impl FromStr for RecordRef {

@@ -6,7 +6,7 @@ use crate::time::parse_vendor_time;
 use puente_core::country::{canonical_country, spanish_name};
 use puente_core::{
     budget_lines, canonical_decimal, canonical_sku, canonical_tax_id, tax_rates, BudgetLine,
-    Fields, Kind, Record, Relationship, Sku, TaxId,
+    Fields, Kind, Record, Relationship, Sku,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -230,14 +230,10 @@ pub fn is_kind(v: &Value, kind: Kind) -> bool {
 /// Maps an Alegra contact to a canonical record of `kind`.
 pub fn to_record(kind: Kind, v: &Value) -> Record {
     let mut f = Fields::new();
-    let ident = match v.get("identification") {
-        Some(Value::Object(o)) => o
-            .get("number")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
-        _ => s(v, "identification"),
-    };
+    let (ident, id_type) = super::identification::read(v);
+    if let Some(why) = super::identification::unmatchable(&id_type) {
+        f.set(puente_core::UNSUPPORTED, why);
+    }
     f.set("tax_id", canonical_tax_id(&ident));
     let types = types_of(v);
     match kind {
@@ -289,24 +285,33 @@ pub fn to_record(kind: Kind, v: &Value) -> Record {
     }
 }
 
-/// The identification as Alegra takes it on writes.
+/// The identification as Alegra takes it on writes (see [`super::identification`]).
 pub fn id_object(tax: &str) -> Value {
-    match TaxId::parse(tax) {
-        Ok(t) => json!({"type": t.kind().label(), "number": t.as_str()}),
-        Err(_) => json!(tax),
-    }
+    super::identification::body(tax)
 }
 
+/// The contact body writing `fields` (all of them when `current` is `None`, a create;
+/// otherwise only the keys whose canonical fields are in `changed`). Fails, naming what is
+/// missing, when the record lacks what its identification type requires (A12).
 pub(super) fn body_for(
     kind: Kind,
     fields: &Fields,
     changed: &[String],
     current: Option<&Record>,
-) -> Value {
+) -> Result<Value, ConnectorError> {
     let touched = |f: &str| current.is_none() || changed.iter().any(|c| c == f);
+    super::identification::check_required(fields.get("tax_id"), fields).map_err(|detail| {
+        ConnectorError::Mapping {
+            system: SYSTEM.into(),
+            detail,
+        }
+    })?;
     let mut b = serde_json::Map::new();
     if touched("tax_id") {
-        b.insert("identification".into(), id_object(fields.get("tax_id")));
+        b.insert(
+            super::identification::WRITE_KEY.into(),
+            id_object(fields.get("tax_id")),
+        );
     }
     let current_types: Vec<String> = current
         .and_then(|c| c.extra.get("type"))
@@ -376,5 +381,66 @@ pub(super) fn body_for(
     if !addr.is_empty() {
         b.insert("address".into(), Value::Object(addr));
     }
-    Value::Object(b)
+    Ok(Value::Object(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default mapping file beside this module says what the reader and the writer do,
+    /// line by line, for contacts in both API modes, companies and items.
+    #[test]
+    fn platform_default_mapping_file_agrees_with_the_reader_and_writer() {
+        let m = crate::kit::defaults::DefaultMapping::parse(include_str!("mapping.toml")).unwrap();
+        // (Contacts identified as NIF carry the city and province that type requires.)
+        let contacts = [
+            (
+                Kind::Contact,
+                json!({"id": "1", "name": "Ana Pérez", "nameObject": {"firstName": "Ana", "secondName": "María",
+                "lastName": "Pérez", "secondLastName": "Gil"}, "identification": {"type": "DNI", "number": "12345678Z"},
+                "type": ["client"], "email": "ana@x.es", "phonePrimary": "981000000", "mobile": "600000000",
+                "address": {"address": "C/ Mayor 1", "city": "Lugo", "department": "Lugo", "zipCode": "27001", "country": "España"}}),
+            ),
+            // Simple mode: the type a word, the identification a string, no nameObject.
+            (
+                Kind::Contact,
+                json!({"id": 2, "name": "  Luis  de la Fuente ", "identification": "x-1234567-l",
+                "type": "lead", "email": "", "phonePrimary": null,
+                "address": {"city": "Vigo", "department": "Pontevedra"}}),
+            ),
+            (
+                Kind::Contact,
+                json!({"id": 3, "name": "Solo", "type": [], "address": {"city": "Vigo", "country": "Portugal"}}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 4, "name": "Talleres Lugo SL", "identification": {"type": "NIF", "number": "B27123454"},
+                "type": ["provider"], "phonePrimary": "", "mobile": "600999888", "email": "info@t.es",
+                "address": {"address": "Polígono", "city": "Lugo", "department": "Lugo", "zipCode": "27003", "country": "España"}}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 5, "name": "Otra SA", "type": ["provider", "client"], "phonePrimary": "981222333"}),
+            ),
+        ];
+        for (kind, raw) in contacts {
+            let rec = to_record(kind, &raw);
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+            let body = body_for(kind, &rec.fields, &[], None).unwrap();
+            assert_eq!(
+                m.write_mismatches(kind, &rec.fields, &body),
+                Vec::<String>::new(),
+                "{body}"
+            );
+        }
+        for raw in [
+            json!({"id": "7", "name": "Bono", "reference": " bon-1001 ", "description": "Diez", "price": [{"idPriceList": 1, "price": 19.9}]}),
+            json!({"id": "8", "name": "Otro", "reference": {"reference": "X2"}, "price": "12.5"}),
+            json!({"id": "9", "name": "Sin precio", "price": []}),
+        ] {
+            let rec = item_record(&raw, &[]);
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+        }
+    }
 }

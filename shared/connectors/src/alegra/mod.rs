@@ -20,6 +20,7 @@
 //!   discount, quantity, tax:[{id}]}]`. The client's `identification` inside `client` is [I]
 //!   (Alegra invoices embed it); the canonical code is `ALG-{id}` ([`budget_code`]).
 
+mod identification;
 mod mapping;
 mod settings;
 mod webhook;
@@ -512,7 +513,7 @@ impl Write for Alegra {
         Self::supported(kind)?;
         let mut body = match kind {
             Kind::Product | Kind::Budget => self.catalog_body(kind, fields, None).await?,
-            _ => body_for(kind, fields, &[], None),
+            _ => body_for(kind, fields, &[], None)?,
         };
         self.adjust(kind, &mut body, fields, None)?;
         let a = self
@@ -550,7 +551,7 @@ impl Write for Alegra {
                 .map_err(Self::auth_hint)?;
             return self.record_of(current.kind, &a.body).await;
         }
-        let mut body = body_for(current.kind, &target, &changed, Some(current));
+        let mut body = body_for(current.kind, &target, &changed, Some(current))?;
         // A company written through the contact resource stays a provider (ALG-6).
         if current.kind == Kind::Company {
             let mut types: Vec<String> = current
@@ -690,6 +691,34 @@ mod tests {
         );
     }
 
+    /// Issue 18: the docs' New-Client body [A11] has `name` as an object (or only
+    /// `fullname`) and an integer `id`; the REST API a string name and string ids. Both parse
+    /// to the same target, and the record read afterwards has its REST shape.
+    #[test]
+    fn alg11_documented_new_client_body_is_parsed() {
+        let documented = json!({"subject": "new-client", "message": {"client": {
+            "id": 774,
+            "name": {"firstName": "Lina", "secondName": "María", "lastName": "Montoya", "secondLastName": "Ruiz"},
+            "identification": "X1234567L", "phonePrimary": "981", "phoneSecondary": "", "mobile": "600",
+            "type": ["client"]}}});
+        let d = parse_webhook(documented.to_string().as_bytes()).unwrap();
+        assert_eq!(d.event, "new-client");
+        assert_eq!(d.targets, vec![(Kind::Contact, "774".to_string())]);
+        let fullname = json!({"subject": "new-client", "message": {"client": {
+            "id": 775, "name": {"fullname": "Talleres Miño SL"}, "type": ["provider"]}}});
+        let d = parse_webhook(fullname.to_string().as_bytes()).unwrap();
+        assert_eq!(d.targets, vec![(Kind::Company, "775".to_string())]);
+        let rest = json!({"subject": "new-client", "message": {"client": {
+            "id": "774", "name": "Lina María Montoya Ruiz", "type": ["client"]}}});
+        let d = parse_webhook(rest.to_string().as_bytes()).unwrap();
+        assert_eq!(d.targets, vec![(Kind::Contact, "774".to_string())]);
+        // An integer beyond 2^53 or a negative one is not an Alegra id (nothing queued).
+        for bad in [json!(1e23), json!(-3)] {
+            let b = json!({"subject": "new-client", "message": {"client": {"id": bad, "type": ["client"]}}});
+            assert!(parse_webhook(b.to_string().as_bytes()).is_err(), "{b}");
+        }
+    }
+
     #[test]
     fn alg11_alegra_webhook_kinds_come_from_the_types_and_deletions_are_not_synced() {
         let body = |subject: &str, client: Value| {
@@ -791,7 +820,7 @@ mod tests {
         let v = json!({"id": "774", "name": "Lina María Montoya Ruiz",
             "nameObject": {"firstName": "Lina", "secondName": "María", "lastName": "Montoya", "secondLastName": "Ruiz"},
             "identification": "x1234567l", "email": "lina@ex.com", "phonePrimary": "981", "mobile": "600",
-            "type": ["client"], "address": {"address": "Calle 10", "city": "Lugo", "zipCode": "27001"},
+            "type": ["client"], "address": {"address": "Calle 10", "city": "Lugo", "department": "Lugo", "zipCode": "27001"},
             "updated_at": "2026-11-22 10:00:00"});
         let r = to_record(Kind::Contact, &v);
         assert_eq!(r.fields.get("first_name"), "Lina María");
@@ -801,11 +830,12 @@ mod tests {
         assert_eq!(r.fields.get("postal_code"), "27001");
         assert!(r.modified.is_some());
         // and the write side keeps the names whole, so they read back the same (no echo loop)
-        let body = body_for(Kind::Contact, &r.fields, &[], None);
+        let body = body_for(Kind::Contact, &r.fields, &[], None).unwrap();
         assert_eq!(body["nameObject"]["firstName"], "Lina María");
+        // Issue 18: an NIE is written as Alegra's type NIF (NIE is no longer a type, A12).
         assert_eq!(
             body["identification"],
-            json!({"type": "NIE", "number": "X1234567L"})
+            json!({"type": "NIF", "number": "X1234567L"})
         );
     }
 }

@@ -51,6 +51,10 @@ impl Vendor for AlegraVendor {
         Some(crate::WebhookSetup::Api)
     }
 
+    fn default_mapping(&self) -> &'static str {
+        include_str!("mapping.toml")
+    }
+
     fn secret_keys(&self) -> &'static [&'static str] {
         &["token"]
     }

@@ -603,4 +603,60 @@ mod tests {
         assert_eq!(body["addresses"][0]["id"], 3, "keeps the sub-resource id");
         assert_eq!(body["tags"], json!(["vip", "alegra"]));
     }
+
+    /// The default mapping file beside this module says what the reader and the writer do,
+    /// line by line, for records with everything, with gaps and with odd shapes.
+    #[test]
+    fn platform_default_mapping_file_agrees_with_the_reader_and_writer() {
+        let m = crate::kit::defaults::DefaultMapping::parse(include_str!("mapping.toml")).unwrap();
+        let samples = [
+            (Kind::Contact, sample()),
+            (
+                Kind::Contact,
+                json!({"id": 13, "first_name": "Luis", "status": "client",
+                "phones": [{"type": 2, "phone": "600111222"}], "emails": [],
+                "addresses": [{"street": "Rúa Nova 2", "city": "Vigo", "country": "Portugal"}]}),
+            ),
+            (
+                Kind::Contact,
+                json!({"id": 14, "status": "in-deal", "taxpayer_identification_number": null}),
+            ),
+            (
+                Kind::Contact,
+                json!({"id": 15, "first_name": "Eva", "status": "weird-new-status",
+                "emails": [{"email": "eva@x.es"}, {"email": "eva2@x.es"}]}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 101, "name": "Talleres Lugo SL",
+                "taxpayer_identification_number": "b-27.123.456",
+                "phones": [{"type": 2, "phone": "+34 600 999 888"}],
+                "emails": [{"type": 1, "email": "info@talleres.es"}],
+                "addresses": [{"street": "Polígono O Ceao", "city": "Lugo", "state": "Lugo", "postal_code": "27003", "country": "España"}]}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 102, "name": "Sin Datos SA",
+                "phones": [{"type": 2, "phone": "600"}, {"type": 1, "phone": "981"}]}),
+            ),
+            (
+                Kind::Product,
+                json!({"id": 7, "sku": " bon-1001 ", "name": "Bono", "price": 19.9, "description": "Diez sesiones"}),
+            ),
+            (
+                Kind::Product,
+                json!({"id": 8, "sku": "X2", "name": "Sin precio", "price": "12.50"}),
+            ),
+        ];
+        for (kind, raw) in samples {
+            let rec = to_record_with(&BackRef::default(), kind, &raw);
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+            let body = body_for(kind, &rec.fields, &[], None).unwrap();
+            assert_eq!(
+                m.write_mismatches(kind, &rec.fields, &body),
+                Vec::<String>::new(),
+                "{body}"
+            );
+        }
+    }
 }

@@ -75,6 +75,10 @@ impl Vendor for ClientifyVendor {
         Some(crate::WebhookSetup::Manual)
     }
 
+    fn default_mapping(&self) -> &'static str {
+        include_str!("mapping.toml")
+    }
+
     fn secret_keys(&self) -> &'static [&'static str] {
         &["api_key"]
     }

@@ -80,25 +80,32 @@ fn env() -> &'static Environment<'static> {
         e.set_undefined_behavior(UndefinedBehavior::Chainable);
         // Normalising filters give the canonical form, or the text as it was when it does
         // not parse (a mapping transforms; whether a key is valid is the engine's to say).
-        e.add_filter("phone", |v: String, region: Option<String>| {
+        // Each takes a value as the text `text_of` gives (none and undefined are empty, so
+        // `record.x | tax_id` on a null is empty, not "None").
+        e.add_filter("phone", |v: MjValue, region: Option<String>| {
+            let v = text_of(&v);
             puente_core::Phone::parse(&v, region.as_deref().unwrap_or("ES"))
                 .map(|p| format!("+{}", p.as_str()))
                 .unwrap_or_else(|_| v.trim().to_string())
         });
-        e.add_filter("email", |v: String| {
+        e.add_filter("email", |v: MjValue| {
+            let v = text_of(&v);
             puente_core::Email::parse(&v)
                 .map(|e| e.as_str().to_string())
                 .unwrap_or_else(|_| v.trim().to_string())
         });
-        e.add_filter("sku", |v: String| puente_core::canonical_sku(&v));
-        e.add_filter("tax_id", |v: String| puente_core::canonical_tax_id(&v));
+        e.add_filter("sku", |v: MjValue| puente_core::canonical_sku(&text_of(&v)));
+        e.add_filter("tax_id", |v: MjValue| {
+            puente_core::canonical_tax_id(&text_of(&v))
+        });
         e.add_filter("decimal", |v: MjValue| {
-            puente_core::canonical_decimal(&v.to_string())
+            puente_core::canonical_decimal(&text_of(&v))
         });
-        e.add_filter("country_iso", |v: String| {
-            puente_core::canonical_country(&v)
+        e.add_filter("country_iso", |v: MjValue| {
+            puente_core::canonical_country(&text_of(&v))
         });
-        e.add_filter("country_es", |v: String| {
+        e.add_filter("country_es", |v: MjValue| {
+            let v = text_of(&v);
             puente_core::country::spanish_name(&v)
                 .map(str::to_string)
                 .unwrap_or(v)

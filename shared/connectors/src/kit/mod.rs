@@ -3,6 +3,7 @@
 //! and vendor timestamps. A vendor's own facts (paths, fields, rate-limit headers, webhook
 //! signatures) stay in its folder and reach the kit through hooks.
 
+pub mod defaults;
 pub mod error;
 pub mod hooks;
 pub mod http;

@@ -350,7 +350,8 @@ impl Odoo {
         }
     }
 
-    async fn partner_record(&self, kind: Kind, r: &OdooRecord) -> Result<Record, ConnectorError> {
+    /// A partner's canonical fields but its country (which needs `res.country`'s codes).
+    fn partner_canonical(kind: Kind, r: &OdooRecord) -> Fields {
         let mut f = Fields::new();
         f.set("tax_id", canonical_tax_id(&text_or_empty(&r["ref"])));
         if kind == Kind::Company {
@@ -377,6 +378,11 @@ impl Odoo {
         f.set("street", text_or_empty(&r["street"]));
         f.set("city", text_or_empty(&r["city"]));
         f.set("postal_code", text_or_empty(&r["zip"]));
+        f
+    }
+
+    async fn partner_record(&self, kind: Kind, r: &OdooRecord) -> Result<Record, ConnectorError> {
+        let mut f = Self::partner_canonical(kind, r);
         f.set("country", self.country_code_of(&r["country_id"]).await?);
         let mut rec = Record::new(SYSTEM, kind, id_of(r).to_string(), f);
         rec.modified = datetime(&r["write_date"]);
@@ -1000,5 +1006,61 @@ mod tests {
         assert_eq!(state_name("Madrid (ES)"), "Madrid");
         assert_eq!(state_name("A Coruña (La Coruña)"), "A Coruña (La Coruña)");
         assert_eq!(like_exact("A_1%"), "A\\_1\\%");
+    }
+
+    /// The default mapping file beside this module says what the reader does, line by
+    /// line, for rows with everything, with Odoo's `false` gaps and with odd shapes.
+    #[test]
+    fn platform_default_mapping_file_agrees_with_the_reader() {
+        let m = crate::kit::defaults::DefaultMapping::parse(include_str!("mapping.toml")).unwrap();
+        let row = |v: Value| v.as_object().unwrap().clone();
+        let partners = [
+            (
+                Kind::Contact,
+                json!({"id": 7, "name": "Ana Pérez", "ref": "12.345.678-z", "email": "ana@x.es",
+                "phone": "981 000 000", "mobile": "600 000 000", "street": "Rúa Nova 1", "city": "Lugo",
+                "zip": "27001", "country_id": [68, "Spain"], "state_id": [400, "Lugo (ES)"]}),
+            ),
+            (
+                Kind::Contact,
+                json!({"id": 8, "name": "Sin Datos", "ref": false, "email": false, "phone": false,
+                "street": false, "city": false, "zip": false, "country_id": false, "state_id": false}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 9, "name": "Talleres", "display_name": "Talleres Lugo SL", "ref": "B27123456",
+                "email": "info@t.es", "phone": "+34 981 1", "street": "Polígono", "city": "Lugo", "zip": "27003",
+                "country_id": [68, "Spain"], "state_id": [401, "A Coruña (La Coruña)"]}),
+            ),
+            (
+                Kind::Company,
+                json!({"id": 10, "name": "Lisboa Lda", "display_name": false, "ref": false,
+                "email": false, "phone": false, "street": false, "city": false, "zip": false,
+                "country_id": [183, "Portugal"], "state_id": [500, "Lisboa (PT)"]}),
+            ),
+        ];
+        for (kind, raw) in partners {
+            let mut rec = Record::new(
+                SYSTEM,
+                kind,
+                "1",
+                Odoo::partner_canonical(kind, &row(raw.clone())),
+            );
+            let country = many2one(&raw["country_id"])
+                .map(|(_, name)| canonical_country(&name))
+                .unwrap_or_default();
+            rec.fields.set("country", country);
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+        }
+        for raw in [
+            json!({"id": 3, "default_code": " bon-1001", "name": "Bono", "list_price": 19.9, "write_date": "2026-11-02 10:00:00"}),
+            json!({"id": 4, "default_code": false, "name": "Sin código", "list_price": 0.0, "write_date": false}),
+        ] {
+            let rec = Odoo::product_record(&row(raw.clone()));
+            assert_eq!(m.read_mismatches(&raw, &rec), Vec::<String>::new(), "{raw}");
+        }
+        // The country line reads Odoo's display name; the connector its code: one answer.
+        assert_eq!(canonical_country("Spain"), "ES");
+        assert_eq!(canonical_country("Portugal"), "PT");
     }
 }

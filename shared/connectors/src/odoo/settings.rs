@@ -99,6 +99,10 @@ impl Vendor for OdooVendor {
         kind != Kind::Order
     }
 
+    fn default_mapping(&self) -> &'static str {
+        include_str!("mapping.toml")
+    }
+
     fn secret_keys(&self) -> &'static [&'static str] {
         &["api_key"]
     }

@@ -41,13 +41,10 @@ fn join_name(no: &Obj) -> String {
         .join(" ")
 }
 
-/// Identification type from the number's shape (NIF for a DNI) [I].
+/// The documented identification type a number fits (A12: `DNI` for 8 digits + letter,
+/// `NIF` for a letter + 7 digits + check, so NIEs and company CIFs), `NC` otherwise [I].
 pub(crate) fn id_type(number: &str) -> &'static str {
-    match taxid::classify(number) {
-        Some(taxid::TaxIdKind::Nie) => "NIE",
-        Some(taxid::TaxIdKind::Cif) => "CIF",
-        _ => "NIF",
-    }
+    super::identification::type_for(&taxid::canonical(number)).unwrap_or("NC")
 }
 
 fn blank() -> Obj {
@@ -119,7 +116,12 @@ pub(super) fn write_contact(existing: Option<&Obj>, body: &Obj) -> Result<Obj, S
             rec.insert("identificationObject".into(), Value::Null);
         } else {
             let typ = if typ.is_empty() {
-                id_type(&number).to_string()
+                // A bare number: the type it fits; one that fits none needs its type
+                // (Alegra's code 2035 "Missing identification type" [C: A15]).
+                match super::identification::type_for(&taxid::canonical(&number)) {
+                    Some(t) => t.to_string(),
+                    None => return Err("Falta el tipo de identificación".into()),
+                }
             } else {
                 typ
             };
@@ -201,6 +203,13 @@ pub(super) fn write_contact(existing: Option<&Obj>, body: &Obj) -> Result<Obj, S
     }
     if s(rec.get("name")).trim().is_empty() {
         return Err("El nombre del contacto es obligatorio".into());
+    }
+    // A12: the type, its pattern and what it requires, once the write is applied.
+    if ["identification", "identificationObject", "address"]
+        .iter()
+        .any(|k| body.contains_key(*k))
+    {
+        super::identification::check(&rec)?;
     }
     Ok(rec)
 }

@@ -15,6 +15,7 @@
 mod api;
 mod catalog;
 mod contacts;
+mod identification;
 mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
@@ -57,6 +58,8 @@ struct Data {
     /// Webhook subscriptions (§2.4): id → `{id, event, url}`.
     subs: BTreeMap<u64, Obj>,
     next_sub: u64,
+    /// Consecutive failed deliveries per subscription: at 10 it is deleted [D: A11].
+    failures: BTreeMap<u64, u32>,
 }
 
 struct Inner {
@@ -146,6 +149,7 @@ fn router(
         next_id: 1,
         subs: BTreeMap::new(),
         next_sub: 1,
+        failures: BTreeMap::new(),
     };
     for v in contacts {
         seed(&mut data, &common, v).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;

@@ -10,6 +10,7 @@ use super::api::{bad, error, id_of, parse_json};
 use super::{App, Data, Obj};
 use crate::kit::http::json;
 use crate::kit::lock;
+use crate::kit::outbox::{Delivery, WebhookSent};
 
 /// Subscribable events: `new-|edit-|delete-` × `invoice, bill, client, item` [C: A10].
 const EVENTS: [&str; 12] = [
@@ -29,17 +30,77 @@ const EVENTS: [&str; 12] = [
 
 /// §2.4: a `{"subject", "message": {"client": …}}` delivery to every URL subscribed to
 /// `subject` (`{"item": …}` for `*-item` subjects). Subscriptions store URLs without a
-/// scheme; see [`with_scheme`].
+/// scheme; see [`with_scheme`]. A client is sent as the docs' New-Client table has it
+/// (see [`documented_client`]). Each delivery must be answered 2XX within 5 s; after 10
+/// consecutive failures the subscription is deleted [D: A11].
 pub(super) fn notify(app: &App, d: &Data, subject: &str, rec: &Obj) {
     let key = subject.rsplit('-').next().unwrap_or("client");
-    for sub in d.subs.values() {
+    let payload = if key == "client" {
+        documented_client(rec)
+    } else {
+        Value::Object(rec.clone())
+    };
+    for (sub_id, sub) in &d.subs {
         if sub.get("event").and_then(Value::as_str) != Some(subject) {
             continue;
         }
         let url = with_scheme(sub.get("url").and_then(Value::as_str).unwrap_or(""));
-        let body = json!({"subject": subject, "message": {key: rec}});
-        app.common.outbox.send(url, subject, body);
+        let body = json!({"subject": subject, "message": {key: payload}});
+        let bytes = serde_json::to_vec(&body).expect("JSON values serialize");
+        let mut delivery = Delivery::new(
+            url,
+            subject,
+            bytes,
+            vec![("content-type".into(), "application/json".into())],
+        );
+        let (app2, sub_id) = (app.clone(), *sub_id);
+        delivery.done = Some(Box::new(move |sent: &WebhookSent| {
+            let ok = sent.status.is_some_and(|s| (200..300).contains(&s));
+            let mut d = lock(&app2.inner.data);
+            if ok {
+                d.failures.remove(&sub_id);
+                return;
+            }
+            let n = d.failures.entry(sub_id).or_insert(0);
+            *n += 1;
+            if *n >= MAX_FAILURES {
+                d.failures.remove(&sub_id);
+                if d.subs.remove(&sub_id).is_some() {
+                    tracing::info!(subscription = sub_id, "alegra sandbox: subscription deleted after {MAX_FAILURES} consecutive failed deliveries");
+                }
+            }
+        }));
+        app.common.outbox.deliver(delivery);
     }
+}
+
+/// Consecutive failed deliveries after which Alegra deletes a subscription [D: A11].
+pub(super) const MAX_FAILURES: u32 = 10;
+
+/// A contact as the docs' New-Client table shows it [D: A11]: `name` an object
+/// (`firstName`, `secondName`, `lastName`, `secondLastName`, or only `fullname`) and `id`
+/// an integer, where the REST API has a string name and string ids.
+fn documented_client(rec: &Obj) -> Value {
+    let mut c = rec.clone();
+    let name = match rec.get("nameObject") {
+        Some(Value::Object(n)) => json!({
+            "firstName": n.get("firstName").cloned().unwrap_or(json!("")),
+            "secondName": n.get("secondName").cloned().unwrap_or(json!("")),
+            "lastName": n.get("lastName").cloned().unwrap_or(json!("")),
+            "secondLastName": n.get("secondLastName").cloned().unwrap_or(json!("")),
+        }),
+        _ => json!({"fullname": rec.get("name").cloned().unwrap_or(json!(""))}),
+    };
+    c.insert("name".into(), name);
+    c.remove("nameObject");
+    if let Some(id) = rec
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|i| i.parse::<u64>().ok())
+    {
+        c.insert("id".into(), json!(id));
+    }
+    Value::Object(c)
 }
 
 /// How long a URL has to answer the subscription handshake [D: A11].
