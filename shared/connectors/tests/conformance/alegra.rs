@@ -19,6 +19,9 @@ fn company(n: u32) -> Fields {
         ("tax_id", cif(100 + n)),
         ("name", format!("Suministros Conformidad {n} SL")),
         ("email", format!("compras{n}@suministros.es")),
+        // A company's CIF is Alegra's type NIF, which requires city and province (A12).
+        ("city", "Valencia".into()),
+        ("region", "Valencia".into()),
     ])
 }
 
