@@ -2,6 +2,8 @@
 //! in a temp file, flows built from a TOML config pointing at the sandboxes) and gives tests
 //! direct access to the vendors' data, as a person using the vendors' UIs would have.
 
+pub mod apc;
+
 use puente_connectors::RetryPolicy;
 use puente_core::Kind;
 use puente_runtime::{run, App, Config, Mode, NoProgress, Summary};

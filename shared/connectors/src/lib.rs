@@ -3,9 +3,12 @@
 //! when a real API disagrees with the sandbox touches one file.
 
 pub mod alegra;
+pub mod ccv;
 pub mod clientify;
 pub mod config;
 mod config_checks;
+pub mod eaccounting;
+pub mod economic;
 pub mod kit;
 pub mod odoo;
 pub mod registry;
@@ -206,6 +209,28 @@ pub trait Write: Send + Sync {
         partner_id: Option<&str>,
     ) -> Result<Record, ConnectorError>;
 
+    /// Whether an update sends only the changed fields. Vendors that take whole documents
+    /// (e-conomic's and eAccounting's `PUT`) send everything they hold, changed or not; the
+    /// conformance suite checks them for a correct write instead.
+    fn partial_updates(&self, _kind: Kind) -> bool {
+        true
+    }
+
+    /// Whether documents of `kind` written here take their own customer (the one the
+    /// document names, made to exist first). `false` when the flow gives this side one
+    /// default customer for every document (APC-1's default debtor): the runtime then syncs
+    /// no customer for them.
+    fn takes_customer(&self, _kind: Kind) -> bool {
+        true
+    }
+
+    /// The request body a create of `kind` with `fields` would send, for a dry run to show
+    /// (APC-7: the mapped document); `None` when the connector cannot say without calls.
+    /// References to records not made yet appear as placeholders.
+    fn preview(&self, _kind: Kind, _fields: &Fields) -> Option<serde_json::Value> {
+        None
+    }
+
     /// Why `current` may no longer be changed, if so (ROA-3: an order whose products were
     /// written off in RO App): the pair is skipped with this reason instead of written.
     fn frozen(&self, _current: &Record) -> Option<String> {
@@ -235,6 +260,12 @@ pub struct WebhookRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// The pseudo-header under which the acceptance path passes the delivery URL's query
+/// string (without `?`): vendors that fill the data into the URL (e-conomic's legacy
+/// webhooks are URL templates) read it with [`WebhookRequest::query`]. A `:` cannot start a
+/// real HTTP/1.1 header name, so no sender can forge it.
+pub const QUERY_HEADER: &str = ":query";
+
 impl WebhookRequest<'_> {
     /// A header's value, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -242,6 +273,17 @@ impl WebhookRequest<'_> {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The delivery URL's query parameters, decoded (empty when it had none).
+    pub fn query(&self) -> Vec<(String, String)> {
+        self.header(QUERY_HEADER)
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -276,6 +318,14 @@ pub trait Webhooks: Send + Sync {
     /// been checked already. `Err` is answered 401 with nothing queued.
     fn verify(&self, _req: &WebhookRequest<'_>) -> Result<(), String> {
         Ok(())
+    }
+
+    /// [`Webhooks::verify`] for vendors whose signing keys only their API can tell (CCV
+    /// Shop signs each subscription's deliveries with a key it hands out when the
+    /// subscription is made): the connector may read them first. The acceptance path calls
+    /// this; by default it is `verify`.
+    async fn verify_with_vendor(&self, req: &WebhookRequest<'_>) -> Result<(), String> {
+        self.verify(req)
     }
 
     /// Whether the request is the vendor's handshake (sent when a subscription is made,

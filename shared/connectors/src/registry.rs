@@ -56,6 +56,9 @@ pub static VENDORS: &[&dyn Vendor] = &[
     &crate::clientify::VENDOR,
     &crate::alegra::VENDOR,
     &crate::odoo::VENDOR,
+    &crate::ccv::VENDOR,
+    &crate::economic::VENDOR,
+    &crate::eaccounting::VENDOR,
 ];
 
 /// What a flow between two vendors adds to their defaults (marks, fields, mapping
@@ -75,6 +78,14 @@ pub static PRESETS: &[Preset] = &[
     Preset {
         vendors: ["clientify", "odoo"],
         toml: include_str!("../presets/clientify-odoo.toml"),
+    },
+    Preset {
+        vendors: ["ccv", "economic"],
+        toml: include_str!("../presets/ccv-economic.toml"),
+    },
+    Preset {
+        vendors: ["ccv", "eaccounting"],
+        toml: include_str!("../presets/ccv-eaccounting.toml"),
     },
 ];
 

@@ -13,3 +13,12 @@ mod alegra;
 
 #[path = "conformance/odoo.rs"]
 mod odoo;
+
+#[path = "conformance/ccv.rs"]
+mod ccv;
+
+#[path = "conformance/economic.rs"]
+mod economic;
+
+#[path = "conformance/eaccounting.rs"]
+mod eaccounting;

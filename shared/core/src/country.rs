@@ -25,6 +25,12 @@ const COUNTRIES: &[(&str, &str, &str, &[&str])] = &[
         &["holanda", "paises bajos"],
     ),
     ("LU", "Luxembourg", "Luxemburgo", &[]),
+    // The shop and accounting systems' countries (APC): e-conomic keeps English names.
+    ("DK", "Denmark", "Dinamarca", &["danmark"]),
+    ("SE", "Sweden", "Suecia", &["sverige"]),
+    ("NO", "Norway", "Noruega", &["norge"]),
+    ("FI", "Finland", "Finlandia", &["suomi"]),
+    ("PL", "Poland", "Polonia", &["polska"]),
     ("CH", "Switzerland", "Suiza", &[]),
     ("AT", "Austria", "Austria", &[]),
     ("AD", "Andorra", "Andorra", &[]),
@@ -74,6 +80,14 @@ pub fn canonical_country(text: &str) -> String {
     country_code(text)
         .map(str::to_string)
         .unwrap_or_else(|| text.trim().to_string())
+}
+
+/// The English name of a known country code (what e-conomic's `country` holds), else `None`.
+pub fn english_name(code: &str) -> Option<&'static str> {
+    COUNTRIES
+        .iter()
+        .find(|(c, ..)| c.eq_ignore_ascii_case(code.trim()))
+        .map(|(_, en, ..)| *en)
 }
 
 /// The Spanish name of a known country code (what a Spanish CRM user types), else `None`.

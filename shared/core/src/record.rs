@@ -69,7 +69,9 @@ pub const COMPANY_FIELDS: &[&str] = &[
 /// Added for the shops and accounting systems (APC-6, ROA-7; see `Kind::base_fields`):
 /// `ean` (EAN/GTIN), `summary` (a short description beside the long `description`),
 /// `price_incl_tax` (a [`crate::sku::decimal`]), `currency`, `category` (a path such as
-/// `Accesorios/Fundas`), `code` (another system's id kept as a code, ROA-7), `unit`.
+/// `Accesorios/Fundas`), `code` (another system's id kept as a code, ROA-7), `unit`, and
+/// `type`: empty for a simple product, else what kind of product it is (`variable`: one
+/// with variants), which a flow of simple products only filters out with a reason (APC-6).
 pub const PRODUCT_FIELDS: &[&str] = &[
     "sku",
     "name",
@@ -83,6 +85,7 @@ pub const PRODUCT_FIELDS: &[&str] = &[
     "category",
     "code",
     "unit",
+    "type",
 ];
 
 /// Canonical budget fields (ALG-8). `code` is the natural key (`ALG-{alegra id}`),

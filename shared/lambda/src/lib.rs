@@ -289,6 +289,8 @@ pub async fn webhook(ctx: &Ctx, req: ApiGatewayV2httpRequest) -> ApiGatewayV2htt
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
+    // Vendors that fill their data into the URL (e-conomic's URL templates) read the query.
+    let headers = puente_runtime::serve::with_query(headers, req.raw_query_string.as_deref());
     let body: Vec<u8> = match (req.body, req.is_base64_encoded) {
         (None, _) => Vec::new(),
         (Some(b), false) => b.into_bytes(),

@@ -422,6 +422,7 @@ impl<'f> Run<'f> {
                 id: id.map(str::to_string),
                 fields,
                 reason,
+                document: None,
             });
         }
     }
@@ -748,6 +749,11 @@ impl<'f> Run<'f> {
                         fields.names(),
                         Some(format!("from {} {}", src.system, src.id)),
                     );
+                    // APC-7: the document as the target's mapping makes it.
+                    let doc = dst_conn.write().and_then(|w| w.preview(kind, &fields));
+                    if let Some(p) = self.summary.plan.last_mut() {
+                        p.document = doc;
+                    }
                     return Ok(None);
                 }
                 let with_refs = self.with_dependencies(kind, src, on, &fields).await?;
@@ -1029,11 +1035,19 @@ impl<'f> Run<'f> {
         target: Side,
         fields: &Fields,
     ) -> Result<Fields, PairError> {
-        let refs = src.dependency_refs();
+        let mut refs = src.dependency_refs();
+        let flow = self.flow;
+        // APC-1: a side with one default customer for every document takes none of its own.
+        if !flow
+            .conn(target)
+            .write()
+            .is_none_or(|w| w.takes_customer(kind))
+        {
+            refs.customer = None;
+        }
         if refs.customer.is_none() && refs.products.is_empty() {
             return Ok(fields.clone());
         }
-        let flow = self.flow;
         let Some(src_side) = flow.side_of(&src.system) else {
             return Ok(fields.clone());
         };
@@ -1132,10 +1146,35 @@ impl<'f> Run<'f> {
             }));
         };
         let rec = Record::embedded(&src.system, k, &key, fields);
-        if let Some(id) = self.linked_id(k, &src.system, &rec.id, tsys).await? {
-            return Ok((k, id));
+        let scope = self.flow.scope(k);
+        let link = self
+            .flow
+            .store
+            .link_by_external(scope, &src.system, &rec.id)
+            .await?;
+        match &link {
+            // Synced before and unchanged since: no call. A changed one (a new address in
+            // a later order) is synced again below, which updates the customer (APC-1).
+            Some(l) if link_state(l).knows(&rec) => {
+                if let Some(id) = l.ids.get(tsys) {
+                    return Ok((k, id.clone()));
+                }
+            }
+            Some(_) => {}
+            // A record of its own already holds the key (the shop account of the guest's
+            // email): its counterpart is the customer.
+            None => {
+                if let Some(l) = self.flow.store.link_by_key(scope, &key).await? {
+                    let holder = l.ids.get(&src.system).map(String::as_str).unwrap_or("");
+                    if !puente_core::is_embedded_id(holder) {
+                        if let Some(id) = l.ids.get(tsys) {
+                            return Ok((k, id.clone()));
+                        }
+                    }
+                }
+            }
         }
-        let link = Box::pin(self.sync_record(k, rec, None, None)).await?;
+        let link = Box::pin(self.sync_record(k, rec, link, None)).await?;
         match link.and_then(|l| l.ids.get(tsys).cloned()) {
             Some(id) => Ok((k, id)),
             None => Err(PairError::Vendor(ConnectorError::Mapping {

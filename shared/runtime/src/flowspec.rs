@@ -54,6 +54,9 @@ pub struct FlowSpec {
     pub options: BTreeMap<String, toml::Table>,
     /// Per entity, the rules' adjustments (preset under the flow's own).
     pub rules: BTreeMap<String, EntityConfig>,
+    /// The preset's rules of entities the flow does not sync: how the records a document
+    /// depends on (its customer, its products) are matched and written.
+    pub dependency_rules: BTreeMap<String, EntityConfig>,
 }
 
 fn err(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
@@ -136,7 +139,41 @@ pub fn resolve(config: &Config, i: usize) -> Result<FlowSpec, ConfigError> {
                 .filter_map(|(v, o)| conn_of(v).map(|c| (c.to_string(), o.clone())))
                 .collect(),
         )?;
-        spec.rules = doc.rules;
+        // A preset names sides by vendor in its rules too (`from:ccv`, a pin to `economic`).
+        let side_name = |v: &str| {
+            conn_of(v)
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
+        // A preset speaks for every entity its vendors sync; a flow of fewer entities takes
+        // the rules of its own.
+        let synced = |entity: &str| {
+            f.entities.is_empty()
+                || f.entities
+                    .iter()
+                    .any(|e| e.parse::<Kind>().ok() == entity.parse::<Kind>().ok())
+        };
+        let renamed: BTreeMap<String, EntityConfig> = doc
+            .rules
+            .into_iter()
+            .map(|(entity, mut ec)| {
+                ec.direction = ec.direction.map(|d| match d.trim().strip_prefix("from:") {
+                    Some(v) => format!("from:{}", side_name(v.trim())),
+                    None => d,
+                });
+                for conn in ec.pins.values_mut() {
+                    *conn = side_name(conn);
+                }
+                (entity, ec)
+            })
+            .collect();
+        for (entity, ec) in renamed {
+            if synced(&entity) {
+                spec.rules.insert(entity, ec);
+            } else {
+                spec.dependency_rules.insert(entity, ec);
+            }
+        }
         spec.preset = Some(name);
     }
     merge(
@@ -202,10 +239,13 @@ fn merge(
         let kind: Kind = entity
             .parse()
             .map_err(|e: String| err(key, e, "name one of the flow's entities"))?;
-        if !f
-            .entities
-            .iter()
-            .any(|e| e.parse::<Kind>().ok() == Some(kind))
+        // A preset speaks for every entity of its vendors (a flow's documents depend on
+        // customers and products it may not sync); a flow's own keys name its entities.
+        if !at.starts_with("preset ")
+            && !f
+                .entities
+                .iter()
+                .any(|e| e.parse::<Kind>().ok() == Some(kind))
         {
             return Err(err(
                 key,

@@ -187,7 +187,18 @@ impl App {
                     }
                 }
             }
-            let rules = rules::build(&config, fi, &spec, &kinds, &a, &b)?;
+            let mut rules = rules::build(&config, fi, &spec, &kinds, &a, &b)?;
+            // A document's dependencies the flow does not sync are matched and written by
+            // the preset's rules of their entity (its customers by email).
+            for (entity, ec) in &spec.dependency_rules {
+                let Ok(kind) = entity.parse::<Kind>() else {
+                    continue;
+                };
+                if a.supports(kind) && b.supports(kind) {
+                    let at = format!("flows[{fi}] preset rules.{entity}");
+                    rules.insert(kind, rules::rules_for(kind, f, ec, &at)?);
+                }
+            }
             flows.push(Flow {
                 tenant: config.tenant.clone(),
                 name: f.name.clone(),

@@ -68,7 +68,7 @@ pub(crate) fn validate(i: usize, f: &FlowConfig, spec: &FlowSpec) -> Result<(), 
 }
 
 /// The rules of `kind` in flow `f` (`ec`: its `[flows.rules.KIND]`, maybe empty).
-fn rules_for(
+pub(crate) fn rules_for(
     kind: Kind,
     f: &FlowConfig,
     ec: &EntityConfig,

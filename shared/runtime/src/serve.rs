@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use puente_connectors::WebhookRequest;
+use puente_connectors::{WebhookRequest, QUERY_HEADER};
 use puente_core::value_hash;
 use serde_json::json;
 use std::sync::Arc;
@@ -89,6 +89,7 @@ async fn health(State(st): State<ServerState>) -> Response {
 async fn webhook(
     State(st): State<ServerState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
+    uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -106,7 +107,7 @@ async fn webhook(
         &tenant,
         &system,
         &secret,
-        &header_pairs(&headers),
+        &with_query(header_pairs(&headers), uri.query()),
         &body,
     )
     .await;
@@ -121,6 +122,20 @@ pub fn header_pairs(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect()
+}
+
+/// `headers` with the delivery URL's query string as the [`QUERY_HEADER`] pseudo-header,
+/// when there is one (vendors that put their data into the URL read it there). A sent
+/// header of that name is dropped first: only the acceptance path sets it.
+pub fn with_query(
+    mut headers: Vec<(String, String)>,
+    query: Option<&str>,
+) -> Vec<(String, String)> {
+    headers.retain(|(k, _)| k != QUERY_HEADER);
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        headers.push((QUERY_HEADER.to_string(), q.to_string()));
+    }
+    headers
 }
 
 fn rejected(status: u16, msg: impl Into<String>) -> (u16, serde_json::Value) {
@@ -206,7 +221,7 @@ pub async fn accept_webhook_with(
         );
     };
     let req = WebhookRequest { headers, body };
-    if let Err(why) = hooks.verify(&req) {
+    if let Err(why) = hooks.verify_with_vendor(&req).await {
         tracing::warn!(%tenant, %system, "webhook refused: {why}");
         return rejected(401, why);
     }

@@ -37,6 +37,10 @@ pub struct PlanItem {
     pub id: Option<String>,
     pub fields: Vec<String>,
     pub reason: Option<String>,
+    /// For a create: the request body the target's connector would send (APC-7: the mapped
+    /// document), when it can say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -155,6 +159,12 @@ impl Summary {
                         .map(|r| format!(" — {r}"))
                         .unwrap_or_default(),
                 ));
+                if let Some(doc) = &p.document {
+                    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+                    for line in text.lines() {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                }
             }
         }
         out

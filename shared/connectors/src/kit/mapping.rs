@@ -29,6 +29,48 @@ use std::sync::{Arc, OnceLock};
 /// Lookup tables of a flow: name → (value → value).
 pub type Tables = BTreeMap<String, BTreeMap<String, String>>;
 
+/// The key of a table's entry for every value it does not list.
+pub const ANY: &str = "*";
+
+/// Why a value is missing from a table (APC-3): names the table and the value.
+fn missing(table: &str, key: &str) -> String {
+    if key.is_empty() {
+        format!("an empty value is not in table '{table}'; add it to [flows.tables.{table}] or a \"*\" entry")
+    } else {
+        format!("'{key}' is not in table '{table}'; add it to [flows.tables.{table}]")
+    }
+}
+
+/// `key` looked up in the flow's table `table` (its `*` entry for a value it does not list),
+/// for connectors that map structured values in Rust (a document line's product, a
+/// customer's VAT zone): the same rule and the same reason as the `lookup` filter.
+pub fn lookup(tables: &Tables, table: &str, key: &str) -> Result<String, String> {
+    let t = tables
+        .get(table)
+        .ok_or_else(|| format!("no table '{table}' in the flow's [flows.tables]"))?;
+    t.get(key)
+        .or_else(|| t.get(ANY))
+        .cloned()
+        .ok_or_else(|| missing(table, key))
+}
+
+/// [`lookup`] when the flow has the table, `None` when it has none (an optional mapping).
+pub fn lookup_opt(tables: &Tables, table: &str, key: &str) -> Option<Result<String, String>> {
+    tables
+        .contains_key(table)
+        .then(|| lookup(tables, table, key))
+}
+
+/// The keys of `table` whose value is `value` (a reverse lookup, e.g. a VAT class back to
+/// a rate), `*` left out.
+pub fn reverse(tables: &Tables, table: &str, value: &str) -> Option<String> {
+    tables
+        .get(table)?
+        .iter()
+        .find(|(k, v)| k.as_str() != ANY && v.as_str() == value)
+        .map(|(k, _)| k.clone())
+}
+
 /// The environment every expression compiles in: the built-in filters and Puente's.
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -80,13 +122,14 @@ fn env() -> &'static Environment<'static> {
                     format!("no table '{table}' in the flow's [flows.tables]"),
                 ));
             };
-            match t.get_attr(&key) {
-                Ok(x) if !x.is_undefined() && !x.is_none() => Ok(x),
-                _ => Err(MjError::new(
-                    ErrorKind::InvalidOperation,
-                    format!("'{key}' is not in table '{table}'; add it to [flows.tables.{table}]"),
-                )),
-            }
+            let found = |k: &str| {
+                t.get_attr(k)
+                    .ok()
+                    .filter(|x| !x.is_undefined() && !x.is_none())
+            };
+            found(&key)
+                .or_else(|| found(ANY))
+                .ok_or_else(|| MjError::new(ErrorKind::InvalidOperation, missing(&table, &key)))
         });
         e
     })
@@ -127,6 +170,35 @@ impl Expr {
 
     /// The value as text: none, undefined and false are empty; lists and maps are JSON.
     pub fn eval(&self, record: &Value, fields: &Fields, tables: &Tables) -> Result<String, String> {
+        self.eval_value(record, fields, tables).map(|v| text_of(&v))
+    }
+
+    /// The value as JSON for a request body: a number stays a number (`… | int`, `… |
+    /// float`), a boolean a boolean; none and undefined are an empty string, like [`eval`].
+    ///
+    /// [`eval`]: Expr::eval
+    pub fn eval_json(
+        &self,
+        record: &Value,
+        fields: &Fields,
+        tables: &Tables,
+    ) -> Result<Value, String> {
+        let v = self.eval_value(record, fields, tables)?;
+        use minijinja::value::ValueKind;
+        Ok(match v.kind() {
+            ValueKind::Number | ValueKind::Bool | ValueKind::Seq | ValueKind::Map => {
+                serde_json::to_value(&v).unwrap_or(Value::String(text_of(&v)))
+            }
+            _ => Value::String(text_of(&v)),
+        })
+    }
+
+    fn eval_value(
+        &self,
+        record: &Value,
+        fields: &Fields,
+        tables: &Tables,
+    ) -> Result<MjValue, String> {
         let fields: BTreeMap<&str, &str> = fields.iter().collect();
         let ctx = minijinja::context! {
             record => MjValue::from(Serde(record)),
@@ -141,7 +213,7 @@ impl Expr {
             }
             s
         })?;
-        Ok(text_of(&v))
+        Ok(v)
     }
 }
 
@@ -216,9 +288,9 @@ impl SideMapping {
                 continue;
             }
             let v = e
-                .eval(&Value::Null, fields, &self.tables)
+                .eval_json(&Value::Null, fields, &self.tables)
                 .map_err(|why| format!("mapping of {kind} `{path}` ({}): {why}", e.source))?;
-            set_path(body, path, Value::String(v));
+            set_path(body, path, v);
         }
         Ok(())
     }

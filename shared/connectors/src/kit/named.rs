@@ -227,6 +227,18 @@ impl Write for Named {
         self.res(r, |r| self.own(r))
     }
 
+    fn partial_updates(&self, kind: Kind) -> bool {
+        self.inner.write().is_none_or(|w| w.partial_updates(kind))
+    }
+
+    fn takes_customer(&self, kind: Kind) -> bool {
+        self.inner.write().is_none_or(|w| w.takes_customer(kind))
+    }
+
+    fn preview(&self, kind: Kind, fields: &Fields) -> Option<serde_json::Value> {
+        self.inner.write().and_then(|w| w.preview(kind, fields))
+    }
+
     fn frozen(&self, current: &Record) -> Option<String> {
         self.inner
             .write()
@@ -247,6 +259,10 @@ impl Webhooks for Named {
 
     fn verify(&self, req: &WebhookRequest<'_>) -> Result<(), String> {
         self.hooks().verify(req)
+    }
+
+    async fn verify_with_vendor(&self, req: &WebhookRequest<'_>) -> Result<(), String> {
+        self.hooks().verify_with_vendor(req).await
     }
 
     fn is_handshake(&self, req: &WebhookRequest<'_>) -> bool {

@@ -27,6 +27,9 @@ pub struct RefreshToken {
     client_id: String,
     client_secret: String,
     state: Mutex<TokenState>,
+    /// One refresh at a time: with rotating refresh tokens, two callers presenting the
+    /// same one would see the second refused.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 struct TokenState {
@@ -38,6 +41,46 @@ struct TokenState {
 const EARLY: Duration = Duration::from_secs(60);
 
 impl RefreshToken {
+    /// The one source of a grant in this process: every connector built for the same
+    /// client and refresh token (a connection shared by flows, and one per flow that sets
+    /// options) uses it, so a rotated refresh token is never presented twice.
+    pub fn shared(
+        system: &str,
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        refresh_token: &str,
+    ) -> std::sync::Arc<RefreshToken> {
+        type Key = (String, String, String);
+        // Weak: a grant no connector holds any more is forgotten (its next connector,
+        // e.g. a new app on a rebuilt config, starts from the configured token again).
+        static SOURCES: std::sync::OnceLock<
+            Mutex<std::collections::HashMap<Key, std::sync::Weak<RefreshToken>>>,
+        > = std::sync::OnceLock::new();
+        let key = (
+            token_url.to_string(),
+            client_id.to_string(),
+            refresh_token.to_string(),
+        );
+        let mut all = SOURCES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        all.retain(|_, w| w.strong_count() > 0);
+        if let Some(live) = all.get(&key).and_then(std::sync::Weak::upgrade) {
+            return live;
+        }
+        let made = std::sync::Arc::new(RefreshToken::new(
+            system,
+            token_url,
+            client_id,
+            client_secret,
+            refresh_token,
+        ));
+        all.insert(key, std::sync::Arc::downgrade(&made));
+        made
+    }
+
     pub fn new(
         system: &str,
         token_url: &str,
@@ -54,17 +97,31 @@ impl RefreshToken {
                 refresh: refresh_token.to_string(),
                 access: None,
             }),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, TokenState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The cached access token while it is valid.
+    fn current(&self) -> Option<String> {
+        let st = self.lock();
+        st.access
+            .as_ref()
+            .filter(|(_, until)| Instant::now() + EARLY < *until)
+            .map(|(t, _)| t.clone())
+    }
 }
 
 #[async_trait]
 impl TokenSource for RefreshToken {
     async fn token(&self, client: &reqwest::Client) -> Result<String, ConnectorError> {
+        if let Some(t) = self.current() {
+            return Ok(t);
+        }
+        let _one_at_a_time = self.refreshing.lock().await;
         let refresh = {
             let st = self.lock();
             if let Some((t, until)) = &st.access {

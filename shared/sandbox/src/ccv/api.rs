@@ -52,6 +52,19 @@ pub(super) async fn method_not_allowed() -> Response {
     )
 }
 
+/// A 429 (`429.10` or `429.11`) whose `Retry-After` says when the window reopens
+/// ([`facts::RETRY_AFTER_ON_429`]).
+pub(super) fn limited(code: &str, msg: &str, secs: i64) -> Response {
+    let mut r = error(StatusCode::TOO_MANY_REQUESTS, code, msg);
+    if facts::RETRY_AFTER_ON_429 {
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from(secs.max(1)),
+        );
+    }
+    r
+}
+
 /// 201 with the created resource [C].
 pub(super) fn created(body: Value) -> Response {
     json(StatusCode::CREATED, body)
@@ -66,10 +79,10 @@ pub(super) fn no_content() -> Response {
 /// [`sign_responses`]).
 pub(super) const FAULT_REPLIES: FaultReplies = FaultReplies {
     too_many: || {
-        error(
-            StatusCode::TOO_MANY_REQUESTS,
+        limited(
             CODE_RATE_RESOURCE,
             "Rate limit exceeded for this resource",
+            1,
         )
     },
     server_error: |status| {
@@ -97,10 +110,11 @@ fn resource_of(path: &str) -> String {
         .to_string()
 }
 
-/// One hit on the fixed one-minute window of `key`; whether it is over `limit`.
-fn over(app: &App, key: String, limit: u32) -> bool {
+/// One hit on the fixed one-minute window of `key`: the seconds until it reopens when
+/// the hit is over `limit`.
+fn over(app: &App, key: String, limit: u32) -> Option<i64> {
     if limit == 0 {
-        return false;
+        return None;
     }
     let now = app.common.now();
     let mut ws = lock(&app.inner.windows);
@@ -113,7 +127,7 @@ fn over(app: &App, key: String, limit: u32) -> bool {
         w.count = 0;
     }
     w.count = w.count.saturating_add(1);
-    w.count > limit
+    (w.count > limit).then(|| (w.start + TimeDelta::seconds(60) - now).num_seconds())
 }
 
 /// Checks the request signature and the clock skew, then the limits (429.11 in total, then
@@ -163,12 +177,8 @@ pub(super) async fn guard(State(app): State<App>, req: Request, next: Next) -> R
             return unauthorized("x-date too far from the server time");
         }
     }
-    if over(&app, "*".into(), app.inner.total_limit) {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            CODE_RATE_TOTAL,
-            "Total rate limit exceeded",
-        );
+    if let Some(secs) = over(&app, "*".into(), app.inner.total_limit) {
+        return limited(CODE_RATE_TOTAL, "Total rate limit exceeded", secs);
     }
     let limit = if method == Method::GET {
         app.inner.get_limit
@@ -176,11 +186,11 @@ pub(super) async fn guard(State(app): State<App>, req: Request, next: Next) -> R
         app.inner.write_limit
     };
     let resource = resource_of(parts.uri.path());
-    if over(&app, format!("{method} {resource}"), limit) {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
+    if let Some(secs) = over(&app, format!("{method} {resource}"), limit) {
+        return limited(
             CODE_RATE_RESOURCE,
             &format!("Rate limit exceeded for {method} {resource}"),
+            secs,
         );
     }
     next.run(Request::from_parts(parts, Body::from(body))).await

@@ -40,10 +40,17 @@ const PRODUCT_FIELDS: [(&str, Kind); 13] = [
     ("active", Kind::Bool),
 ];
 
+/// The product as served: its link, and its attribute combinations (the variants of a
+/// product that has them [C `Products` child `attributecombinations`; I: listed inline]).
 pub(super) fn render_product(app: &App, p: &Obj) -> Value {
     let mut v = p.clone();
     let id = v["id"].as_u64().unwrap_or(0);
+    let combos = v.remove("_combinations").unwrap_or_else(|| json!([]));
     v.insert("href".into(), json!(app.url(&format!("products/{id}"))));
+    v.insert(
+        "attributecombinations".into(),
+        json!({"href": app.url(&format!("products/{id}/attributecombinations")), "items": combos}),
+    );
     Value::Object(v)
 }
 

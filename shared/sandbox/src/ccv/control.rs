@@ -133,4 +133,56 @@ impl CcvView {
         webhooks::notify(&self.app, &shop, "orders.updated", id, "orders");
         true
     }
+
+    /// A customer places an order in the shop: `body` as `POST /orders` takes it
+    /// (`customer`, `orderrows` `[{product_id, count}]`, `paid`, `paymethod`, …), through the
+    /// same checks; `orders.created` fires. The order as served, or the API's refusal.
+    pub async fn place_order(&self, body: Value) -> Result<Value, String> {
+        let r = orders::create(
+            axum::extract::State(self.app.clone()),
+            axum::body::Bytes::from(body.to_string()),
+        )
+        .await;
+        let ok = r.status().is_success();
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .map_err(|e| e.to_string())?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if ok {
+            Ok(v)
+        } else {
+            Err(v.to_string())
+        }
+    }
+
+    /// The shop owner edits an order's `key` in the back office (e.g. its `paymethod`);
+    /// `orders.updated` fires. Whether the order exists.
+    pub fn edit_order(&self, id: u64, key: &str, value: Value) -> bool {
+        let mut shop = lock(&self.app.inner.shop);
+        let Some(o) = shop.orders.rows.get_mut(&id) else {
+            return false;
+        };
+        o.insert(key.into(), value);
+        webhooks::notify(&self.app, &shop, "orders.updated", id, "orders");
+        true
+    }
+
+    /// The shop owner edits a product's `key` in the back office (its `description`, a
+    /// `stockenabled` flag); `products.updated` fires. Whether the product exists.
+    pub fn edit_product(&self, sku: &str, key: &str, value: Value) -> bool {
+        let now = fmt_time(self.app.common.stamp());
+        let mut shop = lock(&self.app.inner.shop);
+        let Some((&id, p)) = shop
+            .products
+            .rows
+            .iter_mut()
+            .find(|(_, p)| p["productnumber"].as_str() == Some(sku))
+        else {
+            return false;
+        };
+        p.insert(key.into(), value);
+        p.insert("modifydate".into(), json!(now));
+        webhooks::notify(&self.app, &shop, "products.updated", id, "products");
+        true
+    }
 }

@@ -32,6 +32,11 @@ pub(super) const CODE_RATE_RESOURCE: &str = "429.10";
 pub(super) const CODE_RATE_TOTAL: &str = "429.11";
 pub(super) const CODE_TOO_BIG: &str = "500.80";
 
+/// [I] A 429 carries `Retry-After` with the seconds until its one-minute window reopens (an
+/// injected one says 1 s, as the kit's faults promise). The page knows no rate-limit
+/// header of CCV's; a client must also cope without one (wait for the next minute).
+pub(super) const RETRY_AFTER_ON_429: bool = true;
+
 /// [I] Largest request body accepted (500.80 beyond).
 pub(super) const MAX_BODY: usize = 2 * 1024 * 1024;
 

@@ -34,6 +34,25 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// The order as served, its rows embedded when the request says `expand=orderrows` [C
+/// "Embedding: expand=a,b"].
+pub(super) fn render_in(app: &App, shop: &Shop, o: &Obj, q: &[(String, String)]) -> Value {
+    let mut v = render(app, o);
+    let expand = qget(q, "expand").is_some_and(|e| e.split(',').any(|x| x.trim() == "orderrows"));
+    if expand {
+        let id = o["id"].as_u64();
+        let rows: Vec<Value> = shop
+            .orderrows
+            .rows
+            .values()
+            .filter(|r| r["order_id"].as_u64() == id)
+            .map(|r| render_row(app, r))
+            .collect();
+        v["orderrows"]["items"] = Value::Array(rows);
+    }
+    v
+}
+
 /// The order as the API serves it: links added, the internal `user_id` as `user{id,href}`.
 pub(super) fn render(app: &App, o: &Obj) -> Value {
     let mut v = o.clone();
@@ -86,8 +105,18 @@ pub(super) fn retotal(shop: &mut Shop, order_id: u64) {
     }
     if let Some(o) = shop.orders.rows.get_mut(&order_id) {
         let ship = o["total_shipping"].as_f64().unwrap_or(0.0);
-        o.insert("total_price".into(), json!(round2(total + ship)));
-        o.insert("total_tax".into(), json!(round2(tax + ship * 21.0 / 121.0)));
+        // A discount coupon comes off the total (its VAT at 21 % [I]).
+        let coupon = o
+            .get("discountcoupon")
+            .and_then(|c| c.get("discount"))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        o.insert("total_discounts".into(), json!(round2(coupon)));
+        o.insert("total_price".into(), json!(round2(total + ship - coupon)));
+        o.insert(
+            "total_tax".into(),
+            json!(round2(tax + (ship - coupon) * 21.0 / 121.0)),
+        );
     }
 }
 
@@ -185,7 +214,7 @@ pub(super) async fn list(State(app): State<App>, Query(q): Q) -> Response {
                 min.is_none_or(|m| t.is_some_and(|t| t >= m))
                     && max.is_none_or(|m| t.is_some_and(|t| t <= m))
             })
-            .map(|o| render(&app, o))
+            .map(|o| render_in(&app, &shop, o, &q))
             .collect();
         drop(shop);
         order_by(
@@ -202,17 +231,22 @@ pub(super) fn run(f: impl FnOnce() -> Result<Response, Response>) -> Response {
     f().unwrap_or_else(|e| e)
 }
 
-pub(super) async fn detail(State(app): State<App>, Path(id): Path<String>) -> Response {
+pub(super) async fn detail(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Response {
     let shop = lock(&app.inner.shop);
     match id_of(&id).and_then(|i| shop.orders.rows.get(&i)) {
-        Some(o) => json(StatusCode::OK, render(&app, o)),
+        Some(o) => json(StatusCode::OK, render_in(&app, &shop, o, &q)),
         None => missing("Order", &id),
     }
 }
 
 /// `POST /orders` [I shape]: `customer` (Personalinfo with `email`), `orderrows`
 /// `[{product_id, count, price?, discount?}]`, optional `user_id`, `status` (1), `paid`
-/// (false), `is_completed` (true), `paymethod`, `deliver_method`, `total_shipping`.
+/// (false), `is_completed` (true), `paymethod`, `deliver_method`, `total_shipping`,
+/// `discountcoupon` (`{code, discount}`, the amount off the order [C field, I shape]).
 pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
     run(|| {
         let mut rest = parse_body(&body)?;
@@ -230,6 +264,7 @@ pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
                 ("deliver_method", Kind::Str),
                 ("total_shipping", Kind::Num),
                 ("currency", Kind::Str),
+                ("discountcoupon", Kind::Obj),
             ],
         )?;
         let Some(Value::Array(rows)) = rows else {
@@ -263,6 +298,8 @@ pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
             "total_price": 0.0, "total_tax": 0.0,
             "total_shipping": f.get("total_shipping").cloned().unwrap_or(json!(0.0)),
             "track_and_trace_code": null, "user_id": f.get("user_id").cloned().unwrap_or(Value::Null),
+            "shipping_tax_percentage": 21.0,
+            "discountcoupon": f.get("discountcoupon").cloned().unwrap_or(Value::Null),
             "customer": customer})
         .as_object()
         .cloned()

@@ -1,7 +1,8 @@
 //! The shop a CCV sandbox starts with: the shared and shop-only products and customers of
 //! [`crate::commerce`], the catalogue's categories (two under "Koffie"), a customer account
 //! for every shared customer and every other shop customer, and `orders` orders over the
-//! last 60 days in several states (a tenth not completed, so without a number).
+//! last 60 days in several states (a tenth not completed, so without a number). The first
+//! shop-only product has variants (attribute combinations).
 
 use chrono::{TimeDelta, Utc};
 use rand::rngs::StdRng;
@@ -86,6 +87,16 @@ pub(super) fn shop(cfg: &CcvConfig) -> Shop {
             "createdate": long_ago, "modifydate": modified})));
         shop.links.insert(obj(json!({"product_id": id,
             "category_id": FIRST_CATEGORY + p.category as u64, "position": i + 1})));
+        // The first shop-only product has variants (two pack sizes): not a simple product.
+        if i == cfg.sizes.shared_products {
+            if let Some(rec) = shop.products.rows.get_mut(&id) {
+                rec.insert(
+                    "_combinations".into(),
+                    json!([{"id": id * 10 + 1, "sku": format!("{}-S", p.sku), "stock": 4.0},
+                           {"id": id * 10 + 2, "sku": format!("{}-L", p.sku), "stock": 2.0}]),
+                );
+            }
+        }
     }
     let customers = cfg.sizes.shop_customers();
     let mut accounts: Vec<Option<u64>> = Vec::new();

@@ -34,7 +34,7 @@ impl Sandbox {
 }
 
 impl EAccountingView {
-    /// Every record of `collection` (`customers`, `articles`, `orders`,
+    /// Every record of `collection` (`customers`, `articles`, `orders`, `quotes`,
     /// `customerinvoicedrafts`, `customerinvoices`) as the API serves it, oldest first.
     pub fn records(&self, collection: &str) -> Vec<Value> {
         let co = lock(&self.app.inner.company);
@@ -43,6 +43,7 @@ impl EAccountingView {
             "customers" => plain(&co.customers),
             "articles" => co.articles.iter().map(|a| render(&co, a)).collect(),
             "orders" => plain(&co.orders),
+            "quotes" => plain(&co.quotes),
             "customerinvoicedrafts" => plain(&co.drafts),
             "customerinvoices" => plain(&co.invoices),
             _ => Vec::new(),

@@ -7,9 +7,10 @@
 //!   (refresh tokens rotate); 1-hour bearer tokens on the sandbox clock; 401 for a missing or
 //!   expired token, 403 for a missing scope.
 //! - API under `/v2`: the `{Meta, Data}` envelope with `$page`/`$pagesize`; OData `$filter`
-//!   on `ChangedUtc`/`ModifiedUtc` ([`odata`]) and `$orderby`; GUID ids; `customers`,
-//!   `articles` (stock fields), `orders` (`Status` 1–4, `convert`), `customerinvoicedrafts`
-//!   (`convert` to an invoice), `customerinvoices`, `termsofpayment`, `units`.
+//!   on `ChangedUtc`/`ModifiedUtc` and `eq` on a few text properties ([`odata`]) and
+//!   `$orderby`; GUID ids; `customers`, `articles` (stock fields), `orders` (`Status` 1–4,
+//!   `convert`), `quotes`, `customerinvoicedrafts` (`convert` to an invoice),
+//!   `customerinvoices`, `termsofpayment(s)`, `units`.
 //! - 600 requests a minute per endpoint, 429 with `{"ErrorCode":4010,…}`; no webhooks.
 //!
 //! Every [I] choice is in [`facts`]. [`auth`] is the identity server and the bearer check,
@@ -101,12 +102,14 @@ struct Company {
     customers: Vec<Obj>,
     articles: Vec<Obj>,
     orders: Vec<Obj>,
+    quotes: Vec<Obj>,
     drafts: Vec<Obj>,
     invoices: Vec<Obj>,
     terms: Vec<Obj>,
     units: Vec<Obj>,
     next_customer: u64,
     next_order: u64,
+    next_quote: u64,
     next_invoice: u64,
     /// Draws the GUIDs of new records (seeded: a run is reproducible).
     rng: StdRng,
@@ -249,6 +252,8 @@ fn router(app: App) -> Router {
                 .merge(delete(sales::order_remove)),
         ),
         ("/v2/orders/{id}/convert", post(sales::order_convert)),
+        ("/v2/quotes", get(sales::quotes).post(sales::quote_create)),
+        ("/v2/quotes/{id}", get(sales::quote_detail)),
         (
             "/v2/customerinvoicedrafts",
             get(sales::drafts).post(sales::draft_create),
@@ -269,6 +274,8 @@ fn router(app: App) -> Router {
         ),
         ("/v2/customerinvoices/{id}", get(sales::invoice_detail)),
         ("/v2/termsofpayment", get(sales::terms)),
+        // [C swagger] The 2018 swagger's path; the page's is the singular above.
+        ("/v2/termsofpayments", get(sales::terms)),
         ("/v2/units", get(sales::units)),
     ];
     let mut r = Router::new();

@@ -32,7 +32,25 @@ pub(super) enum Doc {
     Order,
     Draft,
     Invoice,
+    /// [I] A quote: an order's fields with `QuoteDate` for `OrderDate` (the page names the
+    /// endpoint from the 2018 changelog; its fields are not in the stored swagger).
+    Quote,
 }
+
+/// Text properties every sales document keeps, at most 50 characters each [C swagger:
+/// `YourReference`, `OurReference`, the delivery address and method].
+const DOC_TEXT: [&str; 10] = [
+    "YourReference",
+    "OurReference",
+    "DeliveryCustomerName",
+    "DeliveryAddress1",
+    "DeliveryAddress2",
+    "DeliveryPostalCode",
+    "DeliveryCity",
+    "DeliveryCountryCode",
+    "DeliveryMethodName",
+    "DeliveryTermName",
+];
 
 /// Checks `Rows` [I: at least one; `Quantity` needed with an article, `Text` without one;
 /// `DiscountPercentage` 0–100]; the rows with their numbers, net amount and VAT.
@@ -101,7 +119,7 @@ fn rows(co: &Company, body: &Obj, doc: Doc) -> Result<(Vec<Value>, f64, f64), Re
         row.insert("Quantity".into(), json!(qty));
         row.insert("UnitPrice".into(), json!(price));
         row.insert("DiscountPercentage".into(), json!(disc));
-        if doc == Doc::Order {
+        if matches!(doc, Doc::Order | Doc::Quote) {
             let delivered = opt_num(r, "DeliveredQuantity")?.unwrap_or(0.0);
             row.insert("DeliveredQuantity".into(), json!(delivered));
         }
@@ -129,9 +147,21 @@ pub(super) fn check(co: &Company, body: &Obj, doc: Doc, today: &str) -> Result<O
     let (rows, net, vat) = rows(co, body, doc)?;
     let mut out = Obj::new();
     out.insert("CustomerId".into(), json!(cid));
-    let currency = opt_str(body, "CurrencyCode")?
-        .unwrap_or_else(|| cust["CurrencyCode"].as_str().unwrap_or("SEK").to_string());
+    // A draft names its currency `InvoiceCurrencyCode` [C swagger]; the others `CurrencyCode`.
+    let currency = match opt_str(body, "InvoiceCurrencyCode")? {
+        Some(c) if doc == Doc::Draft => Some(c),
+        _ => opt_str(body, "CurrencyCode")?,
+    }
+    .unwrap_or_else(|| cust["CurrencyCode"].as_str().unwrap_or("SEK").to_string());
     out.insert("CurrencyCode".into(), json!(currency));
+    for k in DOC_TEXT {
+        if let Some(v) = opt_str(body, k)? {
+            if v.chars().count() > 50 {
+                return Err(invalid(format!("{k} can be at most 50 characters.")));
+            }
+            out.insert(k.into(), json!(v));
+        }
+    }
     for (to, from) in [
         ("InvoiceAddress1", "InvoiceAddress1"),
         ("InvoicePostalCode", "InvoicePostalCode"),
@@ -144,7 +174,15 @@ pub(super) fn check(co: &Company, body: &Obj, doc: Doc, today: &str) -> Result<O
         out.insert(to.into(), v);
     }
     out.insert("Rows".into(), Value::Array(rows));
-    if doc == Doc::Order {
+    if doc == Doc::Quote {
+        out.insert(
+            "QuoteDate".into(),
+            json!(date_or_today(body, "QuoteDate", today)?),
+        );
+        out.insert("Status".into(), json!(1));
+        out.insert("Amount".into(), json!(net));
+        out.insert("VatAmount".into(), json!(vat));
+    } else if doc == Doc::Order {
         out.insert(
             "OrderDate".into(),
             json!(date_or_today(body, "OrderDate", today)?),
@@ -160,10 +198,21 @@ pub(super) fn check(co: &Company, body: &Obj, doc: Doc, today: &str) -> Result<O
         out.insert("VatAmount".into(), json!(vat));
     } else {
         let date = date_or_today(body, "InvoiceDate", today)?;
+        // [C swagger] A document may name its own terms of payment; else the customer's.
+        let terms = match opt_str(body, "TermsOfPaymentId")? {
+            Some(t) => {
+                if !co.terms.iter().any(|x| x["Id"] == json!(t)) {
+                    return Err(invalid(format!("TermsOfPaymentId {t} does not exist.")));
+                }
+                json!(t)
+            }
+            None => cust["TermsOfPaymentId"].clone(),
+        };
+        out.insert("TermsOfPaymentId".into(), terms.clone());
         let days = co
             .terms
             .iter()
-            .find(|t| t["Id"] == cust["TermsOfPaymentId"])
+            .find(|t| t["Id"] == terms)
             .and_then(|t| t["NumberOfDays"].as_i64())
             .unwrap_or(30);
         let due = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
@@ -290,6 +339,33 @@ pub(super) async fn order_convert(State(app): State<App>, Path(id): Path<String>
         co.orders[i].insert("Status".into(), json!(4));
         co.orders[i].insert("ModifiedUtc".into(), json!(now));
         Ok(ok(Value::Object(draft)))
+    })
+}
+
+pub(super) async fn quotes(State(app): State<App>, Query(q): Q) -> Response {
+    let rows = values(&lock(&app.inner.company).quotes);
+    api::list(&app, &q, rows, MODIFIED, &SORTABLE)
+}
+
+pub(super) async fn quote_detail(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let co = lock(&app.inner.company);
+    match find(&co.quotes, &id) {
+        Some(i) => ok(Value::Object(co.quotes[i].clone())),
+        None => missing("Quote", &id),
+    }
+}
+
+pub(super) async fn quote_create(State(app): State<App>, body: Bytes) -> Response {
+    run(|| {
+        let body = body_obj(&body)?;
+        let mut co = lock(&app.inner.company);
+        let mut rec = check(&co, &body, Doc::Quote, &today(&app))?;
+        let n = co.next_quote;
+        co.next_quote += 1;
+        rec.insert("Number".into(), json!(n));
+        stamp_new(&app, &mut co, &mut rec);
+        co.quotes.push(rec.clone());
+        Ok(created(Value::Object(rec)))
     })
 }
 

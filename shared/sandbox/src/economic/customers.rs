@@ -139,6 +139,20 @@ fn check(books: &Books, body: &Obj) -> Result<Obj, Response> {
     }
     number(&mut errs, &[], body, "creditLimit", false, true);
     boolean(&mut errs, &[], body, "barred");
+    // [I] `attention`: the customer's contact person, `{customerContactNumber}` of one of
+    // its contacts (the schema's reference to a contact; how strictly it is checked is not
+    // documented).
+    if let Some(a) = body.get("attention") {
+        match a.get("customerContactNumber").and_then(Value::as_u64) {
+            Some(cn) if books.contacts.keys().any(|(_, c)| *c == cn) => {}
+            _ => errs.at(
+                "attention",
+                super::facts::E_DOES_NOT_EXIST,
+                "attention does not exist.",
+                Some(a),
+            ),
+        }
+    }
     errs.check()?;
     for k in [
         "customerNumber",
@@ -161,6 +175,7 @@ fn check(books: &Books, body: &Obj) -> Result<Obj, Response> {
         "website",
         "creditLimit",
         "barred",
+        "attention",
     ] {
         if let Some(v) = body.get(k) {
             out.insert(k.into(), v.clone());
