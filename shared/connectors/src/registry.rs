@@ -50,6 +50,10 @@ pub static VENDORS: &[&dyn Vendor] = &[
     &crate::clientify::VENDOR,
     &crate::alegra::VENDOR,
     &crate::odoo::VENDOR,
+    &crate::shopify::VENDOR,
+    &crate::woocommerce::VENDOR,
+    &crate::roapp::VENDOR,
+    &crate::cartum::VENDOR,
 ];
 
 /// What a flow between two vendors adds to their defaults (marks, fields, mapping
@@ -69,6 +73,18 @@ pub static PRESETS: &[Preset] = &[
     Preset {
         vendors: ["clientify", "odoo"],
         toml: include_str!("../presets/clientify-odoo.toml"),
+    },
+    Preset {
+        vendors: ["shopify", "roapp"],
+        toml: include_str!("../presets/shopify-roapp.toml"),
+    },
+    Preset {
+        vendors: ["woocommerce", "roapp"],
+        toml: include_str!("../presets/woocommerce-roapp.toml"),
+    },
+    Preset {
+        vendors: ["cartum", "roapp"],
+        toml: include_str!("../presets/cartum-roapp.toml"),
     },
 ];
 

@@ -75,8 +75,13 @@ pub fn eligibility(record: &Record, rules: &EntityRules) -> Result<String, SkipR
             })
         })?
     };
+    for (field, why) in &rules.required {
+        if record.value(field).is_empty() {
+            return Err(SkipReason(format!("{sys} {kind} {id} is not sent: {why}")));
+        }
+    }
     for f in &rules.filters {
-        let v = record.fields.get(&f.field);
+        let v = record.value(&f.field);
         let shown = if v.is_empty() { "unknown" } else { v };
         if !f.any_of.is_empty() && !f.any_of.iter().any(|a| a == v) {
             return Err(SkipReason(format!(

@@ -109,6 +109,21 @@ pub struct EntityRules {
     /// says when). Empty: the first side of the pair.
     pub prefer_on_tie: String,
     pub first_match: FirstMatch,
+    /// Fields a record must have to take part, each with what its absence means (ROA-5: a
+    /// shop order without products, or whose customer has neither email nor phone, is
+    /// skipped with that reason). Read like filters, hidden fields included.
+    #[serde(default)]
+    pub required: BTreeMap<String, String>,
+    /// Whether runs list and sync the entity on its own. `false`: its records are synced
+    /// only as dependencies of the flow's documents (ROA-7, ROA-8: an order's customer and
+    /// products come with the order, never the whole customer list), so Full, Modified and
+    /// backfill runs skip it, its webhooks are not subscribed and its events are ignored.
+    #[serde(default = "yes")]
+    pub standalone: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl EntityRules {
@@ -152,6 +167,8 @@ impl EntityRules {
             filters,
             prefer_on_tie: String::new(),
             first_match: FirstMatch::Newest,
+            required: BTreeMap::new(),
+            standalone: true,
         }
     }
 

@@ -67,6 +67,16 @@ impl Flow {
         })
     }
 
+    /// The kinds runs, webhooks and events sync on their own: the flow's entities except
+    /// those synced only as dependencies of its documents (`standalone = false`).
+    pub fn run_kinds(&self) -> Vec<Kind> {
+        self.kinds
+            .iter()
+            .copied()
+            .filter(|k| self.rules(*k).standalone)
+            .collect()
+    }
+
     /// Makes the store ready for this flow: links of an earlier version are moved into
     /// their flows (once per app; see `legacy`).
     pub async fn ready(&self) -> Result<(), StoreError> {
@@ -654,6 +664,14 @@ impl<'f> Run<'f> {
                 };
                 let dst_conn = self.flow.conn(on).clone();
                 let dst_sys = dst_conn.system().to_string();
+                // ROA-2: a record the target cannot take at all fails before anything of it
+                // (its customer and products included) is written.
+                if let Some(why) = dst_conn.writer(kind)?.refuse(kind, &fields).await? {
+                    return Err(PairError::Vendor(ConnectorError::Mapping {
+                        system: dst_sys,
+                        detail: format!("{} {kind} {} not written: {why}", src.system, src.id),
+                    }));
+                }
                 self.summary
                     .counts(kind.as_str())
                     .created
@@ -821,6 +839,18 @@ impl<'f> Run<'f> {
                     Some(reason),
                 );
                 return Ok(link.cloned());
+            }
+        }
+        for (write, side, from) in [(write_a, Side::A, b), (write_b, Side::B, a)] {
+            if !write {
+                continue;
+            }
+            let conn = self.flow.conn(side).clone();
+            if let Some(why) = conn.writer(kind)?.refuse(kind, merged).await? {
+                return Err(PairError::Vendor(ConnectorError::Mapping {
+                    system: conn.system().to_string(),
+                    detail: format!("{} {kind} {} not written: {why}", from.system, from.id),
+                }));
             }
         }
         if self.dry_run {

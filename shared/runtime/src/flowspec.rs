@@ -132,7 +132,27 @@ pub fn resolve(config: &Config, i: usize) -> Result<FlowSpec, ConfigError> {
                 .filter_map(|(v, o)| conn_of(v).map(|c| (c.to_string(), o.clone())))
                 .collect(),
         )?;
-        spec.rules = doc.rules;
+        // A preset names sides by vendor: `from:shopify` is the flow's connection of that
+        // vendor, and so is a pin's side.
+        spec.rules = doc
+            .rules
+            .into_iter()
+            .map(|(entity, mut ec)| {
+                if let Some(d) = &ec.direction {
+                    if let Some(v) = d.trim().strip_prefix("from:") {
+                        if let Some(c) = conn_of(v.trim()) {
+                            ec.direction = Some(format!("from:{c}"));
+                        }
+                    }
+                }
+                for side in ec.pins.values_mut() {
+                    if let Some(c) = conn_of(side) {
+                        *side = c.to_string();
+                    }
+                }
+                (entity, ec)
+            })
+            .collect();
         spec.preset = Some(name);
     }
     merge(
@@ -169,7 +189,12 @@ fn over(base: EntityConfig, user: EntityConfig) -> EntityConfig {
             create_only.push(f);
         }
     }
+    let mut require = base.require;
+    require.extend(user.require);
     EntityConfig {
+        require,
+        standalone: user.standalone.or(base.standalone),
+        create_without_key: user.create_without_key.or(base.create_without_key),
         direction: user.direction.or(base.direction),
         match_keys: user.match_keys.or(base.match_keys),
         phone_region: user.phone_region.or(base.phone_region),

@@ -128,6 +128,16 @@ fn rules_for(
             .parse::<WriteMode>()
             .map_err(|e| err(format!("{at}.write"), e, "e.g. write = \"update-only\""))?;
     }
+    for (field, why) in &ec.require {
+        known_field(kind, field, &format!("{at}.require.{field}"))?;
+        r.required.insert(field.clone(), why.clone());
+    }
+    if let Some(standalone) = ec.standalone {
+        r.standalone = standalone;
+    }
+    if let Some(c) = ec.create_without_key {
+        r.key_minted_on_create = c;
+    }
     for field in &ec.create_only {
         known_field(kind, field, &format!("{at}.create_only"))?;
         r.owners.insert(field.clone(), Owner::CreateOnly);

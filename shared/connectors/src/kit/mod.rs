@@ -10,4 +10,5 @@ pub mod ids;
 pub mod mapping;
 pub mod named;
 pub mod oauth;
+pub mod sign;
 pub mod time;
