@@ -129,21 +129,15 @@ fn yes() -> bool {
 impl EntityRules {
     /// Today's rules of `kind`: two-way, matched by its natural key (tax id for parties,
     /// SKU for products, `ecommerce/order_id` for orders, the minted code for budgets),
-    /// confirmed orders only, newest wins.
+    /// newest wins.
     pub fn for_kind(kind: Kind) -> EntityRules {
         let (keys, minted, filters) = match kind {
             Kind::Contact | Kind::Company => (vec![KeySpec::of(KeyKind::TaxId)], false, vec![]),
             Kind::Product => (vec![KeySpec::of(KeyKind::Sku)], false, vec![]),
             Kind::Stock => (vec![KeySpec::of(KeyKind::Sku)], false, vec![]),
-            Kind::Order => (
-                vec![KeySpec::of(KeyKind::Order)],
-                false,
-                vec![Filter {
-                    field: "status".into(),
-                    any_of: vec!["confirmed".into(), "locked".into()],
-                    none_of: vec![],
-                }],
-            ),
+            // Which statuses an order flow sends is the flow's (ODO-4's confirmed orders
+            // are in the Clientify ⇄ Odoo preset, ROA-1's exclusions in the shop presets).
+            Kind::Order => (vec![KeySpec::of(KeyKind::Order)], false, vec![]),
             Kind::Budget => (
                 vec![KeySpec::of(KeyKind::Code)
                     .with_field("code")

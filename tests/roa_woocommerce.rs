@@ -1,0 +1,1 @@
+//! WooCommerce → RO App end to end (issue 14, ROA-1..8).
