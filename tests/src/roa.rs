@@ -250,6 +250,17 @@ b = "roapp"
         }
     }
 
+    /// What was written to RO App since its stats were reset (asking for a legacy token
+    /// writes nothing).
+    pub fn roapp_writes(&self) -> Vec<(String, String)> {
+        self.roapp
+            .sandbox
+            .writes()
+            .into_iter()
+            .filter(|(r, _)| !r.contains("/token/new"))
+            .collect()
+    }
+
     /// Activity-log entries, newest first.
     pub async fn log(&self) -> Vec<ActivityEntry> {
         self.app

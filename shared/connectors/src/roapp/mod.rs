@@ -697,6 +697,46 @@ impl Write for RoApp {
                 what: format!("looking {kind}s up by {}", spec.kind),
             });
         }
+        if spec.kind == KeyKind::Name {
+            // A name key is folded (`servicio de diagnostico`) and RO App's filters match
+            // substrings of the text as written (`Servicio de diagnóstico`): its words are
+            // tried, longest first, until one finds candidates with that very key.
+            let mut words: Vec<&str> = value.split_whitespace().collect();
+            words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            let param = if kind == Kind::Contact {
+                "names[]"
+            } else {
+                "titles[]"
+            };
+            for w in words.into_iter().take(3) {
+                let rows = if kind == Kind::Contact {
+                    data(
+                        &self
+                            .legacy_get("clients/", &[(param, w.to_string())])
+                            .await?,
+                    )
+                } else {
+                    data(
+                        &self
+                            .v2_get(
+                                "catalog/products",
+                                &[(param, w.to_string()), ("per_page", V2_PAGE.to_string())],
+                            )
+                            .await?,
+                    )
+                };
+                let found: Vec<Record> = self
+                    .records(kind, &rows)
+                    .await?
+                    .into_iter()
+                    .filter(|r| spec.value(&r.fields).is_ok_and(|v| v == value))
+                    .collect();
+                if !found.is_empty() {
+                    return Ok(found);
+                }
+            }
+            return Ok(Vec::new());
+        }
         // The filters are loose (digits, substrings); the runtime keeps exact matches.
         let rows = match (kind, spec.kind) {
             (Kind::Contact, k) => {
