@@ -27,6 +27,10 @@ struct Cli {
     /// Config file (TOML). Without one, `serve` and `sync` run against the built-in sandboxes.
     #[arg(long, short, global = true, env = "PUENTE_CONFIG")]
     config: Option<PathBuf>,
+    /// Without `--config`: which demo `serve` and `sync` run (a flow preset, e.g.
+    /// `clientify-odoo`); default the first. An unknown name lists them.
+    #[arg(long, global = true)]
+    demo: Option<String>,
     /// Log output: `text` or `json` (structured, one object per line).
     #[arg(long, global = true, default_value = "text")]
     log_format: String,
@@ -62,14 +66,12 @@ enum Cmd {
     },
     /// Start the vendor sandboxes alone and print their URLs and credentials.
     Sandbox {
-        #[arg(long, default_value_t = 8081)]
-        clientify_port: u16,
-        #[arg(long, default_value_t = 8082)]
-        alegra_port: u16,
-        #[arg(long, default_value_t = 200)]
-        contacts: usize,
-        #[arg(long, default_value_t = 40)]
-        companies: usize,
+        /// Only these sandboxes (comma-separated vendor names); default: every one.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Sandbox N of the registry listens on this port + N.
+        #[arg(long, default_value_t = demo::PORT_BASE)]
+        port_base: u16,
         /// Write a config pointing at the sandboxes to this file.
         #[arg(long, default_value = "puente.sandbox.toml")]
         write_config: PathBuf,
@@ -215,7 +217,7 @@ async fn real_main(cli: Cli) -> Result<()> {
             let (cfg, modified_every, _sandboxes) = match cfg {
                 Some(c) => (c, None, None),
                 None => {
-                    let (c, sb) = demo::start_demo().await?;
+                    let (c, sb) = demo::start_demo(cli.demo.as_deref()).await?;
                     (c, Some(std::time::Duration::from_secs(30)), Some(sb))
                 }
             };
@@ -243,7 +245,7 @@ async fn real_main(cli: Cli) -> Result<()> {
             let (cfg, _sandboxes) = match cfg {
                 Some(c) => (c, None),
                 None => {
-                    let (c, sb) = demo::start_demo().await?;
+                    let (c, sb) = demo::start_demo(cli.demo.as_deref()).await?;
                     eprintln!(
                         "no --config: syncing the built-in sandboxes (sample data, store {})",
                         c.store.path.display()
@@ -290,21 +292,12 @@ async fn real_main(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sandbox {
-            clientify_port,
-            alegra_port,
-            contacts,
-            companies,
+            only,
+            port_base,
             write_config,
         } => {
             init_tracing(&cli.log_format, "info")?;
-            demo::run_sandbox(
-                clientify_port,
-                alegra_port,
-                contacts,
-                companies,
-                &write_config,
-            )
-            .await?;
+            demo::run_sandbox(&only, port_base, &write_config).await?;
         }
         Cmd::Log {
             record,

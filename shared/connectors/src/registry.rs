@@ -88,6 +88,47 @@ pub static PRESETS: &[Preset] = &[
     },
 ];
 
+/// A preset's `[demo]` section: what `puente serve --demo NAME` runs on the two vendors'
+/// sandboxes (NAME is the preset's name, `a-b`).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Demo {
+    /// One line on what the demo shows.
+    pub about: String,
+    /// The entities the demo flow syncs.
+    pub entities: Vec<String>,
+    /// What to try once it runs; `{vendor.key}` is replaced by that sandbox's setting
+    /// (`{alegra.base_url}`).
+    #[serde(default)]
+    pub try_it: String,
+}
+
+impl Preset {
+    /// The preset's name: its two vendors, `a-b`.
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.vendors[0], self.vendors[1])
+    }
+
+    /// Its `[demo]` section, if it has one.
+    pub fn demo(&self) -> Option<Demo> {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            demo: Option<Demo>,
+        }
+        toml::from_str::<Doc>(self.toml)
+            .unwrap_or_else(|e| panic!("preset {}: {e}", self.name()))
+            .demo
+    }
+}
+
+/// The presets that carry a demo, in [`PRESETS`] order (the first is the default demo).
+pub fn demos() -> Vec<(&'static Preset, Demo)> {
+    PRESETS
+        .iter()
+        .filter_map(|p| p.demo().map(|d| (p, d)))
+        .collect()
+}
+
 /// The preset of a flow between vendors `a` and `b` (either order).
 pub fn preset(a: &str, b: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| {

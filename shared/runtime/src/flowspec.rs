@@ -29,6 +29,10 @@ struct PresetDoc {
     options: BTreeMap<String, toml::Table>,
     #[serde(default)]
     rules: BTreeMap<String, EntityConfig>,
+    /// What the CLI's demo runs (see `puente_connectors::registry::Demo`); not a flow setting.
+    #[serde(default)]
+    #[allow(dead_code)]
+    demo: Option<toml::Table>,
 }
 
 /// One mapping line: (target, expression text, where it was configured).
