@@ -61,6 +61,9 @@ running_pid() {
     [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
     cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
     [[ "$cmd" == *moto_server* ]] || return 1
+    # Ours: started from this checkout's venv (a target/ copied from another checkout must
+    # not make this one reuse, fill or stop that checkout's emulator).
+    [[ "$cmd" == "$VENV/"* || "$cmd" == *" $VENV/"* ]] || return 1
     echo "$pid"
 }
 

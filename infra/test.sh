@@ -26,6 +26,16 @@ if [ -f infra/moto.sh ] && [ -d shared/store-aws ]; then
   trap 'bash infra/moto.sh stop' EXIT
 fi
 
+# APC-8's browser test (tests/apc8_browser.rs) drives Debian's headless Chromium through
+# chromedriver; a fresh CI machine has neither.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  step "chromium and chromium-driver (apt-get)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+fi
+
 step "cargo test --workspace"
 cargo test --workspace
 

@@ -434,13 +434,9 @@ impl Env {
     async fn failures(&self) -> Vec<String> {
         let q = puente_store::LogQuery {
             tenant: "test".into(),
-            system: None,
-            external_id: None,
-            link_id: None,
-            run_id: None,
             action: Some(puente_store::Action::Failed),
-            before_seq: None,
             limit: 20,
+            ..Default::default()
         };
         self.app
             .store
@@ -456,13 +452,9 @@ impl Env {
     async fn updates(&self) -> Vec<String> {
         let q = puente_store::LogQuery {
             tenant: "test".into(),
-            system: None,
-            external_id: None,
-            link_id: None,
-            run_id: None,
             action: Some(puente_store::Action::Updated),
-            before_seq: None,
             limit: 5,
+            ..Default::default()
         };
         self.app
             .store
@@ -1112,13 +1104,9 @@ async fn odo7_deletions_are_not_propagated_either_way() {
     // …and the log says why.
     let q = puente_store::LogQuery {
         tenant: "test".into(),
-        system: None,
-        external_id: None,
-        link_id: None,
-        run_id: None,
         action: Some(puente_store::Action::Skipped),
-        before_seq: None,
         limit: 500,
+        ..Default::default()
     };
     let log = env.app.store.query(&q).await.unwrap();
     assert!(

@@ -220,6 +220,12 @@ impl ActivityLog for NoBackoff {
     async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
         self.0.purge_expired(now).await
     }
+    async fn put_run(&self, r: &puente_store::RunRecord) -> StoreResult<()> {
+        self.0.put_run(r).await
+    }
+    async fn runs(&self, q: &puente_store::RunQuery) -> StoreResult<Vec<puente_store::RunRecord>> {
+        self.0.runs(q).await
+    }
 }
 
 #[async_trait]

@@ -78,7 +78,8 @@ enum Cmd {
     },
     /// The activity log, newest first.
     Log {
-        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774).
+        /// Only entries about this record, as SYSTEM:ID (e.g. alegra:774): where the change
+        /// came from it or was written to it.
         #[arg(long)]
         record: Option<String>,
         /// Only this action (created, updated, unchanged, skipped, failed).
@@ -104,6 +105,11 @@ enum Cmd {
         /// The AWS deployment instead of the local store.
         #[arg(long, global = true)]
         aws: bool,
+    },
+    /// The activity page (APC-8): `puente serve` serves it at /ui/{tenant}/.
+    Ui {
+        #[command(subcommand)]
+        cmd: UiCmd,
     },
     /// The links of a record, as CONNECTION:ID, in each flow that syncs that connection.
     Links {
@@ -135,6 +141,21 @@ enum TenantCmd {
     },
     /// The stored tenants.
     List,
+}
+
+#[derive(Subcommand)]
+enum UiCmd {
+    /// Set (or change) a tenant's page password: read from PUENTE_UI_PASSWORD or the first
+    /// line of standard input; stored only as an argon2 hash (beside the SQLite store, or
+    /// with `--aws` in Secrets Manager as {SECRETS_PREFIX}{tenant}/ui). Ends its sessions.
+    Password {
+        /// The tenant (default: the config's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The AWS deployment (Secrets Manager) instead of the local password file.
+        #[arg(long)]
+        aws: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -222,11 +243,26 @@ async fn real_main(cli: Cli) -> Result<()> {
                 }
             };
             let listen = listen.unwrap_or_else(|| cfg.server.listen.clone());
+            let passwords = puente_web::PasswordFile::beside(&cfg.store.path);
             let app = Arc::new(build_app(cfg)?);
+            if passwords.hash(&app.config.tenant)?.is_none() {
+                tracing::warn!(
+                    "the activity page has no password yet: run `puente ui password --tenant {}`",
+                    app.config.tenant
+                );
+            }
+            let ui = puente_web::router(
+                Arc::new(puente_web::LocalTenant {
+                    app: app.clone(),
+                    passwords,
+                }),
+                puente_web::UiOptions::for_listen(&listen),
+            );
             let opts = ServeOptions {
                 listen,
                 initial_full: !no_initial_sync,
                 modified_every,
+                ui: Some(ui),
             };
             serve(app, opts, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -313,9 +349,8 @@ async fn real_main(cli: Cli) -> Result<()> {
                 ..LogQuery::default()
             };
             if let Some(r) = record {
-                let (s, id) = split_record(&r)?;
-                q.system = Some(s);
-                q.external_id = Some(id);
+                // Either side: entries where the record was the source or was written to.
+                q.record = Some(r.parse().map_err(|e| anyhow::anyhow!("--record: {e}"))?);
             }
             if let Some(a) = action {
                 q.action = Some(a.parse().map_err(|_| {
@@ -359,6 +394,34 @@ async fn real_main(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Tenant { cmd } => tenant_cmd(cmd).await?,
+        Cmd::Ui {
+            cmd: UiCmd::Password { tenant, aws },
+        } => {
+            let cfg = cfg.unwrap_or_else(demo::demo_config_for_inspection);
+            let tenant = tenant.unwrap_or_else(|| cfg.tenant.clone());
+            let password = read_password(&tenant)?;
+            if aws {
+                let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+                let prefix = env("SECRETS_PREFIX")
+                    .unwrap_or_else(|| puente_lambda::tenants::DEFAULT_SECRETS_PREFIX.to_string());
+                let sdk = puente_lambda::aws_sdk_config().await;
+                let store = puente_lambda::ui::UiPasswords::new(&sdk, &prefix);
+                let hash = puente_web::auth::hash_password(&password)?;
+                store.put(&tenant, &hash).await?;
+                println!(
+                    "activity-page password of tenant '{tenant}' stored hashed in Secrets Manager as {}",
+                    store.secret_name(&tenant)
+                );
+            } else {
+                let file = puente_web::PasswordFile::beside(&cfg.store.path);
+                file.set(&tenant, &password)?;
+                println!(
+                    "activity-page password of tenant '{tenant}' stored hashed in {}; open http://{}/ui/{tenant}/ while `puente serve` runs",
+                    file.path().display(),
+                    cfg.server.listen
+                );
+            }
+        }
         Cmd::Dlq { cmd, aws } => {
             let store: Arc<dyn Store> = if aws {
                 let sdk = puente_lambda::aws_sdk_config().await;
@@ -436,6 +499,27 @@ async fn real_main(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The new page password: PUENTE_UI_PASSWORD, else the first line of standard input.
+fn read_password(tenant: &str) -> Result<String> {
+    if let Ok(p) = std::env::var("PUENTE_UI_PASSWORD") {
+        if !p.is_empty() {
+            return Ok(p);
+        }
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("new activity-page password for tenant '{tenant}' (it is shown as you type): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        bail!("no password given: set PUENTE_UI_PASSWORD or pipe it on standard input");
+    }
+    Ok(p)
 }
 
 async fn tenant_cmd(cmd: TenantCmd) -> Result<()> {

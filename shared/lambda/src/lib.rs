@@ -32,7 +32,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::Instrument as _;
 
+pub mod notify;
 pub mod tenants;
+pub mod ui;
 pub use tenants::Tenants;
 
 /// What the functions read from their environment.
@@ -47,6 +49,11 @@ pub struct Env {
     pub config_toml: Option<String>,
     /// Name prefix of the tenants' secrets in Secrets Manager (`SECRETS_PREFIX`).
     pub secrets_prefix: String,
+    /// The stack's SNS topic for problems (`ALERT_TOPIC_ARN`, APC-8), if any.
+    pub alert_topic_arn: Option<String>,
+    /// The HTTP API's URL (`PUENTE_UI_BASE_URL`): notifications link to the activity page
+    /// under it when a tenant's config sets no `server.public_url`.
+    pub ui_base_url: Option<String>,
 }
 
 impl Env {
@@ -76,6 +83,8 @@ impl Env {
             config_toml: opt("PUENTE_CONFIG_TOML"),
             secrets_prefix: opt("SECRETS_PREFIX")
                 .unwrap_or_else(|| tenants::DEFAULT_SECRETS_PREFIX.to_string()),
+            alert_topic_arn: opt("ALERT_TOPIC_ARN"),
+            ui_base_url: opt("PUENTE_UI_BASE_URL"),
         })
     }
 }
@@ -95,6 +104,13 @@ pub const TENANT_CACHE: Duration = Duration::from_secs(60);
 /// tenants it has loaded (cached for [`TENANT_CACHE`]).
 pub struct Ctx {
     pub store: Arc<AwsStore>,
+    /// The activity page's passwords (APC-8).
+    pub ui_passwords: ui::UiPasswords,
+    /// Where every tenant's problems are also published (the stack's SNS topic).
+    alerts: Option<Arc<notify::SnsSink>>,
+    ui_base_url: Option<String>,
+    /// `MaxReceiveCount`: the worker knows a failing message's last delivery.
+    max_receive_count: u32,
     tenants: Tenants,
     inline: Option<Arc<TenantApp>>,
     cache: Mutex<HashMap<String, (Instant, Arc<TenantApp>)>>,
@@ -118,6 +134,13 @@ impl Ctx {
         let store = Arc::new(AwsStore::new(dynamo, sqs));
         let mut ctx = Ctx {
             store,
+            ui_passwords: ui::UiPasswords::new(sdk, &env.secrets_prefix),
+            alerts: env
+                .alert_topic_arn
+                .as_ref()
+                .map(|arn| Arc::new(notify::SnsSink::new(sdk, arn))),
+            ui_base_url: env.ui_base_url.clone(),
+            max_receive_count: env.max_receive_count,
             tenants: Tenants::new(sdk, &env.table_name, &env.secrets_prefix),
             inline: None,
             cache: Mutex::new(HashMap::new()),
@@ -147,6 +170,12 @@ impl Ctx {
         let store: Arc<dyn puente_store::Store> = self.store.clone();
         let app =
             App::build(config, store, self.retry.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(sns) = &self.alerts {
+            app.notifier.add_sink(sns.clone());
+        }
+        if let Some(url) = &self.ui_base_url {
+            app.notifier.set_default_public_url(url);
+        }
         Ok(Arc::new(TenantApp {
             app,
             webhook_secret,
@@ -348,20 +377,29 @@ pub async fn worker(ctx: &Ctx, event: SqsEvent) -> SqsBatchResponse {
                     tracing::warn!(message_id = %id, tenant = %ev.tenant, error = %e, "tenant configuration unavailable; will retry");
                     false
                 }
-                Ok(Some(t)) => match handle(&t.app, &ev)
-                    .instrument(tracing::info_span!("event", tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id))
-                    .await
-                {
-                Handled::Done => {
-                    let latency = (chrono::Utc::now() - ev.observed_at).num_milliseconds();
-                    tracing::info!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id, latency_ms = latency, "event synced");
-                    true
+                Ok(Some(t)) => {
+                    let done = match handle(&t.app, &ev)
+                        .instrument(tracing::info_span!("event", tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id))
+                        .await
+                    {
+                        Handled::Done => {
+                            let latency = (chrono::Utc::now() - ev.observed_at).num_milliseconds();
+                            tracing::info!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id, latency_ms = latency, "event synced");
+                            true
+                        }
+                        Handled::RetryLater(why) => {
+                            tracing::warn!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id, error = %why, "will retry");
+                            // APC-8: SQS moves it to the DLQ after this delivery.
+                            if receive_count(&rec) >= ctx.max_receive_count {
+                                notify::dead_letter(&t.app, &id, &rec, &why);
+                            }
+                            false
+                        }
+                    };
+                    // A frozen container sends nothing: the problems go out now.
+                    t.app.notifier.flush().await;
+                    done
                 }
-                Handled::RetryLater(why) => {
-                    tracing::warn!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id, error = %why, "will retry");
-                    false
-                }
-            },
             },
         };
         if !ok {
@@ -374,6 +412,14 @@ pub async fn worker(ctx: &Ctx, event: SqsEvent) -> SqsBatchResponse {
     let mut r = SqsBatchResponse::default();
     r.batch_item_failures = failures;
     r
+}
+
+/// `ApproximateReceiveCount` of an SQS record (1 when missing).
+fn receive_count(rec: &aws_lambda_events::sqs::SqsMessage) -> u32 {
+    rec.attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
 }
 
 fn item_failure(id: String) -> BatchItemFailure {
@@ -491,6 +537,7 @@ pub async fn scheduler(
                 // ALG-12/13: a Full run (the first import, then weekly) first checks both
                 // connections and creates what the flow needs (idempotent), as `serve` does.
                 if let Err(e) = puente_runtime::activate(flow).await {
+                    t.app.notifier.flush().await;
                     let msg = format!("flow '{}' of tenant '{name}' is not active: {e}", flow.name);
                     tracing::error!(tenant = %name, flow = %flow.name, error = %e, "flow not active");
                     if d.tenant.is_some() {
@@ -506,6 +553,7 @@ pub async fn scheduler(
             let s = puente_runtime::run_with(flow, mode, false, &NoProgress, opts)
                 .instrument(tracing::info_span!("run", tenant = %name, flow = %flow.name, mode = mode.as_str()))
                 .await;
+            t.app.notifier.flush().await;
             tracing::info!(
                 tenant = %flow.tenant,
                 flow = %flow.name,

@@ -18,12 +18,14 @@ use puente_runtime::{App, Config};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// The TOML keys that hold a secret (every vendor's, from the registry, and the server's
-/// webhook secret); each may instead be given as `{key}_env`.
+/// The TOML keys that hold a secret (every vendor's, from the registry, the server's webhook
+/// secret and the notification URL); each may instead be given as `{key}_env`.
 pub fn secret_keys() -> Vec<&'static str> {
     let mut keys = puente_connectors::registry::secret_keys();
-    if !keys.contains(&"password") {
-        keys.push("password");
+    for k in ["password", "webhook_url"] {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
     }
     keys
 }

@@ -23,6 +23,9 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub server: ServerConfig,
+    /// Where failures are notified (APC-8).
+    #[serde(default)]
+    pub notify: NotifyConfig,
     #[serde(default)]
     pub connections: BTreeMap<String, Connection>,
     #[serde(default)]
@@ -73,6 +76,40 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             retention_days: default_retention(),
+        }
+    }
+}
+
+/// `[notify]`: failures notified at once (APC-8) to an outgoing webhook (Slack, Teams).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// A Slack or Teams incoming-webhook URL (it is a secret: anyone holding it can post).
+    pub webhook_url: Option<String>,
+    /// The environment variable that holds the URL instead.
+    pub webhook_url_env: Option<String>,
+    /// More problems than this at once make one digest (default 5).
+    pub digest_over: Option<usize>,
+    /// Seconds problems are gathered before a message goes out (default 2).
+    pub window_seconds: Option<u64>,
+    /// The same problem is not repeated within this many minutes (default 60).
+    pub repeat_after_minutes: Option<u64>,
+}
+
+impl NotifyConfig {
+    /// The webhook URL, from the file or the environment; `None` when not configured.
+    pub fn webhook_url(&self) -> Result<Option<String>, ConfigError> {
+        match (&self.webhook_url, &self.webhook_url_env) {
+            (Some(u), _) => Ok(Some(u.clone())),
+            (None, Some(var)) => match std::env::var(var) {
+                Ok(v) if !v.trim().is_empty() => Ok(Some(v)),
+                _ => Err(err(
+                    "notify.webhook_url_env",
+                    format!("environment variable {var} is not set"),
+                    format!("export {var}=https://hooks.slack.com/services/… or remove the key"),
+                )),
+            },
+            (None, None) => Ok(None),
         }
     }
 }
@@ -326,6 +363,19 @@ impl Config {
 
     /// Checks what serde cannot: references between sections and value ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(u) = &self.notify.webhook_url {
+            let ok = url::Url::parse(u)
+                .ok()
+                .filter(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+            if ok.is_none() {
+                // Not quoted: the URL is a secret.
+                return Err(err(
+                    "notify.webhook_url",
+                    "is not an http(s) URL",
+                    "paste the incoming-webhook URL Slack or Teams gave you",
+                ));
+            }
+        }
         if let Some(u) = &self.server.public_url {
             let ok = url::Url::parse(u)
                 .ok()

@@ -79,7 +79,16 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
                 .await?;
             match conn.read().get(ev.kind, &ev.id).await? {
                 Some(r) => {
-                    run.sync_record(ev.kind, r, link, None).await?;
+                    let logged = run.summary.counts(ev.kind.as_str()).failed;
+                    let res = run.sync_record(ev.kind, r.clone(), link.clone(), None).await;
+                    // P5/APC-8: a failure before the pair was reached (reading or searching
+                    // the counterpart) is logged and reported like a pair's own.
+                    if let Err(e) = &res {
+                        if run.summary.counts(ev.kind.as_str()).failed == logged {
+                            run.pair_failed(ev.kind, &r, link.as_ref(), e);
+                        }
+                    }
+                    res?;
                 }
                 None => tracing::info!(tenant = %ev.tenant, system = %ev.system, kind = %ev.kind, record = %ev.id,
                     "record no longer exists; deletions are not propagated"),

@@ -6,8 +6,12 @@
 //! happened. A link is only advanced when every write of the pair succeeded, so a failed
 //! write can never make the engine believe a side holds a value it does not.
 
+mod detail;
+
+use crate::notify::Notifier;
 use crate::summary::{PlanItem, Progress, Summary};
 use chrono::Utc;
+use detail::{key_of, matched_by, request_of, rules_for, values_of};
 use puente_connectors::{Connector, ConnectorError};
 use puente_core::{
     decide, synced_state, Decision, EntityRules, Fields, Kind, LinkState, Record, Side,
@@ -34,6 +38,8 @@ pub struct Flow {
     pub(crate) legacy: Arc<crate::legacy::LegacyLinks>,
     /// How far back a backfill run reaches, in days.
     pub backfill_days: u32,
+    /// Where failures are reported at once (APC-8).
+    pub notifier: Arc<dyn Notifier>,
 }
 
 /// Puente's public webhook receiver of one tenant: `{public_url}/webhooks/{tenant}`, and the
@@ -398,6 +404,7 @@ impl<'f> Run<'f> {
             fields,
             reason,
             expires_at: now + self.flow.log_retention,
+            ..ActivityEntry::default()
         });
     }
 
@@ -599,6 +606,11 @@ impl<'f> Run<'f> {
             vec![],
             Some(e.to_string()),
         );
+        self.annotate(|en| {
+            en.key = src.key().ok();
+            en.request = request_of(e);
+        });
+        self.report(kind, src, e);
     }
 
     async fn sync_pair_inner(
@@ -643,6 +655,7 @@ impl<'f> Run<'f> {
                     vec![],
                     Some(reason.0),
                 );
+                self.annotate(|e| e.key = r.key().ok());
                 Ok(link.cloned())
             }
             Decision::Unchanged => {
@@ -743,6 +756,11 @@ impl<'f> Run<'f> {
                     fields.names(),
                     None,
                 );
+                self.annotate(|e| {
+                    e.key = key_of(self.flow.rules(kind), &fields);
+                    e.values = values_of(&fields, &[]);
+                    e.matched_by = Some(format!("none, created on {dst_sys}"));
+                });
                 if let Some(e) = marks_err {
                     tracing::warn!(error = %e, "link marks not written; retried next run");
                 }
@@ -924,7 +942,20 @@ impl<'f> Run<'f> {
                     target: Some((to.0, to.1)),
                     link: Some(&saved.id),
                 };
+                let (set, clear) = if *to.0 == sa {
+                    (&m.to_a, &m.clear_a)
+                } else {
+                    (&m.to_b, &m.clear_b)
+                };
+                let rules = rules_for(m, self.flow.rules(kind), &fields, from.0);
                 self.log((kind, Action::Updated), refs, fields, None);
+                let key = key_of(self.flow.rules(kind), merged);
+                self.annotate(|e| {
+                    e.matched_by = Some(matched_by(kind, link, key.as_deref()));
+                    e.key = key;
+                    e.values = values_of(set, clear);
+                    e.rules = rules;
+                });
             }
         }
         if !counts_a && !counts_b && link.is_none() {
@@ -938,6 +969,11 @@ impl<'f> Run<'f> {
                 vec![],
                 Some("linked to the existing record with the same identification".into()),
             );
+            let key = key_of(self.flow.rules(kind), merged);
+            self.annotate(|e| {
+                e.matched_by = Some(matched_by(kind, None, key.as_deref()));
+                e.key = key;
+            });
         }
         Ok(Some(saved))
     }
@@ -1156,6 +1192,7 @@ impl<'f> Run<'f> {
             vec![],
             Some(reason),
         );
+        self.annotate(|e| e.key = r.key().ok());
     }
 
     /// Records vendor call counts into the summary.

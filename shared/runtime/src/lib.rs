@@ -18,7 +18,9 @@ pub mod events;
 pub mod flow;
 pub mod flowspec;
 mod legacy;
+pub mod notify;
 mod rules;
+pub mod runs;
 pub mod serve;
 pub mod summary;
 pub mod sync;
@@ -96,6 +98,8 @@ pub struct App {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub flows: Vec<Flow>,
+    /// Every flow reports its problems here (APC-8); add sinks to it (SNS on AWS).
+    pub notifier: notify::Dispatcher,
 }
 
 impl App {
@@ -140,6 +144,7 @@ impl App {
                 .collect(),
             store.clone(),
         ));
+        let notifier = notify::dispatcher_for(&config)?;
         let mut flows = Vec::new();
         for (fi, f) in config.flows.iter().enumerate() {
             let spec = flowspec::resolve(&config, fi)?;
@@ -193,12 +198,14 @@ impl App {
                 webhooks: webhooks.clone(),
                 legacy: legacy.clone(),
                 backfill_days: f.backfill_days,
+                notifier: Arc::new(notifier.clone()),
             });
         }
         Ok(App {
             config,
             store,
             flows,
+            notifier,
         })
     }
 
@@ -218,8 +225,22 @@ impl App {
 
 /// ALG-12: checks that both connections answer with their credentials; writes nothing.
 pub async fn check(flow: &Flow) -> Result<(), ConnectorError> {
-    flow.a.check().await?;
-    flow.b.check().await
+    let res = match flow.a.check().await {
+        Ok(()) => flow.b.check().await,
+        Err(e) => Err(e),
+    };
+    // APC-8: credentials that stopped working are reported at once.
+    if let Err(e @ ConnectorError::Auth { .. }) = &res {
+        flow.notifier.notify(notify::Problem {
+            kind: notify::ProblemKind::Credentials,
+            tenant: flow.tenant.clone(),
+            flow: Some(flow.name.clone()),
+            system: e.system().to_string(),
+            record: None,
+            detail: e.to_string(),
+        });
+    }
+    res
 }
 
 /// ALG-12 and ALG-13: checks both connections, then creates what the flow needs (custom
@@ -283,6 +304,7 @@ pub async fn run_with(
     opts: RunOptions,
 ) -> Summary {
     let started = Instant::now();
+    let started_at = chrono::Utc::now();
     let before: Vec<_> = [&flow.a, &flow.b].iter().map(|c| c.calls()).collect();
     flow.a.reset_budget();
     flow.b.reset_budget();
@@ -327,6 +349,7 @@ pub async fn run_with(
                 if let Err(e) = res {
                     tracing::error!(tenant = %flow.tenant, flow = %flow.name, kind = %kind, error = %e, "run stopped");
                     run.summary.errors.push(format!("{kind}: {e}"));
+                    runs::report_stopped(flow, mode, kind, &e);
                 }
                 if run.summary.resume.is_some() {
                     break;
@@ -356,5 +379,6 @@ pub async fn run_with(
             .insert(c.system().to_string(), c.calls().since(&b));
     }
     run.summary.duration_ms = started.elapsed().as_millis() as u64;
+    runs::store_summary(flow, &run.summary, started_at).await;
     run.summary
 }

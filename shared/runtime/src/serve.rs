@@ -6,6 +6,7 @@
 //! enqueued.
 
 use crate::events::{work_once, ChangeEvent};
+use crate::notify::Notifier as _;
 use crate::{activate, run, App, Mode, NoProgress};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -281,6 +282,34 @@ pub struct ServeOptions {
     pub initial_full: bool,
     /// Overrides each flow's Modified interval (demo mode uses a short one).
     pub modified_every: Option<Duration>,
+    /// More routes served beside the webhooks: the activity page (`puente-web`), which
+    /// depends on this crate and so is handed in by the binary.
+    pub ui: Option<Router>,
+}
+
+/// How often `serve` looks for new dead letters to notify (APC-8).
+pub const DEAD_LETTER_POLL: Duration = Duration::from_secs(5);
+
+/// Notifies each dead letter once, as it appears (APC-8). Those already there when the
+/// process starts were notified by the process that made them.
+async fn watch_dead_letters(app: Arc<App>) {
+    let mut seen: std::collections::HashSet<String> = match app.store.dead_letters(10_000).await {
+        Ok(d) => d.into_iter().map(|d| d.id).collect(),
+        Err(_) => Default::default(),
+    };
+    loop {
+        tokio::time::sleep(DEAD_LETTER_POLL).await;
+        let Ok(dead) = app.store.dead_letters(10_000).await else {
+            continue;
+        };
+        let now: std::collections::HashSet<String> = dead.iter().map(|d| d.id.clone()).collect();
+        for d in &dead {
+            if !seen.contains(&d.id) {
+                app.notifier.notify(crate::notify::dead_letter_problem(d));
+            }
+        }
+        seen = now;
+    }
 }
 
 /// Activates flows, then serves HTTP, runs the workers and the schedule until `shutdown`.
@@ -309,6 +338,11 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(&opts.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
+    app.notifier
+        .set_default_public_url(&format!("http://{addr}"));
+    if opts.ui.is_some() {
+        tracing::info!("activity page: http://{addr}/ui/{}/", app.config.tenant);
+    }
     if secret.is_some() {
         let mut seen = std::collections::BTreeSet::new();
         for conn in app.flows.iter().flat_map(|f| [&f.a, &f.b]) {
@@ -379,9 +413,15 @@ pub async fn serve(
             }
         }));
     }
-    let res = axum::serve(listener, router(state))
+    let dead_letters = tokio::spawn(watch_dead_letters(app.clone()));
+    let mut routes = router(state);
+    if let Some(ui) = opts.ui {
+        routes = ui.merge(routes);
+    }
+    let res = axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown)
         .await;
+    dead_letters.abort();
     for w in workers {
         w.abort();
     }

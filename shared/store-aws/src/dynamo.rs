@@ -15,8 +15,7 @@
 //! | checkpoint | `CP#tenant` | scope | `value`, `updated_at` |
 //! | lease | `LEASE#tenant` | name | `owner`, `expires_ms`, `ttl` |
 //! | processed event | `EVT#tenant#event_id` | `-` | `expires_ms`, `ttl` |
-//! | log entry | `LOG#tenant` | seq, 20 digits | the entry, `expires_ms`, `ttl`; `gsi1pk` = `LOGREC#tenant#system#external_id`, `gsi1sk` = seq |
-//! | log seq counter | `SEQ` | `LOG` | `n` (atomic `ADD`) |
+//! | activity log, its index copies and run summaries | `LOG#…`, `LOGX#…`, `RUN#…`, `SEQ` | | see [`crate::activity`] |
 //! | queue ledger ([`SqsQueue`](crate::SqsQueue)) | `QDEDUP#queue#dedup_id`, `QMSG#queue#message_id` | `-` | see `sqs.rs` |
 //!
 //! Links written before links were scoped by flow (the empty flow) keep their keys without
@@ -40,16 +39,15 @@ use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::delete_table::DeleteTableError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, DeleteRequest,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    Put, ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
-    TransactWriteItem, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use puente_store::{
-    Action, ActivityEntry, ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, Link,
-    LinkStore, LogQuery, OpCounter, OpCounts, Scope, StoreError, StoreResult, StoreStats,
+    CheckpointStore, DedupStore, LeaseGrant, LeaseStore, Link, LinkStore, OpCounter, OpCounts,
+    Scope, StoreError, StoreResult, StoreStats,
 };
 
 use crate::common::{
@@ -65,17 +63,15 @@ const ONE: &str = "-";
 const TRANSACT_MAX: usize = 100;
 /// Keys per `BatchGetItem`.
 const BATCH_GET_MAX: usize = 100;
-/// Requests per `BatchWriteItem`.
-const BATCH_WRITE_MAX: usize = 25;
 /// How long `create_table` waits for the table to become ACTIVE.
 const CREATE_WAIT: Duration = Duration::from_secs(120);
 
 /// See the [module docs](self).
 #[derive(Debug)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
-    stats: StoreStats,
+    pub(crate) client: Client,
+    pub(crate) table: String,
+    pub(crate) stats: StoreStats,
 }
 
 impl DynamoStore {
@@ -362,53 +358,6 @@ impl DynamoStore {
                 .map_err(|e| backend("TransactWriteItems (undo)", e))?;
         }
         Ok(())
-    }
-
-    async fn write_entries(&self, items: Vec<Item>) -> StoreResult<()> {
-        for chunk in items.chunks(TRANSACT_MAX) {
-            let puts = chunk
-                .iter()
-                .map(|item| {
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item.clone()))
-                        .build()
-                        .map(|p| TransactWriteItem::builder().put(p).build())
-                        .map_err(|e| backend("TransactWriteItems", e))
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            self.client
-                .transact_write_items()
-                .set_transact_items(Some(puts))
-                .send()
-                .await
-                .map_err(|e| backend("TransactWriteItems", e))?;
-        }
-        Ok(())
-    }
-
-    /// Reserve `count` activity seqs from the store-wide counter; returns the first.
-    async fn reserve_seqs(&self, count: u64) -> StoreResult<u64> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s("SEQ"))
-            .key("sk", s("LOG"))
-            .update_expression("ADD #n :k")
-            .expression_attribute_names("#n", "n")
-            .expression_attribute_values(":k", n(count))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| backend("UpdateItem (log seq)", e))?;
-        let last: u64 = out
-            .attributes
-            .as_ref()
-            .map(|a| get_n(a, "n"))
-            .transpose()?
-            .ok_or_else(|| StoreError::Backend("log seq counter returned nothing".into()))?;
-        Ok(last + 1 - count)
     }
 }
 
@@ -1261,248 +1210,6 @@ impl DedupStore for DynamoStore {
             }
             Err(e) => Err(backend("PutItem (processed event)", e)),
         }
-    }
-}
-
-fn seq_key(seq: u64) -> String {
-    format!("{seq:020}")
-}
-
-fn entry_item(e: &ActivityEntry, seq: u64) -> Item {
-    let mut item = item_key(key("LOG", &[&e.tenant]), &seq_key(seq));
-    let mut opt = |name: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            item.insert(name.into(), s(v));
-        }
-    };
-    opt("run_id", &e.run_id);
-    opt("external_id", &e.external_id);
-    opt("target_system", &e.target_system);
-    opt("target_id", &e.target_id);
-    opt("link_id", &e.link_id);
-    opt("reason", &e.reason);
-    if let Some(x) = &e.external_id {
-        item.insert(
-            "gsi1pk".into(),
-            s(key("LOGREC", &[&e.tenant, &e.system, x])),
-        );
-        item.insert("gsi1sk".into(), s(seq_key(seq)));
-    }
-    item.insert("seq".into(), n(seq));
-    item.insert("tenant".into(), s(&e.tenant));
-    item.insert("at".into(), s(ts(e.at)));
-    item.insert("flow".into(), s(&e.flow));
-    item.insert("kind".into(), s(&e.kind));
-    item.insert("action".into(), s(e.action.as_str()));
-    item.insert("system".into(), s(&e.system));
-    item.insert(
-        "fields".into(),
-        AttributeValue::L(e.fields.iter().map(s).collect()),
-    );
-    item.insert("expires_at".into(), s(ts(e.expires_at)));
-    item.insert("expires_ms".into(), n(e.expires_at.timestamp_millis()));
-    item.insert("ttl".into(), n(ttl_secs(e.expires_at)));
-    item
-}
-
-fn entry_from_item(item: &Item) -> StoreResult<ActivityEntry> {
-    let action = get_s(item, "action")?;
-    Ok(ActivityEntry {
-        seq: get_n(item, "seq")?,
-        tenant: get_s(item, "tenant")?.to_string(),
-        at: parse_ts(get_s(item, "at")?)?,
-        run_id: opt_s(item, "run_id"),
-        flow: get_s(item, "flow")?.to_string(),
-        kind: get_s(item, "kind")?.to_string(),
-        action: action
-            .parse::<Action>()
-            .map_err(|e| StoreError::Backend(e.to_string()))?,
-        system: get_s(item, "system")?.to_string(),
-        external_id: opt_s(item, "external_id"),
-        target_system: opt_s(item, "target_system"),
-        target_id: opt_s(item, "target_id"),
-        link_id: opt_s(item, "link_id"),
-        fields: get_list(item, "fields")?,
-        reason: opt_s(item, "reason"),
-        expires_at: parse_ts(get_s(item, "expires_at")?)?,
-    })
-}
-
-#[async_trait]
-impl ActivityLog for DynamoStore {
-    /// Seqs come from one atomic counter (`ADD`), then the entries are written in
-    /// transactions of up to 100 (all-or-nothing up to that size; a larger batch is
-    /// several transactions). A failure between the two leaves a gap in the seqs, which
-    /// are never reused.
-    async fn append(&self, entries: &[ActivityEntry]) -> StoreResult<()> {
-        self.stats.batch_write();
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let first = self.reserve_seqs(entries.len() as u64).await?;
-        let items = entries
-            .iter()
-            .zip(first..)
-            .map(|(e, seq)| entry_item(e, seq))
-            .collect();
-        self.write_entries(items).await
-    }
-
-    /// Newest first from the tenant's partition (strongly consistent); with both
-    /// `system` and `external_id` set, from the by-record index instead (eventually
-    /// consistent on AWS: an entry appended a moment ago may be missing). Other filters
-    /// and the expiry are filter expressions, so pages are read until `limit` entries
-    /// matched.
-    async fn query(&self, q: &LogQuery) -> StoreResult<Vec<ActivityEntry>> {
-        self.stats.read();
-        if q.limit == 0 {
-            return Ok(Vec::new());
-        }
-        let by_record = match (&q.system, &q.external_id) {
-            (Some(sys), Some(x)) => Some(key("LOGREC", &[&q.tenant, sys, x])),
-            _ => None,
-        };
-        let (pk_name, sk_name, pk) = match &by_record {
-            Some(pk) => ("gsi1pk", "gsi1sk", pk.clone()),
-            None => ("pk", "sk", key("LOG", &[&q.tenant])),
-        };
-        let mut names: Vec<(String, String)> = vec![
-            ("#pk".into(), pk_name.into()),
-            ("#e".into(), "expires_ms".into()),
-        ];
-        let mut values: Vec<(String, AttributeValue)> = vec![
-            (":pk".into(), s(pk)),
-            (":now".into(), n(Utc::now().timestamp_millis())),
-        ];
-        let mut key_cond = "#pk = :pk".to_string();
-        if let Some(before) = q.before_seq {
-            key_cond.push_str(" AND #sk < :before");
-            names.push(("#sk".into(), sk_name.into()));
-            values.push((":before".into(), s(seq_key(before))));
-        }
-        let mut filter = "#e > :now".to_string();
-        let mut eq = |attr: &str, v: &str| {
-            filter.push_str(&format!(" AND #{attr} = :{attr}"));
-            names.push((format!("#{attr}"), attr.to_string()));
-            values.push((format!(":{attr}"), s(v)));
-        };
-        if by_record.is_none() {
-            if let Some(v) = &q.system {
-                eq("system", v);
-            }
-            if let Some(v) = &q.external_id {
-                eq("external_id", v);
-            }
-        }
-        if let Some(v) = &q.link_id {
-            eq("link_id", v);
-        }
-        if let Some(v) = &q.run_id {
-            eq("run_id", v);
-        }
-        if let Some(a) = q.action {
-            eq("action", a.as_str());
-        }
-        let page_size = i32::try_from(q.limit.saturating_mul(2)).unwrap_or(i32::MAX);
-        let page_size = page_size.clamp(20, 1000);
-
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        while out.len() < q.limit {
-            let mut req = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(&key_cond)
-                .filter_expression(&filter)
-                .scan_index_forward(false)
-                .limit(page_size)
-                .set_exclusive_start_key(start.take());
-            req = if by_record.is_some() {
-                req.index_name(GSI)
-            } else {
-                req.consistent_read(true)
-            };
-            for (k, v) in &names {
-                req = req.expression_attribute_names(k, v);
-            }
-            for (k, v) in &values {
-                req = req.expression_attribute_values(k, v.clone());
-            }
-            let page = req.send().await.map_err(|e| backend("Query (log)", e))?;
-            for item in &page.items.unwrap_or_default() {
-                out.push(entry_from_item(item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        out.truncate(q.limit);
-        Ok(out)
-    }
-
-    /// Scans the table for log entries expired by `now` and deletes them. On AWS the
-    /// table's TTL does this continuously; this is for maintenance and tests, and costs a
-    /// full scan.
-    async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        self.stats.write();
-        let mut expired: Vec<Item> = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(#pk, :log) AND #e <= :now")
-                .projection_expression("#pk, #sk")
-                .expression_attribute_names("#pk", "pk")
-                .expression_attribute_names("#sk", "sk")
-                .expression_attribute_names("#e", "expires_ms")
-                .expression_attribute_values(":log", s("LOG#"))
-                .expression_attribute_values(":now", n(now.timestamp_millis()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| backend("Scan (expired log)", e))?;
-            expired.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        let count = expired.len() as u64;
-        for chunk in expired.chunks(BATCH_WRITE_MAX) {
-            let mut pending = chunk
-                .iter()
-                .map(|k| {
-                    DeleteRequest::builder()
-                        .set_key(Some(k.clone()))
-                        .build()
-                        .map(|d| WriteRequest::builder().delete_request(d).build())
-                        .map_err(|e| backend("BatchWriteItem", e))
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            let mut backoff = Duration::from_millis(20);
-            while !pending.is_empty() {
-                let res = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, std::mem::take(&mut pending))
-                    .send()
-                    .await
-                    .map_err(|e| backend("BatchWriteItem (expired log)", e))?;
-                if let Some(mut left) = res.unprocessed_items {
-                    pending = left.remove(&self.table).unwrap_or_default();
-                }
-                if !pending.is_empty() {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-            }
-        }
-        Ok(count)
     }
 }
 

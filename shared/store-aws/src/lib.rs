@@ -7,6 +7,7 @@
 //! Build the SDK clients once per process (per Lambda container) from
 //! `aws_config::load_defaults`, which honours `AWS_ENDPOINT_URL` for local emulators.
 
+pub mod activity;
 mod common;
 pub mod dynamo;
 pub mod sqs;
@@ -18,7 +19,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use puente_store::{
     ActivityEntry, ActivityLog, CheckpointStore, DeadLetter, DedupStore, LeaseGrant, LeaseStore,
-    Link, LinkStore, LogQuery, OpCounter, OpCounts, Queue, QueueMessage, Scope, StoreResult,
+    Link, LinkStore, LogQuery, OpCounter, OpCounts, Queue, QueueMessage, RunQuery, RunRecord,
+    Scope, StoreResult,
 };
 
 pub use dynamo::DynamoStore;
@@ -150,6 +152,14 @@ impl ActivityLog for AwsStore {
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
         self.dynamo.purge_expired(now).await
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> StoreResult<()> {
+        self.dynamo.put_run(run).await
+    }
+
+    async fn runs(&self, q: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+        self.dynamo.runs(q).await
     }
 }
 

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::model::{Action, ActivityEntry, Link, LogQuery, Scope, StoreError};
+use crate::model::{
+    Action, ActivityEntry, FailedRequest, Link, LogQuery, RecordRef, RunCounts, RunQuery,
+    RunRecord, Scope, StoreError,
+};
 use crate::ports::Store;
 
 const T: &str = "acme";
@@ -175,6 +178,7 @@ fn entry(
         fields: vec!["name".to_string(), "email".to_string()],
         reason: None,
         expires_at,
+        ..ActivityEntry::default()
     }
 }
 
@@ -974,6 +978,253 @@ pub async fn log_retention_purge<S: Store + ?Sized>(s: &S, t: &Timing) {
     assert!(s.query(&LogQuery::new(T, 10)).await.unwrap().is_empty());
 }
 
+/// APC-8: the activity page's filters run in the store: flow, entity, action, source system,
+/// a record on either side, its natural key and a time range, ANDed, newest first, paged;
+/// the optional detail (values written, match, rules, failed request) round-trips.
+pub async fn apc8_log_filters_for_the_activity_page<S: Store + ?Sized>(s: &S, _t: &Timing) {
+    let t0 = Utc::now() - TimeDelta::hours(3);
+    let at = |h: i64| t0 + TimeDelta::hours(h);
+    // 1: clientify:12 -> alegra:a-12 created (hour 0)
+    let mut e1 = entry(T, "clientify", "12", Action::Created, in_a_day());
+    e1.at = at(0);
+    e1.key = Some("B12345674".into());
+    e1.values = BTreeMap::from([
+        ("name".to_string(), "Ana Pérez".to_string()),
+        ("email".to_string(), "ana@example.com".to_string()),
+    ]);
+    e1.matched_by = Some("key:tax_id".into());
+    e1.rules = BTreeMap::from([("name".to_string(), "newest".to_string())]);
+    // 2: alegra:a-12 -> clientify:12 updated (hour 1): the same record as the target
+    let mut e2 = entry(T, "alegra", "a-12", Action::Updated, in_a_day());
+    e2.at = at(1);
+    e2.target_system = Some("clientify".into());
+    e2.target_id = Some("12".into());
+    e2.key = Some("B12345674".into());
+    // 3: a product failed in another flow (hour 2)
+    let mut e3 = entry(T, "odoo", "7", Action::Failed, in_a_day());
+    e3.at = at(2);
+    e3.flow = "clientify-odoo".into();
+    e3.kind = "product".into();
+    e3.target_system = None;
+    e3.target_id = None;
+    e3.key = Some("SKU-1".into());
+    e3.reason = Some("odoo answered HTTP 422: bad price".into());
+    e3.request = Some(FailedRequest {
+        method: Some("PUT".into()),
+        path: Some("/api/product/7".into()),
+        status: Some(422),
+    });
+    // 4: an unrelated contact (hour 2), and another tenant's entry about the same record
+    let mut e4 = entry(T, "clientify", "13", Action::Skipped, in_a_day());
+    e4.at = at(2);
+    let mut e5 = entry("other", "clientify", "12", Action::Created, in_a_day());
+    e5.at = at(0);
+    e5.key = Some("B12345674".into());
+    s.append(&[e1.clone(), e2.clone(), e3.clone(), e4.clone(), e5])
+        .await
+        .unwrap();
+
+    let all = s.query(&LogQuery::new(T, 100)).await.unwrap();
+    assert_eq!(all.len(), 4);
+    let by_ext = |v: &[ActivityEntry]| {
+        v.iter()
+            .map(|e| format!("{}:{}", e.system, e.external_id.as_deref().unwrap_or("-")))
+            .collect::<Vec<_>>()
+    };
+    // Everything but seq round-trips, the new detail included.
+    for (got, want) in all.iter().zip([&e4, &e3, &e2, &e1]) {
+        assert_eq!(
+            &ActivityEntry {
+                seq: got.seq,
+                ..(*want).clone()
+            },
+            got
+        );
+    }
+    let run = |f: &dyn Fn(&mut LogQuery)| {
+        let mut q = LogQuery::new(T, 100);
+        f(&mut q);
+        q
+    };
+
+    // A record on either side: as the source (e1) and as the target (e2).
+    let q = run(&|q| q.record = Some(RecordRef::new("clientify", "12")));
+    assert_eq!(
+        by_ext(&s.query(&q).await.unwrap()),
+        ["alegra:a-12", "clientify:12"]
+    );
+    let q = run(&|q| q.record = Some(RecordRef::new("alegra", "a-12")));
+    assert_eq!(
+        by_ext(&s.query(&q).await.unwrap()),
+        ["alegra:a-12", "clientify:12"]
+    );
+    // The same id in another system is another record.
+    let q = run(&|q| q.record = Some(RecordRef::new("odoo", "12")));
+    assert!(s.query(&q).await.unwrap().is_empty());
+
+    let q = run(&|q| q.key = Some("B12345674".into()));
+    assert_eq!(
+        by_ext(&s.query(&q).await.unwrap()),
+        ["alegra:a-12", "clientify:12"]
+    );
+    let q = run(&|q| q.flow = Some("clientify-odoo".into()));
+    assert_eq!(by_ext(&s.query(&q).await.unwrap()), ["odoo:7"]);
+    let q = run(&|q| q.kind = Some("contact".into()));
+    assert_eq!(s.query(&q).await.unwrap().len(), 3);
+    let q = run(&|q| {
+        q.kind = Some("contact".into());
+        q.action = Some(Action::Skipped);
+    });
+    assert_eq!(by_ext(&s.query(&q).await.unwrap()), ["clientify:13"]);
+    let q = run(&|q| q.system = Some("clientify".into()));
+    assert_eq!(
+        by_ext(&s.query(&q).await.unwrap()),
+        ["clientify:13", "clientify:12"]
+    );
+    // Time range: since inclusive, until exclusive.
+    let q = run(&|q| {
+        q.since = Some(at(1));
+        q.until = Some(at(2));
+    });
+    assert_eq!(by_ext(&s.query(&q).await.unwrap()), ["alegra:a-12"]);
+    let q = run(&|q| q.since = Some(at(2)));
+    assert_eq!(
+        by_ext(&s.query(&q).await.unwrap()),
+        ["clientify:13", "odoo:7"]
+    );
+    // Filters AND with each other and with the record, and page newest first.
+    let q = run(&|q| {
+        q.record = Some(RecordRef::new("clientify", "12"));
+        q.action = Some(Action::Created);
+    });
+    assert_eq!(by_ext(&s.query(&q).await.unwrap()), ["clientify:12"]);
+    let q = run(&|q| {
+        q.key = Some("B12345674".into());
+        q.limit = 1;
+    });
+    let page1 = s.query(&q).await.unwrap();
+    assert_eq!(by_ext(&page1), ["alegra:a-12"]);
+    let q = run(&|q| {
+        q.key = Some("B12345674".into());
+        q.limit = 1;
+        q.before_seq = Some(page1[0].seq);
+    });
+    assert_eq!(by_ext(&s.query(&q).await.unwrap()), ["clientify:12"]);
+    // The failed request and reason come back for the failures page.
+    let failed = s
+        .query(&run(&|q| q.action = Some(Action::Failed)))
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].request.as_ref().and_then(|r| r.status), Some(422));
+}
+
+/// APC-8 / GDPR: the values an entry holds are deleted with it after the retention.
+pub async fn apc8_values_are_gone_after_the_retention<S: Store + ?Sized>(s: &S, t: &Timing) {
+    let soon = Utc::now() + TimeDelta::from_std(t.short).unwrap();
+    let mut e = entry(T, "clientify", "12", Action::Updated, soon);
+    e.values = BTreeMap::from([("email".to_string(), "ana@example.com".to_string())]);
+    e.key = Some("ana@example.com".into());
+    s.append(&[e]).await.unwrap();
+    let q = LogQuery {
+        key: Some("ana@example.com".into()),
+        ..LogQuery::new(T, 10)
+    };
+    let got = s.query(&q).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].values["email"], "ana@example.com");
+
+    sleep(t.past_short).await;
+    assert!(s.query(&q).await.unwrap().is_empty(), "expired: not shown");
+    assert_eq!(s.purge_expired(Utc::now()).await.unwrap(), 1);
+    assert!(s.query(&q).await.unwrap().is_empty(), "purged");
+    assert!(s.query(&LogQuery::new(T, 10)).await.unwrap().is_empty());
+}
+
+fn run_record(tenant: &str, id: &str, flow: &str, started: DateTime<Utc>) -> RunRecord {
+    RunRecord {
+        tenant: tenant.into(),
+        run_id: id.into(),
+        flow: flow.into(),
+        mode: "full".into(),
+        started_at: started,
+        duration_ms: 1234,
+        counts: BTreeMap::from([(
+            "contact".to_string(),
+            RunCounts {
+                created: 3,
+                updated: 2,
+                unchanged: 10,
+                skipped: 1,
+                failed: 1,
+            },
+        )]),
+        calls: BTreeMap::from([("alegra".to_string(), 40), ("clientify".to_string(), 12)]),
+        errors: vec![],
+        expires_at: in_a_day(),
+    }
+}
+
+/// APC-8: a summary per run (start, duration, counts per entity, vendor calls per system),
+/// newest first, by flow, paged, replaced by a later summary of the same run, expiring.
+pub async fn apc8_run_summaries_stored_per_run<S: Store + ?Sized>(s: &S, t: &Timing) {
+    let t0 = Utc::now() - TimeDelta::hours(5);
+    let r1 = run_record(T, "run-1", "clientify-alegra", t0);
+    let r2 = run_record(T, "run-2", "clientify-odoo", t0 + TimeDelta::hours(1));
+    let mut r3 = run_record(T, "run-3", "clientify-alegra", t0 + TimeDelta::hours(2));
+    r3.errors = vec!["contact: alegra is unreachable".into()];
+    let r4 = run_record("other", "run-4", "clientify-alegra", t0);
+    let mut old = run_record(T, "run-0", "clientify-alegra", t0 - TimeDelta::hours(1));
+    old.expires_at = Utc::now() + TimeDelta::from_std(t.short).unwrap();
+    for r in [&r1, &r2, &r3, &r4, &old] {
+        s.put_run(r).await.unwrap();
+    }
+    let ids = |v: Vec<RunRecord>| v.into_iter().map(|r| r.run_id).collect::<Vec<_>>();
+    let q = RunQuery {
+        tenant: T.into(),
+        limit: 10,
+        ..RunQuery::default()
+    };
+    let got = s.runs(&q).await.unwrap();
+    assert_eq!(got[0], r3, "round-trips exactly");
+    assert_eq!(ids(got), ["run-3", "run-2", "run-1", "run-0"]);
+    let by_flow = RunQuery {
+        flow: Some("clientify-alegra".into()),
+        ..q.clone()
+    };
+    assert_eq!(
+        ids(s.runs(&by_flow).await.unwrap()),
+        ["run-3", "run-1", "run-0"]
+    );
+    let page = RunQuery {
+        before: Some(r2.started_at),
+        limit: 1,
+        ..q.clone()
+    };
+    assert_eq!(ids(s.runs(&page).await.unwrap()), ["run-1"]);
+    assert!(s
+        .runs(&RunQuery {
+            limit: 0,
+            ..q.clone()
+        })
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A later summary of the same run replaces the first.
+    let mut r1b = r1.clone();
+    r1b.duration_ms = 99_000;
+    s.put_run(&r1b).await.unwrap();
+    let got = s.runs(&by_flow).await.unwrap();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1], r1b);
+
+    sleep(t.past_short).await;
+    assert_eq!(ids(s.runs(&q).await.unwrap()), ["run-3", "run-2", "run-1"]);
+    s.purge_expired(Utc::now()).await.unwrap();
+    assert_eq!(s.runs(&q).await.unwrap().len(), 3);
+}
+
 // ---------------------------------------------------------------- queue
 
 const VIS: Duration = Duration::from_secs(30);
@@ -1271,6 +1522,9 @@ macro_rules! store_conformance_tests {
             dedup_first_seen_and_ttl
             log_newest_first_and_filters
             log_retention_purge
+            apc8_log_filters_for_the_activity_page
+            apc8_values_are_gone_after_the_retention
+            apc8_run_summaries_stored_per_run
             queue_fifo_per_group
             queue_receive_respects_max
             queue_visibility_timeout_redelivers

@@ -21,7 +21,8 @@ pub mod util;
 
 pub use memory::MemoryStore;
 pub use model::{
-    Action, ActivityEntry, DeadLetter, Link, LogQuery, ParseActionError, QueueMessage, Scope,
+    Action, ActivityEntry, DeadLetter, FailedRequest, Link, LogQuery, ParseActionError,
+    ParseRecordRefError, QueueMessage, RecordRef, RunCounts, RunQuery, RunRecord, Scope,
     StoreError, StoreResult,
 };
 pub use ports::{

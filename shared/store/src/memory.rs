@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, Scope, StoreError, StoreResult,
+    ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, RunQuery, RunRecord, Scope,
+    StoreError, StoreResult,
 };
 use crate::ports::{
     ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue,
@@ -42,6 +43,7 @@ struct Inner {
     seen: Expiring,
     log: BTreeMap<u64, ActivityEntry>,
     last_seq: u64,
+    runs: HashMap<TenantKind, RunRecord>,
     queue: MemQueue,
 }
 
@@ -429,16 +431,7 @@ impl DedupStore for MemoryStore {
 }
 
 fn matches(e: &ActivityEntry, q: &LogQuery, now: DateTime<Utc>) -> bool {
-    fn opt_eq(filter: &Option<String>, value: &Option<String>) -> bool {
-        filter.is_none() || filter == value
-    }
-    e.tenant == q.tenant
-        && e.expires_at > now
-        && q.system.as_ref().is_none_or(|s| *s == e.system)
-        && opt_eq(&q.external_id, &e.external_id)
-        && opt_eq(&q.link_id, &e.link_id)
-        && opt_eq(&q.run_id, &e.run_id)
-        && q.action.is_none_or(|a| a == e.action)
+    e.tenant == q.tenant && e.expires_at > now && q.matches(e)
 }
 
 #[async_trait]
@@ -477,7 +470,36 @@ impl ActivityLog for MemoryStore {
         let mut inner = self.lock();
         let before = inner.log.len();
         inner.log.retain(|_, e| e.expires_at > now);
+        inner.runs.retain(|_, r| r.expires_at > now);
         Ok((before - inner.log.len()) as u64)
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> StoreResult<()> {
+        self.stats.write();
+        self.lock()
+            .runs
+            .insert(tk(&run.tenant, &run.run_id), run.clone());
+        Ok(())
+    }
+
+    async fn runs(&self, q: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+        self.stats.read();
+        let now = Utc::now();
+        let inner = self.lock();
+        let mut out: Vec<RunRecord> = inner
+            .runs
+            .values()
+            .filter(|r| {
+                r.tenant == q.tenant
+                    && r.expires_at > now
+                    && q.flow.as_ref().is_none_or(|f| *f == r.flow)
+                    && q.before.is_none_or(|b| r.started_at < b)
+            })
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
+        out.truncate(q.limit);
+        Ok(out)
     }
 }
 

@@ -104,11 +104,13 @@ impl Link {
 }
 
 /// What the worker did with one record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Created,
     Updated,
+    /// The default only so entries can be built with `..Default::default()`.
+    #[default]
     Unchanged,
     Skipped,
     Failed,
@@ -159,11 +161,16 @@ impl FromStr for Action {
     }
 }
 
-/// One line of the activity log: what happened to one record, never its values.
+/// One line of the activity log: what happened to one record.
 ///
-/// Only field *names* are kept and every entry carries `expires_at`, so the log can answer
-/// "why did this contact change?" without becoming a second copy of personal data (GDPR).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Every entry carries `expires_at`, and whatever it holds of a record's content (the
+/// `values` written) lives in the entry itself, so it is deleted with it: the log answers
+/// "why did this contact change, and to what?" for the retention period only (APC-8, GDPR).
+///
+/// The fields after `expires_at` came later (the activity page, issue 15); they are optional
+/// with serde defaults, so entries stored before them still read, and callers build entries
+/// with `..Default::default()`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActivityEntry {
     /// Assigned by the store on append (monotonic per store); 0 on input.
     pub seq: u64,
@@ -179,18 +186,90 @@ pub struct ActivityEntry {
     pub target_system: Option<String>,
     pub target_id: Option<String>,
     pub link_id: Option<String>,
-    /// Names of the fields written (never values).
+    /// Names of the fields written.
     pub fields: Vec<String>,
     pub reason: Option<String>,
     /// Retention: expired entries are never returned and are purged.
     pub expires_at: DateTime<Utc>,
+    /// The record's natural key (tax id, email, SKU, order number), so a person can find
+    /// every entry of a record by the key they know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Field -> the value written (what was sent). Personal data: kept only inside the
+    /// entry, so it expires and is purged with it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+    /// How the pair was matched: `link`, a back-reference such as `in_alegra`, or the key
+    /// that matched (`key:tax_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<String>,
+    /// Field -> the rule that decided its value (`newest`, `pinned:alegra`, `only-side`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, String>,
+    /// The vendor request that failed, as far as it is known (never a secret: no query
+    /// string, no header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<FailedRequest>,
+}
+
+/// The request behind a failure: what a person needs to reproduce it with the vendor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedRequest {
+    pub method: Option<String>,
+    /// The path only (no host, no query string: those may carry credentials).
+    pub path: Option<String>,
+    pub status: Option<u16>,
+}
+
+/// A record as `system` knows it: the activity log finds its entries on either side of a
+/// sync (where the change came from, or where it was written).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RecordRef {
+    pub system: String,
+    pub id: String,
+}
+
+impl RecordRef {
+    pub fn new(system: impl Into<String>, id: impl Into<String>) -> Self {
+        RecordRef {
+            system: system.into(),
+            id: id.into(),
+        }
+    }
+}
+
+impl fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.system, self.id)
+    }
+}
+
+/// The text is not `SYSTEM:ID`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not SYSTEM:ID (e.g. alegra:774 or clientify:12)")]
+pub struct ParseRecordRefError(pub String);
+
+impl FromStr for RecordRef {
+    type Err = ParseRecordRefError;
+
+    /// `SYSTEM:ID`, both parts non-empty after trimming; the id may itself contain `:`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().split_once(':') {
+            Some((sys, id)) if !sys.trim().is_empty() && !id.trim().is_empty() => {
+                Ok(RecordRef::new(sys.trim(), id.trim()))
+            }
+            _ => Err(ParseRecordRefError(s.to_string())),
+        }
+    }
 }
 
 /// A filter over the activity log; all set filters must match (AND). Results are newest
-/// first; `before_seq` pages backwards (pass the last `seq` seen). `limit` 0 returns nothing.
+/// first (`seq` descending); `before_seq` pages backwards (pass the last `seq` seen).
+/// `limit` 0 returns nothing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogQuery {
     pub tenant: String,
+    /// The source system (with `external_id`: the source record).
     pub system: Option<String>,
     pub external_id: Option<String>,
     pub link_id: Option<String>,
@@ -198,6 +277,23 @@ pub struct LogQuery {
     pub action: Option<Action>,
     pub before_seq: Option<u64>,
     pub limit: usize,
+    #[serde(default)]
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Entries about this record on either side: it was the source (`system`/`external_id`)
+    /// or the target (`target_system`/`target_id`).
+    #[serde(default)]
+    pub record: Option<RecordRef>,
+    /// Entries whose natural key is exactly this.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `at >= since`.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// `at < until`.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl LogQuery {
@@ -209,6 +305,74 @@ impl LogQuery {
             ..LogQuery::default()
         }
     }
+
+    /// Whether `e` passes every filter but the tenant's, paging and expiry: the one
+    /// definition adapters that filter in memory share (the memory store), and the
+    /// reference the conformance suite checks the others against.
+    pub fn matches(&self, e: &ActivityEntry) -> bool {
+        fn eq(filter: &Option<String>, value: &Option<String>) -> bool {
+            filter.is_none() || filter == value
+        }
+        fn is(filter: &Option<String>, value: &str) -> bool {
+            filter.as_deref().is_none_or(|f| f == value)
+        }
+        is(&self.system, &e.system)
+            && eq(&self.external_id, &e.external_id)
+            && eq(&self.link_id, &e.link_id)
+            && eq(&self.run_id, &e.run_id)
+            && self.action.is_none_or(|a| a == e.action)
+            && is(&self.flow, &e.flow)
+            && is(&self.kind, &e.kind)
+            && eq(&self.key, &e.key)
+            && self.since.is_none_or(|t| e.at >= t)
+            && self.until.is_none_or(|t| e.at < t)
+            && self.record.as_ref().is_none_or(|r| {
+                (e.system == r.system && e.external_id.as_deref() == Some(&r.id))
+                    || (e.target_system.as_deref() == Some(&r.system)
+                        && e.target_id.as_deref() == Some(&r.id))
+            })
+    }
+}
+
+/// What one Full/Modified run did, kept per run for the activity page's runs list: when it
+/// started, how long it took, counts per entity and vendor calls per system.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub tenant: String,
+    pub run_id: String,
+    pub flow: String,
+    /// `full`, `modified`, `backfill`, ...
+    pub mode: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    /// Entity -> counts.
+    pub counts: BTreeMap<String, RunCounts>,
+    /// System -> vendor calls made.
+    pub calls: BTreeMap<String, u64>,
+    /// What stopped part of the run, if anything.
+    pub errors: Vec<String>,
+    /// Retention, as for log entries.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Per-entity outcome counts of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub failed: u64,
+}
+
+/// Runs of a tenant, newest first (`started_at` descending); `before` pages backwards
+/// (pass the last `started_at` seen). `limit` 0 returns nothing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunQuery {
+    pub tenant: String,
+    pub flow: Option<String>,
+    pub before: Option<DateTime<Utc>>,
+    pub limit: usize,
 }
 
 /// A message handed out by [`crate::Queue::receive`]; `receipt` is what acknowledges it.

@@ -10,7 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::model::{ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, Scope, StoreResult};
+use crate::model::{
+    ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, RunQuery, RunRecord, Scope,
+    StoreResult,
+};
 
 /// Links between records of different systems (see [`Link`]), each in its flow's
 /// [`Scope`].
@@ -139,8 +142,16 @@ pub trait ActivityLog: Send + Sync {
     /// Newest first (`seq` descending), filters ANDed, expired entries excluded.
     async fn query(&self, q: &LogQuery) -> StoreResult<Vec<ActivityEntry>>;
 
-    /// Delete entries whose `expires_at <= now`; returns how many were deleted.
+    /// Delete entries (with the values they hold) and run records whose `expires_at <=
+    /// now`; returns how many entries were deleted.
     async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Store what one run did (replacing an earlier record of the same tenant and run id:
+    /// a run cut into slices keeps its last summary).
+    async fn put_run(&self, run: &RunRecord) -> StoreResult<()>;
+
+    /// Runs of a tenant, newest first; expired ones excluded.
+    async fn runs(&self, q: &RunQuery) -> StoreResult<Vec<RunRecord>>;
 }
 
 /// A durable FIFO-per-group queue with visibility timeouts, like SQS FIFO, so a crash

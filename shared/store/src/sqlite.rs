@@ -25,7 +25,8 @@ use rusqlite::{
 };
 
 use crate::model::{
-    Action, ActivityEntry, DeadLetter, Link, LogQuery, QueueMessage, Scope, StoreError, StoreResult,
+    Action, ActivityEntry, DeadLetter, FailedRequest, Link, LogQuery, QueueMessage, RunQuery,
+    RunRecord, Scope, StoreError, StoreResult,
 };
 use crate::ports::{
     ActivityLog, CheckpointStore, DedupStore, LeaseGrant, LeaseStore, LinkStore, Queue,
@@ -35,7 +36,7 @@ use crate::util::{deadline, token, DEDUP_WINDOW, DEFAULT_MAX_RECEIVES};
 
 /// Schema migrations; entry `i` takes the database from version `i` to `i + 1`. Append
 /// new entries, never edit shipped ones: `schema_version` records how far a file got.
-const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE links (
     tenant        TEXT NOT NULL,
@@ -190,6 +191,36 @@ CREATE TABLE link_keys (
 INSERT INTO link_keys (tenant, flow, kind, key, link_id)
     SELECT tenant, flow, kind, key, id FROM links WHERE key IS NOT NULL;
 CREATE INDEX link_keys_by_link ON link_keys (tenant, flow, kind, link_id);
+"#,
+    // 3: the activity page (issue 15). Existing entries keep every column and read back with no
+    // key and no detail; new filters get their indexes; run summaries get a table.
+    r#"
+ALTER TABLE activity ADD COLUMN key TEXT;
+-- JSON object with what an entry may carry besides its columns (values written, how it was
+-- matched, the rule per field, the failed request); NULL when there is none. In the row, so
+-- it is deleted with the entry (retention).
+ALTER TABLE activity ADD COLUMN detail TEXT;
+CREATE INDEX activity_by_target ON activity (tenant, target_system, target_id, seq);
+CREATE INDEX activity_by_key ON activity (tenant, key, seq) WHERE key IS NOT NULL;
+CREATE INDEX activity_by_action ON activity (tenant, action, seq);
+CREATE INDEX activity_by_kind ON activity (tenant, kind, seq);
+CREATE INDEX activity_by_time ON activity (tenant, at);
+
+CREATE TABLE runs (
+    tenant      TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    flow        TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    counts      TEXT NOT NULL,   -- JSON object entity -> counts
+    calls       TEXT NOT NULL,   -- JSON object system -> calls
+    errors      TEXT NOT NULL,   -- JSON array
+    expires_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant, run_id)
+) WITHOUT ROWID;
+CREATE INDEX runs_by_start ON runs (tenant, started_at);
+CREATE INDEX runs_expiry ON runs (expires_at);
 "#,
 ];
 
@@ -745,11 +776,45 @@ impl DedupStore for SqliteStore {
 }
 
 const ENTRY_COLUMNS: &str = "seq, tenant, at, run_id, flow, kind, action, system, external_id, \
-                             target_system, target_id, link_id, fields, reason, expires_at";
+                             target_system, target_id, link_id, fields, reason, expires_at, \
+                             key, detail";
+
+/// The optional parts of an entry that are never filtered on, stored as one JSON column.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Detail {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    values: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    matched_by: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    rules: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request: Option<FailedRequest>,
+}
+
+impl Detail {
+    fn of(e: &ActivityEntry) -> Option<Detail> {
+        let d = Detail {
+            values: e.values.clone(),
+            matched_by: e.matched_by.clone(),
+            rules: e.rules.clone(),
+            request: e.request.clone(),
+        };
+        let empty = d.values.is_empty()
+            && d.matched_by.is_none()
+            && d.rules.is_empty()
+            && d.request.is_none();
+        (!empty).then_some(d)
+    }
+}
 
 fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
     let action: String = r.get(6)?;
     let fields: String = r.get(12)?;
+    let detail: Detail = match r.get::<_, Option<String>>(16)? {
+        Some(j) => serde_json::from_str(&j).map_err(json_err)?,
+        None => Detail::default(),
+    };
     Ok(ActivityEntry {
         seq: get_u64(r, 0)?,
         tenant: r.get(1)?,
@@ -768,6 +833,27 @@ fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
         fields: serde_json::from_str(&fields).map_err(json_err)?,
         reason: r.get(13)?,
         expires_at: parse_ts(&r.get::<_, String>(14)?)?,
+        key: r.get(15)?,
+        values: detail.values,
+        matched_by: detail.matched_by,
+        rules: detail.rules,
+        request: detail.request,
+    })
+}
+
+fn run_from_row(r: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    let json = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    Ok(RunRecord {
+        tenant: r.get(0)?,
+        run_id: r.get(1)?,
+        flow: r.get(2)?,
+        mode: r.get(3)?,
+        started_at: parse_ts(&r.get::<_, String>(4)?)?,
+        duration_ms: get_u64(r, 5)?,
+        counts: serde_json::from_str(&json(6)?).map_err(json_err)?,
+        calls: serde_json::from_str(&json(7)?).map_err(json_err)?,
+        errors: serde_json::from_str(&json(8)?).map_err(json_err)?,
+        expires_at: parse_ts(&r.get::<_, String>(9)?)?,
     })
 }
 
@@ -782,8 +868,8 @@ impl ActivityLog for SqliteStore {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO activity (tenant, at, run_id, flow, kind, action, system, external_id,
-                         target_system, target_id, link_id, fields, reason, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                         target_system, target_id, link_id, fields, reason, expires_at, key, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )
                 .map_err(backend)?;
             for e in entries {
@@ -803,6 +889,8 @@ impl ActivityLog for SqliteStore {
                         to_json(&e.fields)?,
                         e.reason,
                         ts(e.expires_at),
+                        e.key,
+                        Detail::of(e).map(|d| to_json(&d)).transpose()?,
                     ])
                     .map_err(backend)?;
             }
@@ -837,6 +925,36 @@ impl ActivityLog for SqliteStore {
         if let Some(a) = q.action {
             filter("action", a.as_str().to_string().into());
         }
+        if let Some(v) = &q.flow {
+            filter("flow", v.clone().into());
+        }
+        if let Some(v) = &q.kind {
+            filter("kind", v.clone().into());
+        }
+        if let Some(v) = &q.key {
+            filter("key", v.clone().into());
+        }
+        if let Some(t) = q.since {
+            args.push(ts(t).into());
+            sql.push_str(&format!(" AND at >= ?{}", args.len()));
+        }
+        if let Some(t) = q.until {
+            args.push(ts(t).into());
+            sql.push_str(&format!(" AND at < ?{}", args.len()));
+        }
+        if let Some(r) = &q.record {
+            // Either side, each arm from its own index (by record, by target): a plain `OR`
+            // makes SQLite walk the whole tenant in seq order instead.
+            args.push(r.system.clone().into());
+            let sys = args.len();
+            args.push(r.id.clone().into());
+            let id = args.len();
+            sql.push_str(&format!(
+                " AND seq IN (SELECT seq FROM activity WHERE tenant = ?1 AND system = ?{sys} \
+                 AND external_id = ?{id} UNION ALL SELECT seq FROM activity WHERE tenant = ?1 \
+                 AND target_system = ?{sys} AND target_id = ?{id})"
+            ));
+        }
         if let Some(before) = q.before_seq {
             args.push(Value::Integer(sql_int(before)));
             sql.push_str(&format!(" AND seq < ?{}", args.len()));
@@ -854,12 +972,80 @@ impl ActivityLog for SqliteStore {
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
         self.stats.write();
+        let now = ts(now);
+        self.write_tx(|tx| {
+            let n = tx
+                .prepare_cached("DELETE FROM activity WHERE expires_at <= ?1")
+                .and_then(|mut s| s.execute([&now]))
+                .map_err(backend)?;
+            tx.prepare_cached("DELETE FROM runs WHERE expires_at <= ?1")
+                .and_then(|mut s| s.execute([&now]))
+                .map_err(backend)?;
+            Ok(n as u64)
+        })
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> StoreResult<()> {
+        self.stats.write();
         let conn = self.lock();
-        let n = conn
-            .prepare_cached("DELETE FROM activity WHERE expires_at <= ?1")
-            .and_then(|mut s| s.execute([ts(now)]))
-            .map_err(backend)?;
-        Ok(n as u64)
+        conn.prepare_cached(
+            "INSERT INTO runs (tenant, run_id, flow, mode, started_at, duration_ms, counts, calls,
+                 errors, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (tenant, run_id) DO UPDATE SET
+                 flow = excluded.flow, mode = excluded.mode, started_at = excluded.started_at,
+                 duration_ms = excluded.duration_ms, counts = excluded.counts,
+                 calls = excluded.calls, errors = excluded.errors, expires_at = excluded.expires_at",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                run.tenant,
+                run.run_id,
+                run.flow,
+                run.mode,
+                ts(run.started_at),
+                sql_int(run.duration_ms),
+                serde_json::to_string(&run.counts).unwrap_or_default(),
+                serde_json::to_string(&run.calls).unwrap_or_default(),
+                serde_json::to_string(&run.errors).unwrap_or_default(),
+                ts(run.expires_at),
+            ])
+        })
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn runs(&self, q: &RunQuery) -> StoreResult<Vec<RunRecord>> {
+        self.stats.read();
+        if q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from(
+            "SELECT tenant, run_id, flow, mode, started_at, duration_ms, counts, calls, errors,
+                    expires_at
+             FROM runs WHERE tenant = ?1 AND expires_at > ?2",
+        );
+        let mut args: Vec<Value> = vec![q.tenant.clone().into(), ts(Utc::now()).into()];
+        if let Some(f) = &q.flow {
+            args.push(f.clone().into());
+            sql.push_str(&format!(" AND flow = ?{}", args.len()));
+        }
+        if let Some(b) = q.before {
+            args.push(ts(b).into());
+            sql.push_str(&format!(" AND started_at < ?{}", args.len()));
+        }
+        args.push(Value::Integer(sql_int(q.limit as u64)));
+        sql.push_str(&format!(
+            " ORDER BY started_at DESC, run_id DESC LIMIT ?{}",
+            args.len()
+        ));
+        let conn = self.lock();
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map(params_from_iter(args), run_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(backend)
     }
 }
 

@@ -313,3 +313,75 @@ async fn store_migration_keeps_every_link_checkpoint_and_log_entry_of_a_v1_file(
     store.close().unwrap();
     remove_db(&path);
 }
+
+/// APC-8: a database made by the first schema (before the activity page) is migrated in
+/// place when opened: every existing entry, link and queued message is kept, old entries
+/// read back with no key or detail, and the new columns, filters and run table work.
+#[tokio::test]
+async fn apc8_schema_1_file_migrates_in_place_keeping_every_row() {
+    use puente_store::sqlite::MIGRATIONS;
+    use puente_store::{ActivityLog, LogQuery, RecordRef, RunQuery};
+    let path = temp_db("schema1");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        // Exactly what a schema-1 build left: its tables, version 1, one row of each.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1);
+             INSERT INTO activity (tenant, at, run_id, flow, kind, action, system, external_id,
+                 target_system, target_id, link_id, fields, reason, expires_at)
+             VALUES ('acme', '2026-01-01T10:00:00.000000000Z', 'run-1', 'clientify-alegra',
+                 'contact', 'updated', 'alegra', '774', 'clientify', '12', 'alegra:774',
+                 '[\"phone\"]', NULL, '9999-01-01T00:00:00.000000000Z');
+             INSERT INTO links (tenant, kind, id, key, ids, field_hashes, record_hashes, version,
+                 updated_at)
+             VALUES ('acme', 'contact', 'alegra:774', 'B12345674',
+                 '{\"alegra\":\"774\",\"clientify\":\"12\"}', '{}', '{}', 3,
+                 '2026-01-01T10:00:00.000000000Z');
+             INSERT INTO link_ids VALUES ('acme', 'contact', 'alegra', '774', 'alegra:774');
+             INSERT INTO link_ids VALUES ('acme', 'contact', 'clientify', '12', 'alegra:774');
+             INSERT INTO queue (id, grp, body, visible_at, enqueued_at)
+             VALUES ('m-1', 'g', 'body', '2026-01-01T10:00:00.000000000Z',
+                 '2026-01-01T10:00:00.000000000Z');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        puente_store::sqlite::SCHEMA_VERSION
+    );
+    const { assert!(puente_store::sqlite::SCHEMA_VERSION >= 2) };
+    let old = store.query(&LogQuery::new("acme", 10)).await.unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].fields, ["phone"]);
+    assert_eq!(old[0].key, None);
+    assert!(old[0].values.is_empty());
+    // The new record filter finds the old entry from its target side too.
+    let by_target = LogQuery {
+        record: Some(RecordRef::new("clientify", "12")),
+        ..LogQuery::new("acme", 10)
+    };
+    assert_eq!(store.query(&by_target).await.unwrap().len(), 1);
+    let link = store
+        .link_by_external(
+            puente_store::Scope::new("acme", "", "contact"),
+            "clientify",
+            "12",
+        )
+        .await
+        .unwrap()
+        .expect("link kept");
+    assert_eq!(link.version, 3);
+    assert_eq!(store.queue_depth().await.unwrap(), (1, 0));
+    let runs = RunQuery {
+        tenant: "acme".into(),
+        limit: 5,
+        ..RunQuery::default()
+    };
+    assert!(store.runs(&runs).await.unwrap().is_empty());
+    store.close().unwrap();
+    remove_db(&path);
+}
