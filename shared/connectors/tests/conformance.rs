@@ -13,3 +13,12 @@ mod alegra;
 
 #[path = "conformance/odoo.rs"]
 mod odoo;
+
+#[path = "conformance/roapp.rs"]
+mod roapp;
+
+#[path = "conformance/shopify.rs"]
+mod shopify;
+
+#[path = "conformance/woocommerce.rs"]
+mod woocommerce;
