@@ -1,4 +1,4 @@
-//! WooCommerce → RO App end to end (issue 14, ROA-1, ROA-4, ROA-5, ROA-7, ROA-8): the whole
+//! WooCommerce → RO App end to end (issue 14, ROA-1..8): the whole
 //! local app against the WooCommerce and RO App sandboxes, deliveries signed by the shop
 //! and received by Puente's own receiver after the unsigned ping.
 
@@ -354,4 +354,199 @@ async fn roa8_woocommerce_phone_from_shipping_or_billing_or_email_never_duplicat
         "Carmen by email"
     );
     assert!(duplicate_clients(&env.roapp.clients()).is_empty());
+}
+
+/// The RO App item of `sku` in an order.
+fn item<'a>(o: &'a Value, sku: &str) -> &'a Value {
+    o["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["sku"] == sku))
+        .unwrap_or_else(|| panic!("no {sku} in {o}"))
+}
+
+/// WooCommerce money: a decimal string.
+fn money(v: &Value) -> f64 {
+    v.as_str()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no amount in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roa2_woocommerce_order_data_reaches_ro_app_with_its_customer() {
+    let env = Roa::start("roa2-wc", Setup::woo(woo_config())).await;
+    let shop = env.shop.woo();
+    let id = shop
+        .place_order(WooOrder {
+            guest: Some((
+                "Inés".into(),
+                "Ortega Ruiz".into(),
+                "ines.ortega@example.es".into(),
+                "+34 622 33 44 55".into(),
+            )),
+            lines: vec![("SCR-IP15".into(), 2), ("CHG-USBC-20W".into(), 1)],
+            ..WooOrder::default()
+        })
+        .unwrap();
+    env.sync(Mode::Modified).await;
+    let src = shop.order(id).unwrap();
+    let o = env.roapp_order(&format!("#{id}")).expect("imported");
+    assert_eq!(o["number"], format!("#{}", s(&src, "number")).as_str());
+    let created = chrono::NaiveDateTime::parse_from_str(
+        src["date_created_gmt"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    .unwrap()
+    .and_utc();
+    let got: chrono::DateTime<chrono::Utc> = o["created_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(got, created, "the creation date is the shop's (GMT)");
+    let lines = src["line_items"].as_array().unwrap();
+    let mut amount = 0.0;
+    for l in lines {
+        let sku = s(l, "sku");
+        let it = item(&o, &sku);
+        assert_eq!(it["quantity"], l["quantity"], "{sku} quantity");
+        // WooCommerce writes money as strings: the unit price is the line's total / quantity.
+        let unit = money(&l["total"]) / l["quantity"].as_f64().unwrap();
+        assert!(
+            (it["price"].as_f64().unwrap() - unit).abs() < 1e-9,
+            "{sku}: {it} vs {l}"
+        );
+        assert_eq!(it["title"], l["name"], "{sku} name");
+        amount += money(&l["total"]);
+    }
+    assert_eq!(lines.len(), 2);
+    assert_eq!(o["items"].as_array().unwrap().len(), 2);
+    assert!(
+        (o["price"].as_f64().unwrap() - amount).abs() < 1e-9,
+        "the amount: {} vs {amount}",
+        o["price"]
+    );
+    let c = env
+        .roapp
+        .clients()
+        .into_iter()
+        .find(|c| c["id"] == o["client"]["id"])
+        .unwrap();
+    assert_eq!(c["first_name"], "Inés");
+    assert_eq!(c["last_name"], "Ortega Ruiz");
+    assert_eq!(c["email"], "ines.ortega@example.es");
+    assert_eq!(client_phones(&c), vec![digits("+34 622 33 44 55")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roa2_woocommerce_in_another_currency_is_refused_and_nothing_is_written() {
+    let cfg = puente_sandbox::WooConfig {
+        currency: "USD".into(),
+        ..woo_config()
+    };
+    let env = Roa::start("roa2-wc-usd", Setup::woo(cfg)).await;
+    env.roapp.sandbox.reset_stats();
+    let s = puente_runtime::run(
+        env.flow(),
+        Mode::Backfill,
+        false,
+        &puente_runtime::NoProgress,
+    )
+    .await;
+    let o = &s.entities["order"];
+    assert!(o.failed >= 3 && o.created_total() == 0, "{o:?}");
+    assert!(
+        env.roapp_writes().is_empty(),
+        "nothing written: {:?}",
+        env.roapp_writes()
+    );
+    let why: Vec<String> = env
+        .log()
+        .await
+        .into_iter()
+        .filter(|e| e.action == Action::Failed && e.kind == "order")
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(!why.is_empty());
+    assert!(
+        why.iter()
+            .all(|w| w.contains("USD") && w.contains("EUR") && w.contains("currency")),
+        "{why:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roa3_woocommerce_quantities_sync_until_written_off_then_skipped_with_why() {
+    let env = Roa::start("roa3-wc", Setup::woo(woo_config())).await;
+    env.activate().await;
+    let shop = env.shop.woo();
+    let id = shop
+        .place_order(WooOrder {
+            customer_id: shop.customers()[0]["id"].as_u64().unwrap(),
+            lines: vec![("SCR-IP15".into(), 1), ("CHG-USBC-20W".into(), 1)],
+            ..WooOrder::default()
+        })
+        .unwrap();
+    env.drain().await;
+    let number = format!("#{id}");
+    shop.set_quantity(id, "SCR-IP15", 4).unwrap();
+    env.drain().await;
+    let o = env.roapp_order(&number).unwrap();
+    assert_eq!(item(&o, "SCR-IP15")["quantity"], 4, "{o}");
+    assert_eq!(item(&o, "CHG-USBC-20W")["quantity"], 1, "{o}");
+    let rid = o["id"].as_u64().unwrap();
+    env.roapp.write_off(rid).unwrap();
+    shop.set_quantity(id, "SCR-IP15", 6).unwrap();
+    env.drain().await;
+    // The poll sees the change too, and skips it again with the same reason.
+    env.sync(Mode::Modified).await;
+    let o = env.roapp_order(&number).unwrap();
+    assert_eq!(
+        item(&o, "SCR-IP15")["quantity"],
+        4,
+        "frozen after the write-off"
+    );
+    let skipped: Vec<String> = env
+        .log()
+        .await
+        .into_iter()
+        .filter(|e| e.action == Action::Skipped && e.kind == "order")
+        .filter_map(|e| e.reason)
+        .filter(|r| r.contains("written off"))
+        .collect();
+    assert!(!skipped.is_empty(), "the change is logged as skipped");
+    assert!(
+        skipped.iter().all(|r| r.contains(&rid.to_string())),
+        "{skipped:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roa6_woocommerce_delivery_is_not_transferred() {
+    let env = Roa::start("roa6-wc", Setup::woo(woo_config())).await;
+    env.activate().await;
+    let shop = env.shop.woo();
+    let id = shop
+        .place_order(WooOrder {
+            customer_id: shop.customers()[0]["id"].as_u64().unwrap(),
+            lines: vec![("SCR-IP15".into(), 1)],
+            shipping: Some(("Envío urgente 24h".into(), "flat_rate".into(), 995)),
+            ..WooOrder::default()
+        })
+        .unwrap();
+    assert_eq!(
+        shop.order(id).unwrap()["shipping_lines"][0]["method_title"],
+        "Envío urgente 24h",
+        "the shop has a delivery"
+    );
+    env.drain().await;
+    let o = env.roapp_order(&format!("#{id}")).expect("imported");
+    let rid = o["id"].as_u64().unwrap();
+    assert!(env.roapp.comments(rid).is_empty(), "no delivery comment");
+    assert_eq!(o["manager_notes"], "", "no delivery block");
+    let text = o.to_string();
+    assert!(!text.contains("Envío urgente"), "{text}");
+    assert!(
+        o["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["sku"] == "SCR-IP15"),
+        "no shipping line among the products: {o}"
+    );
 }
