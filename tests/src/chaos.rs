@@ -147,7 +147,7 @@ const CLIENT_TIMEOUT_MS: u64 = 250;
 /// The store the workers use: the real one, except that a transient failure comes back at
 /// once instead of after the production backoff (2 s, 4 s, …), so a scenario drains in
 /// milliseconds. Receive counts, dead letters and visibility timeouts are the real store's.
-struct NoBackoff(Arc<dyn Store>);
+pub(crate) struct NoBackoff(pub(crate) Arc<dyn Store>);
 
 #[async_trait]
 impl LinkStore for NoBackoff {

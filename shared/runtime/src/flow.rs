@@ -1094,10 +1094,19 @@ impl<'f> Run<'f> {
                 ),
             }));
         };
-        let rec = Record::embedded(&src.system, k, &key, fields);
-        if let Some(id) = self.linked_id(k, &src.system, &rec.id, tsys).await? {
-            return Ok((k, id));
+        // The same customer may be named by another of its keys in another document (its
+        // email in one order, its phone in the next): any of them already linked is it.
+        for other in rules
+            .keys
+            .iter()
+            .filter_map(|spec| spec.value(&fields).ok())
+        {
+            let id = format!("{}{other}", puente_core::EMBEDDED_ID_PREFIX);
+            if let Some(id) = self.linked_id(k, &src.system, &id, tsys).await? {
+                return Ok((k, id));
+            }
         }
+        let rec = Record::embedded(&src.system, k, &key, fields);
         let link = Box::pin(self.sync_record(k, rec, None, None)).await?;
         match link.and_then(|l| l.ids.get(tsys).cloned()) {
             Some(id) => Ok((k, id)),
