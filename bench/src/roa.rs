@@ -51,6 +51,7 @@ struct Result1 {
     ideal_shop_calls: u64,
     roapp_calls: u64,
     roapp_calls_by_route: BTreeMap<String, u64>,
+    shop_calls_by_route: BTreeMap<String, u64>,
     roapp_writes: u64,
     ideal_roapp_calls: u64,
     ideal_roapp_writes: u64,
@@ -170,7 +171,18 @@ async fn bench(args: &Args, name: &str, setup: Setup) -> Result<Result1> {
     ensure!(s1.errors.is_empty(), "{name}: run errors {:?}", s1.errors);
     let shop_stats = env.shop.sandbox().stats();
     let ro = env.roapp.sandbox.stats();
-    let writes = env.roapp_writes().len() as u64;
+    // From the counters (the write log keeps the last 1,000 only); a legacy token is no write.
+    let writes: u64 = ro
+        .by_route
+        .iter()
+        .filter(|(k, _)| {
+            ["POST ", "PUT ", "PATCH ", "DELETE "]
+                .iter()
+                .any(|m| k.starts_with(m))
+                && !k.contains("/token/new")
+        })
+        .map(|(_, n)| n)
+        .sum();
     let got: BTreeSet<String> = env.roapp_orders().iter().map(|o| s(o, "number")).collect();
     if let Some(missing) = want.imported.difference(&got).next() {
         let o = shop_orders
@@ -278,6 +290,7 @@ async fn bench(args: &Args, name: &str, setup: Setup) -> Result<Result1> {
         ideal_shop_calls: ideal_shop,
         roapp_calls: ro.total,
         roapp_calls_by_route: ro.by_route.clone(),
+        shop_calls_by_route: shop_stats.by_route.clone(),
         roapp_writes: writes,
         ideal_roapp_calls: ideal_writes + ideal_reads,
         ideal_roapp_writes: ideal_writes,
@@ -342,14 +355,19 @@ fn print(args: &Args, r: &Result1) {
         "second backfill: {} RO App writes, {} RO App calls, {} shop calls",
         r.second_run_roapp_writes, r.second_run_roapp_calls, r.second_run_shop_calls
     );
-    let mut routes: Vec<_> = r.roapp_calls_by_route.iter().collect();
-    routes.sort_by(|a, b| b.1.cmp(a.1));
-    let top: Vec<String> = routes
-        .iter()
-        .take(6)
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    println!("RO App calls by route: {}", top.join(", "));
+    for (who, by) in [
+        ("RO App", &r.roapp_calls_by_route),
+        ("shop", &r.shop_calls_by_route),
+    ] {
+        let mut routes: Vec<_> = by.iter().collect();
+        routes.sort_by(|a, b| b.1.cmp(a.1));
+        let top: Vec<String> = routes
+            .iter()
+            .take(6)
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!("{who} calls by route: {}", top.join(", "));
+    }
 }
 
 #[tokio::main]
