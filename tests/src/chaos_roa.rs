@@ -445,6 +445,19 @@ pub async fn run_roa_scenario(seed: u64) -> Report {
     run_problems(&mut report, "quiescing backfill", &b);
     let m = run(env.flow(), Mode::Modified, false, &NoProgress).await;
     run_problems(&mut report, "quiescing poll", &m);
+    if b.entities.values().any(|c| c.failed > 0) {
+        // Why, as the activity log says (the latest failure of each record).
+        let mut seen = std::collections::BTreeSet::new();
+        for e in env.log().await {
+            if e.action == puente_store::Action::Failed && seen.insert(e.external_id.clone()) {
+                report.problems.push(Problem {
+                    kind: ProblemKind::RunError,
+                    round: 1,
+                    detail: format!("{} {:?} failed: {:?}", e.kind, e.external_id, e.reason),
+                });
+            }
+        }
+    }
     drain(&env, &workers).await;
 
     // Checks.

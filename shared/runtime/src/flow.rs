@@ -1106,6 +1106,39 @@ impl<'f> Run<'f> {
                 return Ok((k, id));
             }
         }
+        // Or found on the target by one of its keys, held by another of this side's embedded
+        // customers (the client made for its phone, now named by its email): the same person.
+        if let Some(side) = self.flow.side_of(tsys) {
+            let conn = self.flow.conn(side).clone();
+            if let Some(w) = conn.write() {
+                for spec in &rules.keys {
+                    let Ok(value) = spec.value(&fields) else {
+                        continue;
+                    };
+                    if !w.searchable(k, spec.kind) {
+                        continue;
+                    }
+                    for c in w.find_by_key(k, spec, &value).await? {
+                        if spec.value(&c.fields).ok().as_deref() != Some(value.as_str()) {
+                            continue;
+                        }
+                        let held = self
+                            .flow
+                            .store
+                            .link_by_external(self.flow.scope(k), tsys, &c.id)
+                            .await?;
+                        let embedded_here = held.is_some_and(|l| {
+                            l.ids
+                                .get(&src.system)
+                                .is_some_and(|id| puente_core::is_embedded_id(id))
+                        });
+                        if embedded_here {
+                            return Ok((k, c.id));
+                        }
+                    }
+                }
+            }
+        }
         let rec = Record::embedded(&src.system, k, &key, fields);
         let link = Box::pin(self.sync_record(k, rec, None, None)).await?;
         match link.and_then(|l| l.ids.get(tsys).cloned()) {

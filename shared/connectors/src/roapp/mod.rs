@@ -776,7 +776,20 @@ impl Write for RoApp {
             }
         };
         let mut out = Vec::new();
-        for r in self.records(kind, &rows).await? {
+        let listed: Vec<Value> = rows.as_array().cloned().unwrap_or_default();
+        for (i, mut r) in self.records(kind, &rows).await?.into_iter().enumerate() {
+            if kind == Kind::Contact && spec.kind == KeyKind::Phone {
+                // A client with several phones is found by any of them (ROA-8): the one that
+                // matched is the record's phone for this lookup.
+                let all = listed.get(i).map(mapping::phones).unwrap_or_default();
+                let mut probe = r.fields.clone();
+                if let Some(p) = all.into_iter().find(|p| {
+                    probe.set(&spec.field, p);
+                    spec.value(&probe).is_ok_and(|v| v == value)
+                }) {
+                    r.fields.set(&spec.field, p);
+                }
+            }
             if spec.value(&r.fields).is_ok_and(|v| v == value) {
                 out.push(r);
             }
