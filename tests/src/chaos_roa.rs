@@ -246,10 +246,14 @@ fn run_problems(report: &mut Report, what: &str, s: &Summary) {
     }
 }
 
+/// A shopper's order: its index, registered customer (else a guest), `(sku, quantity)`
+/// lines, and a phone RO App knows written another way.
+type Plan = (usize, Option<u64>, Vec<(String, u64)>, Option<String>);
+
 /// One shop → RO App scenario.
 pub async fn run_roa_scenario(seed: u64) -> Report {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x0520_a14e);
-    let shopify = seed % 2 == 0;
+    let shopify = seed.is_multiple_of(2);
     let mut report = Report {
         seed,
         ..Report::default()
@@ -313,7 +317,7 @@ pub async fn run_roa_scenario(seed: u64) -> Report {
     env.roapp.sandbox.set_faults(random_faults(&mut rng));
     let placed: Arc<Mutex<Vec<u64>>> = Arc::default();
     let n_orders = rng.gen_range(3..8);
-    let mut plans: Vec<(usize, Option<u64>, Vec<(String, u64)>, Option<String>)> = Vec::new();
+    let mut plans: Vec<Plan> = Vec::new();
     for i in 0..n_orders {
         let lines: Vec<(String, u64)> = (0..rng.gen_range(1..3))
             .map(|_| (skus.choose(&mut rng).unwrap().clone(), rng.gen_range(1..4)))
