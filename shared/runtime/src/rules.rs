@@ -56,6 +56,10 @@ pub(crate) fn validate(i: usize, f: &FlowConfig, spec: &FlowSpec) -> Result<(), 
             .iter()
             .any(|e| e.parse::<Kind>().ok() == Some(kind))
         {
+            if !f.rules.contains_key(entity) {
+                // The preset's rules for an entity this flow leaves out: nothing to apply.
+                continue;
+            }
             return Err(err(
                 &at,
                 format!("the flow does not sync {kind}s"),
