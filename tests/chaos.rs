@@ -11,6 +11,9 @@
 #[path = "src/chaos.rs"]
 mod chaos;
 
+#[path = "src/chaos_roa.rs"]
+mod chaos_roa;
+
 use chaos::{describe, run_many, run_scenario};
 use puente_core::Kind;
 use puente_e2e::*;
@@ -333,4 +336,42 @@ async fn run3_worker_dying_after_a_create_never_creates_twice() {
             .is_some());
         assert_converged(&env).await;
     }
+}
+
+/// Shop → RO App under chaos (issue 14): webhooks and the backfill at once, faults, crashes
+/// and duplicate deliveries; no order, customer or product twice in RO App, every order
+/// imported with the shop's quantities. `CHAOS_ROA_SCENARIOS` (default 20) sets how many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roa_chaos_shop_orders_reach_ro_app_once_through_faults_crashes_and_duplicates() {
+    let n = env_u64("CHAOS_ROA_SCENARIOS").unwrap_or(20);
+    let first = env_u64("CHAOS_FIRST_SEED").unwrap_or(1);
+    let mut failures = Vec::new();
+    let totals = chaos_roa::run_many_roa(first..first + n, 4, |r| {
+        if !r.problems.is_empty() {
+            eprintln!("{}", chaos_roa::describe(r));
+            failures.push(r.seed);
+        }
+    })
+    .await;
+    chaos_roa::print(&totals);
+    assert_eq!(totals.scenarios, n);
+    assert!(
+        totals.changes > 0 && totals.faults > 0 && totals.webhooks > 0,
+        "the scenarios exercised something: {totals:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "failing seeds (replay each with the command printed above): {failures:?}"
+    );
+}
+
+/// Replays the shop → RO App scenario `CHAOS_ROA_SEED` (does nothing without it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_roa() {
+    let Some(seed) = env_u64("CHAOS_ROA_SEED") else {
+        eprintln!("set CHAOS_ROA_SEED=<seed> to replay a shop → RO App chaos scenario");
+        return;
+    };
+    let r = chaos_roa::run_roa_scenario(seed).await;
+    assert!(r.problems.is_empty(), "{}", chaos_roa::describe(&r));
 }

@@ -1,7 +1,8 @@
-//! Runs many chaos scenarios and prints the counts (issue 5):
+//! Runs many chaos scenarios and prints the counts (issue 5; with `--roa`, the shop → RO App
+//! scenarios of issue 14):
 //!
 //! ```bash
-//! cargo run --release -p puente-e2e --example chaos -- --scenarios 1000 [--first-seed 1] [--parallel 4]
+//! cargo run --release -p puente-e2e --example chaos -- --scenarios 1000 [--first-seed 1] [--parallel 4] [--roa]
 //! ```
 //!
 //! Exits non-zero when any scenario found a divergence, duplicate, lost update, echo write,
@@ -9,6 +10,9 @@
 
 #[path = "../src/chaos.rs"]
 mod chaos;
+
+#[path = "../src/chaos_roa.rs"]
+mod chaos_roa;
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
     args.iter()
@@ -32,10 +36,16 @@ fn main() {
         .expect("runtime");
     let started = std::time::Instant::now();
     let mut done = 0u64;
-    let totals = rt.block_on(chaos::run_many(first..first + n, parallel, |r| {
+    // `--roa`: the shop → RO App scenarios (issue 14) instead of Clientify ⇄ Alegra.
+    let roa = args.iter().any(|a| a == "--roa");
+    let mut each = |r: &chaos::Report| {
         done += 1;
         if !r.problems.is_empty() {
-            eprintln!("{}", chaos::describe(r));
+            if roa {
+                eprintln!("{}", chaos_roa::describe(r));
+            } else {
+                eprintln!("{}", chaos::describe(r));
+            }
         }
         if done.is_multiple_of(100) {
             eprintln!(
@@ -43,8 +53,21 @@ fn main() {
                 started.elapsed().as_secs_f64()
             );
         }
-    }));
-    totals.print();
+    };
+    let totals = if roa {
+        rt.block_on(chaos_roa::run_many_roa(
+            first..first + n,
+            parallel,
+            &mut each,
+        ))
+    } else {
+        rt.block_on(chaos::run_many(first..first + n, parallel, &mut each))
+    };
+    if roa {
+        chaos_roa::print(&totals);
+    } else {
+        totals.print();
+    }
     println!(
         "elapsed:            {:.1} s",
         started.elapsed().as_secs_f64()

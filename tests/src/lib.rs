@@ -15,6 +15,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod roa;
+
 pub const FLOW: &str = "clientify-alegra";
 
 /// Fast retries for tests (the policy's shape is what matters, not the real-world delays).

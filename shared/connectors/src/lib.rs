@@ -3,6 +3,7 @@
 //! when a real API disagrees with the sandbox touches one file.
 
 pub mod alegra;
+pub mod cartum;
 pub mod ccv;
 pub mod clientify;
 pub mod config;
@@ -12,6 +13,9 @@ pub mod economic;
 pub mod kit;
 pub mod odoo;
 pub mod registry;
+pub mod roapp;
+pub mod shopify;
+pub mod woocommerce;
 
 pub use kit::{error, http, ids, time};
 
@@ -235,6 +239,18 @@ pub trait Write: Send + Sync {
     /// written off in RO App): the pair is skipped with this reason instead of written.
     fn frozen(&self, _current: &Record) -> Option<String> {
         None
+    }
+
+    /// Why a record with `fields` cannot be written to this side at all, if so (ROA-2: an
+    /// order in another currency than the account's). Asked before anything of the pair —
+    /// its customer and products included — is written: the pair fails with this reason and
+    /// nothing is written.
+    async fn refuse(
+        &self,
+        _kind: Kind,
+        _fields: &Fields,
+    ) -> Result<Option<String>, ConnectorError> {
+        Ok(None)
     }
 
     /// The kind (contact or company) of the party `id`, for a reference that does not say

@@ -59,6 +59,10 @@ pub static VENDORS: &[&dyn Vendor] = &[
     &crate::ccv::VENDOR,
     &crate::economic::VENDOR,
     &crate::eaccounting::VENDOR,
+    &crate::shopify::VENDOR,
+    &crate::woocommerce::VENDOR,
+    &crate::roapp::VENDOR,
+    &crate::cartum::VENDOR,
 ];
 
 /// What a flow between two vendors adds to their defaults (marks, fields, mapping
@@ -86,6 +90,18 @@ pub static PRESETS: &[Preset] = &[
     Preset {
         vendors: ["ccv", "eaccounting"],
         toml: include_str!("../presets/ccv-eaccounting.toml"),
+    },
+    Preset {
+        vendors: ["shopify", "roapp"],
+        toml: include_str!("../presets/shopify-roapp.toml"),
+    },
+    Preset {
+        vendors: ["woocommerce", "roapp"],
+        toml: include_str!("../presets/woocommerce-roapp.toml"),
+    },
+    Preset {
+        vendors: ["cartum", "roapp"],
+        toml: include_str!("../presets/cartum-roapp.toml"),
     },
 ];
 

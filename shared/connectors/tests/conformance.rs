@@ -22,3 +22,12 @@ mod economic;
 
 #[path = "conformance/eaccounting.rs"]
 mod eaccounting;
+
+#[path = "conformance/roapp.rs"]
+mod roapp;
+
+#[path = "conformance/shopify.rs"]
+mod shopify;
+
+#[path = "conformance/woocommerce.rs"]
+mod woocommerce;

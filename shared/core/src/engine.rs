@@ -79,8 +79,13 @@ pub fn eligibility(record: &Record, rules: &EntityRules) -> Result<String, SkipR
             })
         })?
     };
+    for (field, why) in &rules.required {
+        if record.value(field).is_empty() {
+            return Err(SkipReason(format!("{sys} {kind} {id} is not sent: {why}")));
+        }
+    }
     for f in &rules.filters {
-        let v = record.fields.get(&f.field);
+        let v = record.value(&f.field);
         let shown = if v.is_empty() { "unknown" } else { v };
         if !f.any_of.is_empty() && !f.any_of.iter().any(|a| a == v) {
             return Err(SkipReason(format!(
@@ -574,11 +579,47 @@ mod tests {
         Record::new(system, Kind::Order, id, f)
     }
 
+    /// ODO-4's rules as the Clientify ⇄ Odoo preset gives them.
     fn one_way() -> Rules {
         Rules {
             direction: crate::rules::Direction::From("odoo".to_string()),
+            filters: vec![crate::rules::Filter {
+                field: "status".into(),
+                any_of: vec!["confirmed".into(), "locked".into()],
+                none_of: vec![],
+            }],
             ..Rules::for_kind(Kind::Order)
         }
+    }
+
+    #[test]
+    fn roa5_required_fields_and_filters_read_fields_the_flow_does_not_sync() {
+        let mut rules = Rules::for_kind(Kind::Order);
+        rules
+            .required
+            .insert("items".into(), "it has no products".into());
+        rules.filters.push(crate::rules::Filter {
+            field: "status".into(),
+            any_of: vec![],
+            none_of: vec!["completed".into()],
+        });
+        let mut o = Record::new(
+            "shop",
+            Kind::Order,
+            "7",
+            Fields::new()
+                .with("order_id", "#7")
+                .with("ecommerce", "Shop"),
+        );
+        match eligibility(&o, &rules) {
+            Err(SkipReason(why)) => assert_eq!(why, "shop order 7 is not sent: it has no products"),
+            ok => panic!("{ok:?}"),
+        }
+        o.fields.set("items", "[1]");
+        assert!(eligibility(&o, &rules).is_ok());
+        // The status is kept aside (the flow does not sync it) and still filters.
+        o.extra = serde_json::json!({ crate::record::HIDDEN_FIELDS: {"status": "completed"} });
+        assert!(eligibility(&o, &rules).unwrap_err().0.contains("completed"));
     }
 
     #[test]

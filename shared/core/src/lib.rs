@@ -22,7 +22,7 @@ pub use record::{
     budget_lines, canonical_tax_id, is_embedded_id, natural_key, order_items, parse_budget_lines,
     parse_order_items, parse_tax_rates, ref_product, tax_rates, BudgetLine, CustomerRef,
     DependencyRefs, Fields, KeyError, Kind, OrderItem, Record, Relationship, EMBEDDED_ID_PREFIX,
-    REF_CUSTOMER, REF_CUSTOMER_KIND, UNSUPPORTED,
+    HIDDEN_FIELDS, REF_CUSTOMER, REF_CUSTOMER_KIND, UNSUPPORTED,
 };
 pub use rules::{Direction, EntityRules, Filter, FirstMatch, Owner, WriteMode};
 pub use sku::{canonical_decimal, canonical_sku, decimal, Sku, SkuError};

@@ -597,6 +597,21 @@ impl Record {
         is_embedded_id(&self.id)
     }
 
+    /// The value of canonical `field`, also when the flow does not sync it (a flow that
+    /// filters orders by status without writing the status: the field is kept aside in
+    /// `extra.hidden_fields`, see [`HIDDEN_FIELDS`]).
+    pub fn value(&self, field: &str) -> &str {
+        match self.fields.get(field) {
+            "" => self
+                .extra
+                .get(HIDDEN_FIELDS)
+                .and_then(|h| h.get(field))
+                .and_then(|v| v.as_str())
+                .unwrap_or(""),
+            v => v,
+        }
+    }
+
     /// The records this one refers to, as its connector reported them (empty for most kinds).
     pub fn dependency_refs(&self) -> DependencyRefs {
         self.extra
@@ -604,6 +619,28 @@ impl Record {
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default()
+    }
+}
+
+/// Where a record keeps the canonical fields its flow does not sync (out of the engine's
+/// sight, but still there for filters and for the connector when it writes the record).
+pub const HIDDEN_FIELDS: &str = "hidden_fields";
+
+impl OrderItem {
+    /// What names the line's product in a document's dependencies
+    /// ([`DependencyRefs::products`], [`ref_product`]): its SKU key, or for a product
+    /// without SKU its folded name (`name:funda negra`). Both sides of a flow compute it
+    /// from the canonical line, so the ids the runtime hands over find their lines.
+    pub fn ref_key(&self) -> String {
+        match crate::sku::Sku::parse(&self.sku) {
+            Ok(s) => s.key(),
+            Err(_) => format!(
+                "name:{}",
+                crate::keys::Name::parse(&self.name)
+                    .map(|n| n.as_str().to_string())
+                    .unwrap_or_default()
+            ),
+        }
     }
 }
 

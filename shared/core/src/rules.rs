@@ -109,26 +109,35 @@ pub struct EntityRules {
     /// says when). Empty: the first side of the pair.
     pub prefer_on_tie: String,
     pub first_match: FirstMatch,
+    /// Fields a record must have to take part, each with what its absence means (ROA-5: a
+    /// shop order without products, or whose customer has neither email nor phone, is
+    /// skipped with that reason). Read like filters, hidden fields included.
+    #[serde(default)]
+    pub required: BTreeMap<String, String>,
+    /// Whether runs list and sync the entity on its own. `false`: its records are synced
+    /// only as dependencies of the flow's documents (ROA-7, ROA-8: an order's customer and
+    /// products come with the order, never the whole customer list), so Full, Modified and
+    /// backfill runs skip it, its webhooks are not subscribed and its events are ignored.
+    #[serde(default = "yes")]
+    pub standalone: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl EntityRules {
     /// Today's rules of `kind`: two-way, matched by its natural key (tax id for parties,
     /// SKU for products, `ecommerce/order_id` for orders, the minted code for budgets),
-    /// confirmed orders only, newest wins.
+    /// newest wins.
     pub fn for_kind(kind: Kind) -> EntityRules {
         let (keys, minted, filters) = match kind {
             Kind::Contact | Kind::Company => (vec![KeySpec::of(KeyKind::TaxId)], false, vec![]),
             Kind::Product => (vec![KeySpec::of(KeyKind::Sku)], false, vec![]),
             Kind::Stock => (vec![KeySpec::of(KeyKind::Sku)], false, vec![]),
-            Kind::Order => (
-                vec![KeySpec::of(KeyKind::Order)],
-                false,
-                vec![Filter {
-                    field: "status".into(),
-                    any_of: vec!["confirmed".into(), "locked".into()],
-                    none_of: vec![],
-                }],
-            ),
+            // Which statuses an order flow sends is the flow's (ODO-4's confirmed orders
+            // are in the Clientify ⇄ Odoo preset, ROA-1's exclusions in the shop presets).
+            Kind::Order => (vec![KeySpec::of(KeyKind::Order)], false, vec![]),
             Kind::Budget => (
                 vec![KeySpec::of(KeyKind::Code)
                     .with_field("code")
@@ -152,6 +161,8 @@ impl EntityRules {
             filters,
             prefer_on_tie: String::new(),
             first_match: FirstMatch::Newest,
+            required: BTreeMap::new(),
+            standalone: true,
         }
     }
 

@@ -282,6 +282,17 @@ pub struct EntityConfig {
     /// field → values that keep a record out (ROA-1: no completed or cancelled orders).
     #[serde(default)]
     pub except: BTreeMap<String, Vec<String>>,
+    /// field → what it means when the field is empty: records without it are skipped with
+    /// that reason (ROA-5: `items = "it has no products"`).
+    #[serde(default)]
+    pub require: BTreeMap<String, String>,
+    /// `false`: the entity is synced only as a dependency of the flow's documents (an
+    /// order's customer and products), never listed, polled or subscribed on its own.
+    pub standalone: Option<bool>,
+    /// `true`: a record none of whose match keys is set is created (and then followed by
+    /// its link) instead of skipped (ROA-7: a product without SKU when products match by
+    /// SKU).
+    pub create_without_key: Option<bool>,
 }
 
 fn default_modified_every() -> u64 {

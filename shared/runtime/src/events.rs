@@ -48,7 +48,7 @@ pub async fn handle(app: &App, ev: &ChangeEvent) -> Handled {
     for flow in app
         .flows
         .iter()
-        .filter(|f| f.side_of(&ev.system).is_some() && f.kinds.contains(&ev.kind))
+        .filter(|f| f.side_of(&ev.system).is_some() && f.run_kinds().contains(&ev.kind))
     {
         let conn = if flow.a.system() == ev.system {
             flow.a.clone()

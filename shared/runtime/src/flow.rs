@@ -73,6 +73,16 @@ impl Flow {
         })
     }
 
+    /// The kinds runs, webhooks and events sync on their own: the flow's entities except
+    /// those synced only as dependencies of its documents (`standalone = false`).
+    pub fn run_kinds(&self) -> Vec<Kind> {
+        self.kinds
+            .iter()
+            .copied()
+            .filter(|k| self.rules(*k).standalone)
+            .collect()
+    }
+
     /// Makes the store ready for this flow: links of an earlier version are moved into
     /// their flows (once per app; see `legacy`).
     pub async fn ready(&self) -> Result<(), StoreError> {
@@ -729,6 +739,14 @@ impl<'f> Run<'f> {
                 };
                 let dst_conn = self.flow.conn(on).clone();
                 let dst_sys = dst_conn.system().to_string();
+                // ROA-2: a record the target cannot take at all fails before anything of it
+                // (its customer and products included) is written.
+                if let Some(why) = dst_conn.writer(kind)?.refuse(kind, &fields).await? {
+                    return Err(PairError::Vendor(ConnectorError::Mapping {
+                        system: dst_sys,
+                        detail: format!("{} {kind} {} not written: {why}", src.system, src.id),
+                    }));
+                }
                 // Counted once the create is done (or planned): a create that fails is
                 // counted as failed only.
                 let count_created = |summary: &mut crate::Summary| {
@@ -912,6 +930,18 @@ impl<'f> Run<'f> {
                     Some(reason),
                 );
                 return Ok(link.cloned());
+            }
+        }
+        for (write, side, from) in [(write_a, Side::A, b), (write_b, Side::B, a)] {
+            if !write {
+                continue;
+            }
+            let conn = self.flow.conn(side).clone();
+            if let Some(why) = conn.writer(kind)?.refuse(kind, merged).await? {
+                return Err(PairError::Vendor(ConnectorError::Mapping {
+                    system: conn.system().to_string(),
+                    detail: format!("{} {kind} {} not written: {why}", from.system, from.id),
+                }));
             }
         }
         if self.dry_run {
@@ -1145,7 +1175,7 @@ impl<'f> Run<'f> {
                 ),
             }));
         };
-        let rec = Record::embedded(&src.system, k, &key, fields);
+        let rec = Record::embedded(&src.system, k, &key, fields.clone());
         let scope = self.flow.scope(k);
         let link = self
             .flow
@@ -1161,9 +1191,22 @@ impl<'f> Run<'f> {
                 }
             }
             Some(_) => {}
-            // A record of its own already holds the key (the shop account of the guest's
-            // email): its counterpart is the customer.
             None => {
+                // The same customer may be named by another of its keys in another
+                // document (its email in one order, its phone in the next): any of them
+                // already linked is it (ROA-8).
+                for other in rules
+                    .keys
+                    .iter()
+                    .filter_map(|spec| spec.value(&fields).ok())
+                {
+                    let id = format!("{}{other}", puente_core::EMBEDDED_ID_PREFIX);
+                    if let Some(id) = self.linked_id(k, &src.system, &id, tsys).await? {
+                        return Ok((k, id));
+                    }
+                }
+                // A record of its own already holds the key (the shop account of the
+                // guest's email): its counterpart is the customer.
                 if let Some(l) = self.flow.store.link_by_key(scope, &key).await? {
                     let holder = l.ids.get(&src.system).map(String::as_str).unwrap_or("");
                     if !puente_core::is_embedded_id(holder) {
@@ -1171,6 +1214,12 @@ impl<'f> Run<'f> {
                             return Ok((k, id.clone()));
                         }
                     }
+                }
+                // Or found on the target by one of its keys, held by another of this
+                // side's embedded customers (the client made for its phone, now named by
+                // its email): the same person.
+                if let Some(id) = self.target_held_by_embedded(k, src, &fields, tsys).await? {
+                    return Ok((k, id));
                 }
             }
         }
@@ -1184,6 +1233,50 @@ impl<'f> Run<'f> {
                 ),
             })),
         }
+    }
+
+    /// A record on `tsys` matching one of the embedded customer's keys and already linked
+    /// to another of `src`'s side's embedded customers: the same person (ROA-8).
+    async fn target_held_by_embedded(
+        &mut self,
+        k: Kind,
+        src: &Record,
+        fields: &Fields,
+        tsys: &str,
+    ) -> Result<Option<String>, PairError> {
+        let rules = self.flow.rules(k).clone();
+        if let Some(side) = self.flow.side_of(tsys) {
+            let conn = self.flow.conn(side).clone();
+            if let Some(w) = conn.write() {
+                for spec in &rules.keys {
+                    let Ok(value) = spec.value(fields) else {
+                        continue;
+                    };
+                    if !w.searchable(k, spec.kind) {
+                        continue;
+                    }
+                    for c in w.find_by_key(k, spec, &value).await? {
+                        if spec.value(&c.fields).ok().as_deref() != Some(value.as_str()) {
+                            continue;
+                        }
+                        let held = self
+                            .flow
+                            .store
+                            .link_by_external(self.flow.scope(k), tsys, &c.id)
+                            .await?;
+                        let embedded_here = held.is_some_and(|l| {
+                            l.ids
+                                .get(&src.system)
+                                .is_some_and(|id| puente_core::is_embedded_id(id))
+                        });
+                        if embedded_here {
+                            return Ok(Some(c.id));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The id on `tsys` of the record `system`/`id` of `kind`, when they are linked.

@@ -210,7 +210,12 @@ fn over(base: EntityConfig, user: EntityConfig) -> EntityConfig {
             create_only.push(f);
         }
     }
+    let mut require = base.require;
+    require.extend(user.require);
     EntityConfig {
+        require,
+        standalone: user.standalone.or(base.standalone),
+        create_without_key: user.create_without_key.or(base.create_without_key),
         direction: user.direction.or(base.direction),
         match_keys: user.match_keys.or(base.match_keys),
         phone_region: user.phone_region.or(base.phone_region),

@@ -289,7 +289,7 @@ pub async fn ensure_webhooks(flow: &Flow) -> Vec<String> {
                     continue;
                 };
                 let url = receiver.url(conn.system());
-                match hooks.subscribe(&url, &flow.kinds).await {
+                match hooks.subscribe(&url, &flow.run_kinds()).await {
                     Ok(subs) => created.extend(subs),
                     Err(e) => {
                         tracing::warn!(tenant = %flow.tenant, flow = %flow.name, system = conn.system(),
@@ -367,7 +367,7 @@ pub async fn run_with(
         .await
     {
         Ok(true) => {
-            for kind in flow.kinds.clone() {
+            for kind in flow.run_kinds() {
                 if let Some(r) = &resume {
                     if r.kind != kind.as_str() {
                         continue; // done in an earlier slice

@@ -56,6 +56,10 @@ pub(crate) fn validate(i: usize, f: &FlowConfig, spec: &FlowSpec) -> Result<(), 
             .iter()
             .any(|e| e.parse::<Kind>().ok() == Some(kind))
         {
+            if !f.rules.contains_key(entity) {
+                // The preset's rules for an entity this flow leaves out: nothing to apply.
+                continue;
+            }
             return Err(err(
                 &at,
                 format!("the flow does not sync {kind}s"),
@@ -127,6 +131,16 @@ pub(crate) fn rules_for(
         r.write = w
             .parse::<WriteMode>()
             .map_err(|e| err(format!("{at}.write"), e, "e.g. write = \"update-only\""))?;
+    }
+    for (field, why) in &ec.require {
+        known_field(kind, field, &format!("{at}.require.{field}"))?;
+        r.required.insert(field.clone(), why.clone());
+    }
+    if let Some(standalone) = ec.standalone {
+        r.standalone = standalone;
+    }
+    if let Some(c) = ec.create_without_key {
+        r.key_minted_on_create = c;
     }
     for field in &ec.create_only {
         known_field(kind, field, &format!("{at}.create_only"))?;

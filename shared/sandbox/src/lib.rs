@@ -55,7 +55,7 @@ pub use eaccounting::{start_eaccounting, EAccountingConfig, EAccountingView};
 pub use economic::{start_economic, EconomicConfig, EconomicView, HookKind};
 pub use kit::taxid;
 pub use kit::vat;
-pub use kit::{Faults, Sandbox, Stats, WebhookSent};
+pub use kit::{Faults, Sandbox, Stats, VendorUser, WebhookSent};
 pub use odoo::{start_odoo, OdooConfig, OdooSeed};
 pub use registry::{registry, sandbox, StartFuture, Started, VendorSandbox};
 pub use roapp::{start_roapp, RoAppConfig, RoAppSandbox};

@@ -11,4 +11,5 @@ pub mod ids;
 pub mod mapping;
 pub mod named;
 pub mod oauth;
+pub mod sign;
 pub mod time;

@@ -42,7 +42,7 @@ struct Named {
 }
 
 /// Where fields outside the flow's lists wait in a record (see [`flow_side`]).
-const HIDDEN: &str = "hidden_fields";
+const HIDDEN: &str = puente_core::HIDDEN_FIELDS;
 
 impl Named {
     fn own(&self, mut r: Record) -> Record {
@@ -243,6 +243,11 @@ impl Write for Named {
         self.inner
             .write()
             .and_then(|w| w.frozen(&Self::whole(current)))
+    }
+
+    async fn refuse(&self, kind: Kind, fields: &Fields) -> Result<Option<String>, ConnectorError> {
+        let r = self.inner_write()?.refuse(kind, fields).await;
+        self.res(r, |x| x)
     }
 
     async fn party_kind(&self, id: &str) -> Result<Option<Kind>, ConnectorError> {

@@ -1,7 +1,7 @@
 //! The state every sandbox has, whatever the vendor: clock, counters, faults, webhook outbox.
 
 use std::any::Any;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -25,6 +25,8 @@ pub(crate) struct Common {
     /// its webhook target and shape); `()` for a vendor without any. Typed per vendor, so
     /// the kit needs no knowledge of it.
     ext: Box<dyn Any + Send + Sync>,
+    /// What the vendor's own user can do, when the registry's start says (see `user`).
+    pub(crate) user: OnceLock<Arc<dyn super::user::VendorUser>>,
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking handler must not take the
@@ -48,6 +50,7 @@ impl Common {
             faults: Mutex::new(FaultState::new(faults)),
             outbox: Default::default(),
             ext: Box::new(()),
+            user: OnceLock::new(),
         }
     }
 

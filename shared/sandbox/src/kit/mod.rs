@@ -24,6 +24,7 @@ pub(crate) mod server;
 pub(crate) mod sign;
 pub(crate) mod stats;
 pub mod taxid;
+mod user;
 pub mod vat;
 
 pub(crate) use common::{lock, Common};
@@ -31,3 +32,4 @@ pub use faults::Faults;
 pub use outbox::WebhookSent;
 pub use server::Sandbox;
 pub use stats::Stats;
+pub use user::VendorUser;

@@ -85,6 +85,17 @@ impl Sandbox {
         self.common.now()
     }
 
+    /// What the vendor's own user can do here, for vendors whose registry entry says (a
+    /// shop's shopper); `None` for the others.
+    pub fn user(&self) -> Option<Arc<dyn super::VendorUser>> {
+        self.common.user.get().cloned()
+    }
+
+    /// Sets [`Sandbox::user`] (once; later calls are ignored).
+    pub(crate) fn set_user(&self, user: Arc<dyn super::VendorUser>) {
+        let _ = self.common.user.set(user);
+    }
+
     /// Stops serving: the socket stops listening immediately (new
     /// connections are refused) and open connections are closed once idle.
     pub fn shutdown(&self) {

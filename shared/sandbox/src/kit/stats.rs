@@ -57,7 +57,8 @@ pub(crate) struct Recorder {
     /// The most recent requests as received (`METHOD /path?query`, undecoded), for tests
     /// that check which resource a request reached.
     requests: Mutex<VecDeque<String>>,
-    /// The most recent writes (POST/PUT/PATCH/DELETE) with their bodies, for tests that
+    /// The most recent writes (POST/PUT/PATCH/DELETE; not those refused with 429) with their
+    /// bodies, in the order they were answered, for tests that
     /// check what a connector sent (an update sends only what changed).
     writes: Mutex<VecDeque<(String, String)>>,
 }
@@ -181,6 +182,7 @@ pub(crate) async fn count_requests(
     rec.record(req.method().as_str(), &path);
     let line = format!("{} {}", req.method(), req.uri());
     rec.log(line.clone());
+    let mut write = None;
     let req = if matches!(
         *req.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
@@ -191,14 +193,17 @@ pub(crate) async fn count_requests(
             .await
             .unwrap_or_default();
         let kept = &bytes[..bytes.len().min(WRITE_BODY_MAX)];
-        rec.log_write(line, String::from_utf8_lossy(kept).into_owned());
+        write = Some(String::from_utf8_lossy(kept).into_owned());
         Request::from_parts(parts, Body::from(bytes))
     } else {
         req
     };
     let resp = next.run(req).await;
     if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+        // Refused before it was looked at: nothing was written.
         rec.record_limited();
+    } else if let Some(body) = write {
+        rec.log_write(line, body);
     }
     resp
 }

@@ -52,3 +52,7 @@ pub(crate) const STATUS_FROM_ORDER_TYPE: bool = true;
 
 // [I] (`clients::new_client`) RO App lets two clients share a phone or email (no uniqueness check): that is why
 // connectors must match before creating.
+
+// [I] (`orders::create`) `POST /v2/orders` takes the order's `number` (an imported order keeps the
+// shop's number, ROA-2; found again with `id_labels[]`) and its `created_at` (ISO 8601, not
+// in the future; the shop's creation date). Without them RO App mints `A-n` and uses now.

@@ -126,6 +126,10 @@ pub(super) struct NewOrder {
     pub(super) malfunction: String,
     pub(super) manager_notes: String,
     pub(super) items: Vec<Value>,
+    /// [I] see `facts` (number and date on create): the number to give the order (else minted `A-n`).
+    pub(super) number: Option<String>,
+    /// [I] see `facts` (number and date on create): the creation time of an imported order.
+    pub(super) created: Option<DateTime<Utc>>,
 }
 
 /// Creates an order (ROA-4: without a status, its type's initial one).
@@ -150,8 +154,14 @@ pub(super) fn create_order(app: &App, n: NewOrder, author: &str) -> Result<u64, 
     }
     let id = a.next_order;
     a.next_order += 1;
-    let label = format!("A-{}", a.next_label);
-    a.next_label += 1;
+    let label = match n.number.filter(|x| !x.trim().is_empty()) {
+        Some(x) => x.trim().to_string(),
+        None => {
+            a.next_label += 1;
+            format!("A-{}", a.next_label - 1)
+        }
+    };
+    let created = n.created.filter(|c| *c <= now).unwrap_or(now);
     a.orders.insert(
         id,
         Order {
@@ -166,7 +176,7 @@ pub(super) fn create_order(app: &App, n: NewOrder, author: &str) -> Result<u64, 
             events: Vec::new(),
             malfunction: n.malfunction,
             manager_notes: n.manager_notes,
-            created: now,
+            created,
             modified: now,
             closed: None,
         },
@@ -238,6 +248,8 @@ pub(super) async fn legacy_create(
         malfunction: qget(&p, "malfunction").unwrap_or("").into(),
         manager_notes: qget(&p, "manager_notes").unwrap_or("").into(),
         items: Vec::new(),
+        number: None,
+        created: None,
     };
     match create_order(&app, n, API_AUTHOR) {
         Ok(id) => {
@@ -252,7 +264,8 @@ pub(super) async fn legacy_create(
 }
 
 /// `POST /v2/orders` `{client_id, order_type_id, status_id?, malfunction?, manager_notes?,
-/// items?: [{product_id?, title?, quantity, price?}]}` → 201 `{"data": order}`.
+/// number?, created_at?, items?: [{product_id?, title?, quantity, price?}]}` → 201
+/// `{"data": order}`.
 pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
     let v = match body_json(&body) {
         Ok(v) => v,
@@ -280,6 +293,11 @@ pub(super) async fn create(State(app): State<App>, body: Bytes) -> Response {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default(),
+        number: v.get("number").and_then(Value::as_str).map(str::to_string),
+        created: v
+            .get("created_at")
+            .and_then(Value::as_str)
+            .and_then(crate::kit::clock::parse_iso),
     };
     match create_order(&app, n, API_AUTHOR) {
         Ok(id) => {

@@ -215,11 +215,49 @@ fn start_entry(addr: Option<SocketAddr>) -> StartFuture {
             ("api_version", facts::DEFAULT_VERSION.to_string()),
             ("webhook_secret", cfg.api_secret),
         ];
+        s.sandbox.set_user(std::sync::Arc::new(Shopper(s.clone())));
         Ok(Started {
             sandbox: s.sandbox,
             connection,
         })
     })
+}
+
+/// A shopper at checkout: the `n`th order goes to a registered customer for one product
+/// with a SKU, both of the seeded shop, firing `orders/create` as the shop does.
+struct Shopper(ShopifySandbox);
+
+impl crate::kit::VendorUser for Shopper {
+    fn entity(&self) -> &'static str {
+        "order"
+    }
+
+    fn make(&self, n: u32) -> Result<String, String> {
+        let customers = self.0.customers();
+        let products = self.0.products();
+        let sku = products
+            .iter()
+            .flat_map(|p| p["variants"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| {
+                v["sku"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            })
+            .nth(n as usize % products.len().max(1))
+            .ok_or("no product with a SKU")?;
+        let customer = customers
+            .get(n as usize % customers.len().max(1))
+            .and_then(|c| c["id"].as_u64());
+        self.0
+            .place_order(NewOrder {
+                customer_id: customer,
+                lines: vec![(sku, 1 + u64::from(n % 3))],
+                shipping: None,
+                paid: true,
+            })
+            .map(|id| id.to_string())
+    }
 }
 
 type Q = Query<Vec<(String, String)>>;

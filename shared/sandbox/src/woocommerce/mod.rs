@@ -199,9 +199,50 @@ fn start_entry(addr: Option<SocketAddr>) -> StartFuture {
             ("consumer_key", cfg.consumer_key),
             ("consumer_secret", cfg.consumer_secret),
         ];
+        s.sandbox.set_user(std::sync::Arc::new(Shopper(s.clone())));
         Ok(Started {
             sandbox: s.sandbox,
             connection,
         })
     })
+}
+
+/// A shopper at checkout: the `n`th order goes to a registered customer for one product
+/// with a SKU, both of the seeded store, firing `order.created` as the store does.
+struct Shopper(WooSandbox);
+
+impl crate::kit::VendorUser for Shopper {
+    fn entity(&self) -> &'static str {
+        "order"
+    }
+
+    fn make(&self, n: u32) -> Result<String, String> {
+        let customers = self.0.customers();
+        let skus: Vec<String> = self
+            .0
+            .products()
+            .iter()
+            .filter_map(|p| {
+                p["sku"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            })
+            .collect();
+        let sku = skus
+            .get(n as usize % skus.len().max(1))
+            .cloned()
+            .ok_or("no product with a SKU")?;
+        let customer = customers
+            .get(n as usize % customers.len().max(1))
+            .and_then(|c| c["id"].as_u64())
+            .ok_or("no registered customer")?;
+        self.0
+            .place_order(WooOrder {
+                customer_id: customer,
+                lines: vec![(sku, 1 + u64::from(n % 3))],
+                ..WooOrder::default()
+            })
+            .map(|id| id.to_string())
+    }
 }

@@ -1,0 +1,1 @@
+XhkVfBOlGc/r4cvncYvD78wOp1ek8gR9cltHxrQUAlE=

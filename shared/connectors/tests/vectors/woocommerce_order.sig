@@ -1,0 +1,1 @@
+xgq5zDc5l0nr8+QUZLE9x/QQhwahA+HzkqUdkALTLKI=
