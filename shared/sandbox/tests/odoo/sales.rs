@@ -97,7 +97,21 @@ async fn orders_lines_amounts_and_write_dates() {
     );
     assert_eq!(r["amount_untaxed"], 47.49);
 
-    // Editing a line does not move its order's write_date [§3].
+    // A name-only line edit leaves its order's write_date; a quantity edit recomputes the
+    // order's stored totals and so stamps the order [§3, observed on 17.0 and 18.0].
+    o.sb.advance_clock(10);
+    o.kw(
+        "sale.order.line",
+        "write",
+        json!([[lines[1]], {"name": "Special (gift)"}]),
+        json!({}),
+    )
+    .await;
+    let r1 = o
+        .read1("sale.order", so, json!(["write_date", "amount_untaxed"]))
+        .await;
+    assert_eq!(r1["write_date"], r["write_date"]);
+    assert_eq!(r1["amount_untaxed"], 47.49);
     o.sb.advance_clock(10);
     o.kw(
         "sale.order.line",
@@ -109,7 +123,7 @@ async fn orders_lines_amounts_and_write_dates() {
     let r2 = o
         .read1("sale.order", so, json!(["write_date", "amount_untaxed"]))
         .await;
-    assert_eq!(r2["write_date"], r["write_date"]);
+    assert_ne!(r2["write_date"], r["write_date"]);
     assert_eq!(r2["amount_untaxed"], 59.99);
     let l0b = o
         .read1("sale.order.line", lines[0], json!(["write_date"]))
