@@ -6,8 +6,9 @@
 use puente_core::Kind;
 use puente_e2e::apc::{ApcEnv, Books};
 use puente_runtime::Mode;
+use puente_store::Action;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One `#[tokio::test]` per accounting system, in a module named after the property.
 macro_rules! both {
@@ -602,9 +603,33 @@ both!(apc5_customers_both_ways);
 /// APC-6: products both ways by SKU: name, price without tax (with tax in the shop), EAN;
 /// categories made in the shop; products with variants skipped with a reason; a field
 /// marked create-only (the description) keeps what the shop enriched when the books
-/// change the product.
+/// change the product. A product both sides already held with different prices keeps
+/// each side's price at the first match, reported once as `conflict` (issue 17), and the
+/// next price change on either side flows.
 async fn apc6_products_both_ways_by_sku(books: Books) {
     let env = ApcEnv::start(books, &["product"], "").await;
+    let books_net = |b: &Value| match books {
+        Books::Economic => b["salesPrice"].as_f64().unwrap(),
+        Books::EAccounting => b["NetPrice"].as_f64().unwrap(),
+    };
+    let rate_of = |p: &Value| match p["taxtariff"].as_str().unwrap() {
+        "low a" | "low b" | "low" => 9.0,
+        "zero" => 0.0,
+        _ => 21.0,
+    };
+    let agree =
+        |net: f64, gross: f64, rate: f64| (net * (1.0 + rate / 100.0) - gross).abs() < 0.011;
+    // Before the first match: the products both sides hold, with each side's price.
+    let before: BTreeMap<String, (f64, f64, f64)> = env
+        .shop()
+        .records("products")
+        .iter()
+        .filter_map(|p| {
+            let sku = p["productnumber"].as_str()?.to_string();
+            let b = env.acc_product(&sku)?;
+            Some((sku, (books_net(&b), p["price"].as_f64()?, rate_of(p))))
+        })
+        .collect();
     let shop_skus: BTreeSet<String> = env
         .shop()
         .records("products")
@@ -633,6 +658,7 @@ async fn apc6_products_both_ways_by_sku(books: Books) {
         })
         .collect();
     assert!(!variable.is_empty());
+    let mut conflicts: Vec<String> = Vec::new();
     for p in &shop {
         let sku = p["productnumber"].as_str().unwrap();
         let in_books = env.acc_product(sku);
@@ -641,20 +667,24 @@ async fn apc6_products_both_ways_by_sku(books: Books) {
             continue;
         }
         let b = in_books.unwrap_or_else(|| panic!("{sku} in the books"));
-        let rate = match p["taxtariff"].as_str().unwrap() {
-            "low a" | "low b" | "low" => 9.0,
-            "zero" => 0.0,
-            _ => 21.0,
-        };
+        let rate = rate_of(p);
         let gross = p["price"].as_f64().unwrap();
-        let net = match books {
-            Books::Economic => b["salesPrice"].as_f64().unwrap(),
-            Books::EAccounting => b["NetPrice"].as_f64().unwrap(),
-        };
-        assert!(
-            (net * (1.0 + rate / 100.0) - gross).abs() < 0.011,
-            "{sku}: {net} net in the books, {gross} with {rate}% in the shop"
-        );
+        let net = books_net(&b);
+        match before.get(sku) {
+            // Both held a price and they differed: each keeps its own.
+            Some(&(net0, gross0, _)) if !agree(net0, gross0, rate) => {
+                assert_eq!(
+                    (net, gross),
+                    (net0, gross0),
+                    "{sku}: each side keeps its price"
+                );
+                conflicts.push(sku.to_string());
+            }
+            _ => assert!(
+                agree(net, gross, rate),
+                "{sku}: {net} net in the books, {gross} with {rate}% in the shop"
+            ),
+        }
         let name = match books {
             Books::Economic => &b["name"],
             Books::EAccounting => &b["Name"],
@@ -668,6 +698,34 @@ async fn apc6_products_both_ways_by_sku(books: Books) {
     assert!(
         reasons.iter().any(|r| r.contains("variable")),
         "the skip says why: {reasons:?}"
+    );
+    // Issue 17: each product whose prices differed at the first match is one `conflict`
+    // entry naming the price; then a price changed in the shop reaches the books.
+    assert!(
+        !conflicts.is_empty(),
+        "the sandboxes seed shared products with different prices"
+    );
+    let logged = env.entries(Kind::Product, Action::Conflict).await;
+    for sku in &conflicts {
+        let of_sku: Vec<_> = logged
+            .iter()
+            .filter(|e| e.key.as_deref() == Some(sku.as_str()))
+            .collect();
+        assert_eq!(of_sku.len(), 1, "{sku}: one conflict entry: {logged:?}");
+        assert!(
+            of_sku[0].fields.iter().any(|f| f == "price"),
+            "{:?}",
+            of_sku[0]
+        );
+    }
+    let sku = &conflicts[0];
+    let (_, gross0, rate) = before[sku];
+    assert!(env.shop().edit_product(sku, "price", json!(gross0 + 10.0)));
+    env.sync(Mode::Full).await;
+    let net = books_net(&env.acc_product(sku).unwrap());
+    assert!(
+        agree(net, gross0 + 10.0, rate),
+        "{sku}: the shop's new price reached the books: {net} net"
     );
     // Books → shop, with the category made in the shop (e-conomic: its product group).
     for sku in &books_only {

@@ -418,7 +418,7 @@ async fn main() -> Result<()> {
         let mut f2 = f.clone();
         f2.set("city", if i % 2 == 0 { "Lugo" } else { "Ourense" });
         let b_ = Record::new("alegra", Kind::Contact, i.to_string(), f2);
-        let st = synced_state(Kind::Contact, &f, ("clientify", &f), ("alegra", &f));
+        let st = synced_state(Kind::Contact, &f, &[], ("clientify", &f), ("alegra", &f));
         pairs.push((a, b_, st));
     }
     let rules = Rules::default();

@@ -12,7 +12,7 @@ use puente_sandbox::{
     EconomicConfig, Sandbox,
 };
 use puente_store::sqlite::SqliteStore;
-use puente_store::{LogQuery, Store};
+use puente_store::{Action, ActivityEntry, LogQuery, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -617,6 +617,16 @@ impl ApcEnv {
     }
 
     /// The activity log entries of kind `kind` with a reason (failures and skips).
+    /// The log entries of one entity with one action, newest first.
+    pub async fn entries(&self, kind: Kind, action: Action) -> Vec<ActivityEntry> {
+        let q = LogQuery {
+            kind: Some(kind.as_str().to_string()),
+            action: Some(action),
+            ..LogQuery::new("test", 10_000)
+        };
+        self.store.query(&q).await.expect("log query")
+    }
+
     pub async fn reasons(&self, kind: Kind) -> Vec<String> {
         let q = LogQuery {
             kind: Some(kind.as_str().to_string()),

@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
     let link = synced_state(
         Kind::Contact,
         &a.fields,
+        &[],
         ("clientify", &a.fields),
         ("alegra", &b.fields),
     );

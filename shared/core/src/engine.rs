@@ -10,15 +10,20 @@
 //! - pinned by the flow to one system → that system's value (P2);
 //! - the link remembers its last synced hash: the side whose value still hashes to it did not
 //!   change, so the other side's value flows across;
-//! - changed on both sides (or never synced and both non-empty) → the more recently modified
-//!   record wins (ALG-10), ties to the flow's preferred system;
+//! - changed on both sides → the more recently modified record wins (ALG-10), ties to the
+//!   flow's preferred system;
 //! - never synced and one side empty → the non-empty value (a first link fills gaps, it never
-//!   blanks a field).
+//!   blanks a field);
+//! - never synced and both hold different values → each side keeps its own and the pair is
+//!   reported as a conflict at first match ([`FirstMatch::KeepBoth`], the default); the link
+//!   remembers both values, so the next edit on either side flows across. With
+//!   `first_match = "newest"` the newer record wins instead, except that a customer is never
+//!   demoted to a lead.
 
 use crate::hash::{field_hashes, record_hash, value_hash};
 use crate::keys::{KeyError, KeyKind};
 use crate::record::{Fields, Kind, Record};
-use crate::rules::{EntityRules, Owner, WriteMode};
+use crate::rules::{EntityRules, FirstMatch, Owner, WriteMode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -117,6 +122,12 @@ pub struct Merge {
     pub clear_b: Vec<String>,
     /// Fields that changed on both sides since the last sync (decided by ALG-10 or a pin).
     pub conflicts: Vec<String>,
+    /// Fields both sides held with different values when first matched, each side keeping
+    /// its own ([`FirstMatch::KeepBoth`]): a `conflict at first match`. Also fields kept so
+    /// before and still untouched on both sides (not reported again: see [`Merge::first_match_conflicts`]).
+    pub kept: Vec<String>,
+    /// The subset of `kept` that is new: first matched now, to be reported.
+    pub first_match_conflicts: Vec<String>,
 }
 
 impl Merge {
@@ -163,6 +174,47 @@ fn newer(a: &Record, b: &Record, rules: &EntityRules) -> Winner {
     }
 }
 
+/// The marker a link keeps, in place of one value's hash, for a field each side holds with
+/// its own value since a first match: both hashes, by system.
+const KEPT: &str = "kept|";
+
+fn kept_marker(sys_a: &str, va: &str, sys_b: &str, vb: &str) -> String {
+    format!(
+        "{KEPT}{sys_a}={}|{sys_b}={}",
+        value_hash(va),
+        value_hash(vb)
+    )
+}
+
+/// The hashes a kept-both marker holds for `sys_a` and `sys_b`; `None` for a plain hash.
+fn kept_hashes<'h>(h: &'h str, sys_a: &str, sys_b: &str) -> Option<(&'h str, &'h str)> {
+    let rest = h.strip_prefix(KEPT)?;
+    let mut ha = None;
+    let mut hb = None;
+    for part in rest.split('|') {
+        let (sys, hash) = part.rsplit_once('=')?;
+        if sys == sys_a {
+            ha = Some(hash);
+        } else if sys == sys_b {
+            hb = Some(hash);
+        }
+    }
+    Some((ha?, hb?))
+}
+
+/// ALG-4 on a first match: a customer is never demoted to a lead (or anything else) because
+/// the other record happens to be newer.
+fn never_demoted(a: &Record, b: &Record, field: &str) -> Option<Winner> {
+    if !matches!(a.kind, Kind::Contact | Kind::Company) || field != "status" {
+        return None;
+    }
+    match (a.fields.get(field), b.fields.get(field)) {
+        ("client", _) => Some(Winner::A),
+        (_, "client") => Some(Winner::B),
+        _ => None,
+    }
+}
+
 /// Field-level merge of `a` and `b` (same kind) against the last synced state `base`.
 pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &EntityRules) -> Merge {
     let mut m = Merge::default();
@@ -193,12 +245,19 @@ pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &EntityRul
         } else {
             match base.and_then(|l| l.field_hashes.get(f)) {
                 Some(h) => {
-                    let a_same = &value_hash(va) == h;
-                    let b_same = &value_hash(vb) == h;
+                    let (ha, hb) = kept_hashes(h, &a.system, &b.system).unwrap_or((h, h));
+                    let a_same = value_hash(va) == ha;
+                    let b_same = value_hash(vb) == hb;
                     match (a_same, b_same) {
                         (true, false) => Winner::B,
                         (false, true) => Winner::A,
-                        _ => {
+                        (true, true) => {
+                            // Kept both at the first match, and neither side edited since.
+                            m.kept.push(f.to_string());
+                            m.merged.set(f, va);
+                            continue;
+                        }
+                        (false, false) => {
                             m.conflicts.push(f.to_string());
                             newest
                         }
@@ -206,10 +265,19 @@ pub fn merge(a: &Record, b: &Record, base: Option<&LinkState>, rules: &EntityRul
                 }
                 None if va.is_empty() => Winner::B,
                 None if vb.is_empty() => Winner::A,
-                None => {
-                    m.conflicts.push(f.to_string());
-                    newest
-                }
+                None => match (rules.first_match, never_demoted(a, b, f)) {
+                    (_, Some(w)) => w,
+                    (FirstMatch::KeepBoth, None) => {
+                        m.kept.push(f.to_string());
+                        m.first_match_conflicts.push(f.to_string());
+                        m.merged.set(f, va);
+                        continue;
+                    }
+                    (FirstMatch::Newest, None) => {
+                        m.conflicts.push(f.to_string());
+                        newest
+                    }
+                },
             }
         };
         let v = if pick == Winner::A { va } else { vb };
@@ -327,18 +395,27 @@ pub fn decide(
 }
 
 /// The link state after a sync where both sides hold `merged`, given the canonical fields each
-/// side reported back after the write (its response or the record we read).
+/// side reported back after the write (its response or the record we read). `kept`: fields
+/// each side keeps its own value of ([`Merge::kept`]); the link remembers both.
 pub fn synced_state(
     kind: Kind,
     merged: &Fields,
+    kept: &[String],
     a: (&str, &Fields),
     b: (&str, &Fields),
 ) -> LinkState {
     let mut record_hashes = BTreeMap::new();
     record_hashes.insert(a.0.to_string(), record_hash(kind, a.1));
     record_hashes.insert(b.0.to_string(), record_hash(kind, b.1));
+    let mut hashes = field_hashes(kind, merged);
+    for f in kept {
+        let (va, vb) = (a.1.get(f), b.1.get(f));
+        if va != vb {
+            hashes.insert(f.clone(), kept_marker(a.0, va, b.0, vb));
+        }
+    }
     LinkState {
-        field_hashes: field_hashes(kind, merged),
+        field_hashes: hashes,
         record_hashes,
     }
 }
@@ -346,6 +423,7 @@ pub fn synced_state(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::FirstMatch;
     use chrono::{TimeZone, Utc};
 
     fn rec(system: &str, id: &str, secs: i64, fields: &[(&str, &str)]) -> Record {
@@ -362,6 +440,7 @@ mod tests {
         synced_state(
             Kind::Contact,
             merged,
+            &[],
             (&a.system, &a.fields),
             (&b.system, &b.fields),
         )
@@ -396,7 +475,37 @@ mod tests {
     }
 
     #[test]
-    fn alg10_first_match_fills_gaps_and_newest_wins_real_conflicts() {
+    fn alg10_first_match_newest_opt_in_fills_gaps_and_newest_wins_real_conflicts() {
+        let a = rec(
+            "clientify",
+            "1",
+            10,
+            &[("tax_id", NIF), ("first_name", "Ana"), ("email", "a@x.es")],
+        );
+        let b = rec(
+            "alegra",
+            "7",
+            20,
+            &[("tax_id", NIF), ("first_name", "Anna"), ("city", "Lugo")],
+        );
+        let rules = Rules {
+            first_match: FirstMatch::Newest,
+            ..Rules::default()
+        };
+        let Decision::Update(m) = decide(Some(&a), Some(&b), None, &rules) else {
+            panic!()
+        };
+        assert_eq!(m.merged.get("first_name"), "Anna"); // b newer
+        assert_eq!(m.merged.get("email"), "a@x.es"); // gap filled, not blanked
+        assert_eq!(m.merged.get("city"), "Lugo");
+        assert_eq!(m.to_a.names(), vec!["city", "first_name"]);
+        assert_eq!(m.to_b.names(), vec!["email"]);
+        assert_eq!(m.conflicts, vec!["first_name"]);
+        assert!(m.kept.is_empty());
+    }
+
+    #[test]
+    fn first_match_keeps_both_values_fills_gaps_and_reports_the_conflict() {
         let a = rec(
             "clientify",
             "1",
@@ -412,12 +521,115 @@ mod tests {
         let Decision::Update(m) = decide(Some(&a), Some(&b), None, &Rules::default()) else {
             panic!()
         };
-        assert_eq!(m.merged.get("first_name"), "Anna"); // b newer
-        assert_eq!(m.merged.get("email"), "a@x.es"); // gap filled, not blanked
-        assert_eq!(m.merged.get("city"), "Lugo");
-        assert_eq!(m.to_a.names(), vec!["city", "first_name"]);
+        // Gaps are filled both ways; the name both hold is left as each side has it.
+        assert_eq!(m.to_a.names(), vec!["city"]);
         assert_eq!(m.to_b.names(), vec!["email"]);
-        assert_eq!(m.conflicts, vec!["first_name"]);
+        assert!(m.clear_a.is_empty() && m.clear_b.is_empty());
+        assert_eq!(m.first_match_conflicts, vec!["first_name"]);
+        assert_eq!(m.kept, vec!["first_name"]);
+        assert!(m.conflicts.is_empty());
+
+        // The link remembers both names: untouched, nothing is written and nothing is
+        // reported again; the next edit of the name, on either side, flows across.
+        let a1 = Record {
+            fields: a.fields.clone().with("city", "Lugo"),
+            ..a.clone()
+        };
+        let b1 = Record {
+            fields: b.fields.clone().with("email", "a@x.es"),
+            ..b.clone()
+        };
+        let link = synced_state(
+            Kind::Contact,
+            &m.merged,
+            &m.kept,
+            (&a1.system, &a1.fields),
+            (&b1.system, &b1.fields),
+        );
+        let a2 = rec(
+            "clientify",
+            "1",
+            30,
+            &[
+                ("tax_id", NIF),
+                ("first_name", "Ana"),
+                ("email", "a@x.es"),
+                ("city", "Lugo"),
+                ("phone", "600000000"),
+            ],
+        );
+        let Decision::Update(m2) = decide(Some(&a2), Some(&b1), Some(&link), &Rules::default())
+        else {
+            panic!()
+        };
+        assert_eq!(m2.to_b.names(), vec!["phone"]);
+        assert!(m2.to_a.is_empty());
+        assert!(m2.first_match_conflicts.is_empty());
+        assert_eq!(m2.kept, vec!["first_name"]);
+
+        // An edit of the name on the older side (Clientify) now wins: it is the only change.
+        let a3 = rec(
+            "clientify",
+            "1",
+            5,
+            &[
+                ("tax_id", NIF),
+                ("first_name", "Ana María"),
+                ("email", "a@x.es"),
+                ("city", "Lugo"),
+            ],
+        );
+        let Decision::Update(m3) = decide(Some(&a3), Some(&b1), Some(&link), &Rules::default())
+        else {
+            panic!()
+        };
+        assert_eq!(m3.to_b.get("first_name"), "Ana María");
+        assert!(m3.to_a.is_empty());
+        assert!(m3.kept.is_empty() && m3.conflicts.is_empty());
+    }
+
+    #[test]
+    fn first_match_keeps_both_but_pins_still_decide_their_fields() {
+        let a = rec(
+            "clientify",
+            "1",
+            10,
+            &[("tax_id", NIF), ("first_name", "Ana")],
+        );
+        let b = rec(
+            "alegra",
+            "7",
+            20,
+            &[("tax_id", NIF), ("first_name", "Anna")],
+        );
+        let mut rules = Rules::default();
+        rules
+            .owners
+            .insert("first_name".into(), Owner::Pinned("clientify".into()));
+        let Decision::Update(m) = decide(Some(&a), Some(&b), None, &rules) else {
+            panic!()
+        };
+        assert_eq!(m.to_b.get("first_name"), "Ana");
+        assert!(m.kept.is_empty() && m.first_match_conflicts.is_empty());
+    }
+
+    #[test]
+    fn alg4_first_match_never_demotes_a_client_to_a_lead() {
+        // Alegra says client; Clientify's newer record says lead. Both first-match modes
+        // keep the client.
+        let a = rec("clientify", "1", 50, &[("tax_id", NIF), ("status", "lead")]);
+        let b = rec("alegra", "7", 10, &[("tax_id", NIF), ("status", "client")]);
+        for fm in [FirstMatch::KeepBoth, FirstMatch::Newest] {
+            let rules = Rules {
+                first_match: fm,
+                ..Rules::default()
+            };
+            let Decision::Update(m) = decide(Some(&a), Some(&b), None, &rules) else {
+                panic!()
+            };
+            assert_eq!(m.to_a.get("status"), "client", "{fm:?}");
+            assert!(m.to_b.is_empty(), "{fm:?}");
+        }
     }
 
     #[test]

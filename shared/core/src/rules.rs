@@ -70,12 +70,32 @@ pub enum Owner {
     CreateOnly,
 }
 
-/// How the first match of two records settles fields both hold with different values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How the first match of two records settles fields both hold with different values
+/// (issue 17: a first match must not overwrite data someone entered on purpose).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FirstMatch {
-    /// The newer record's value wins, like a conflict after the first sync.
+    /// Each side keeps its own value and the pair is logged as a `conflict` naming the
+    /// fields; the next edit of such a field, on either side, flows across as usual. Pins
+    /// and one-way directions still decide the fields they own.
+    #[default]
+    KeepBoth,
+    /// The newer record's value wins, like a conflict after the first sync (opt-in:
+    /// `first_match = "newest"`). A customer is still never demoted to a lead.
     Newest,
+}
+
+impl std::str::FromStr for FirstMatch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "keep-both" => Ok(FirstMatch::KeepBoth),
+            "newest" => Ok(FirstMatch::Newest),
+            other => Err(format!(
+                "unknown first_match '{other}' (expected \"keep-both\" or \"newest\")"
+            )),
+        }
+    }
 }
 
 /// Only records whose `field` is one of `any_of` take part (ODO-4: confirmed orders only;
@@ -160,7 +180,7 @@ impl EntityRules {
             },
             filters,
             prefer_on_tie: String::new(),
-            first_match: FirstMatch::Newest,
+            first_match: FirstMatch::KeepBoth,
             required: BTreeMap::new(),
             standalone: true,
         }

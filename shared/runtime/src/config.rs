@@ -216,6 +216,9 @@ pub struct FlowConfig {
     pub entities: Vec<String>,
     /// System that wins a same-instant conflict (default: `a`).
     pub prefer_on_tie: Option<String>,
+    /// What a first match does with fields both records hold with different values:
+    /// `keep-both` (default: each keeps its own, logged as a conflict) or `newest`.
+    pub first_match: Option<String>,
     /// field → connection name that always wins it (P2).
     #[serde(default)]
     pub pins: BTreeMap<String, String>,
@@ -270,6 +273,8 @@ pub struct EntityConfig {
     pub phone_region: Option<String>,
     /// `create-update` (default), `create-only` or `update-only`.
     pub write: Option<String>,
+    /// `keep-both` or `newest`, for this entity (see [`FlowConfig::first_match`]).
+    pub first_match: Option<String>,
     /// Fields written when a record is created and never overwritten afterwards (APC-6).
     #[serde(default)]
     pub create_only: Vec<String>,
@@ -513,6 +518,15 @@ impl Config {
                         format!("use '{}' or '{}'", f.a, f.b),
                     ));
                 }
+            }
+            if let Some(fm) = &f.first_match {
+                fm.parse::<puente_core::FirstMatch>().map_err(|e| {
+                    err(
+                        format!("{at}.first_match"),
+                        e,
+                        "first_match = \"keep-both\" (default) or \"newest\"",
+                    )
+                })?;
             }
             let spec = crate::flowspec::resolve(self, i)?;
             crate::rules::validate(i, f, &spec)?;

@@ -602,9 +602,16 @@ impl<'f> Run<'f> {
         a: &Record,
         b: &Record,
         merged: &Fields,
+        kept: &[String],
         prior: Option<&Link>,
     ) -> Link {
-        let state = synced_state(kind, merged, (&a.system, &a.fields), (&b.system, &b.fields));
+        let state = synced_state(
+            kind,
+            merged,
+            kept,
+            (&a.system, &a.fields),
+            (&b.system, &b.fields),
+        );
         let mut ids = BTreeMap::new();
         ids.insert(a.system.clone(), a.id.clone());
         ids.insert(b.system.clone(), b.id.clone());
@@ -817,7 +824,7 @@ impl<'f> Run<'f> {
                 } else {
                     (&src_after, &created)
                 };
-                let new = self.new_link(kind, ra, rb, &fields, link);
+                let new = self.new_link(kind, ra, rb, &fields, &[], link);
                 let saved = self.save_link(new).await?;
                 self.log(
                     (kind, Action::Created),
@@ -990,7 +997,7 @@ impl<'f> Run<'f> {
         } else {
             b.clone()
         };
-        let new = self.new_link(kind, &a_after, &b_after, merged, link);
+        let new = self.new_link(kind, &a_after, &b_after, merged, &m.kept, link);
         let unchanged_link = link.is_some_and(|l| {
             l.field_hashes == new.field_hashes
                 && l.record_hashes == new.record_hashes
@@ -1031,6 +1038,14 @@ impl<'f> Run<'f> {
                 });
             }
         }
+        if !m.first_match_conflicts.is_empty() {
+            self.log_first_match_conflict(kind, (a, b), m, &saved.id);
+            let key = key_of(self.flow.rules(kind), merged);
+            self.annotate(|e| {
+                e.matched_by = Some(matched_by(kind, None, key.as_deref()));
+                e.key = key;
+            });
+        }
         if !counts_a && !counts_b && link.is_none() {
             self.log(
                 (kind, Action::Unchanged),
@@ -1049,6 +1064,49 @@ impl<'f> Run<'f> {
             });
         }
         Ok(Some(saved))
+    }
+
+    /// Issue 17: a pair first matched while both records held different values of some
+    /// fields keeps both; one `conflict` entry names the fields and shows each side's value,
+    /// and says how to decide them.
+    fn log_first_match_conflict(
+        &mut self,
+        kind: Kind,
+        (a, b): (&Record, &Record),
+        m: &puente_core::Merge,
+        link: &str,
+    ) {
+        let fields = m.first_match_conflicts.clone();
+        let reason = format!(
+            "conflict at first match: {} differ between {} {} and {} {}; each keeps its own \
+             value until one is edited (to decide, pin the field to a connection or set \
+             first_match = \"newest\" in the flow)",
+            fields.join(", "),
+            a.system,
+            a.id,
+            b.system,
+            b.id
+        );
+        self.log(
+            (kind, Action::Conflict),
+            Refs {
+                source: (&a.system, Some(&a.id)),
+                target: Some((&b.system, &b.id)),
+                link: Some(link),
+            },
+            fields.clone(),
+            Some(reason),
+        );
+        let values = fields
+            .iter()
+            .flat_map(|f| {
+                [
+                    (format!("{}.{f}", a.system), a.fields.get(f).to_string()),
+                    (format!("{}.{f}", b.system), b.fields.get(f).to_string()),
+                ]
+            })
+            .collect();
+        self.annotate(|e| e.values = values);
     }
 
     /// ALG-8 / architecture step 6: before a record that refers to others (a budget's

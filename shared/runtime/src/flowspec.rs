@@ -220,6 +220,7 @@ fn over(base: EntityConfig, user: EntityConfig) -> EntityConfig {
         match_keys: user.match_keys.or(base.match_keys),
         phone_region: user.phone_region.or(base.phone_region),
         write: user.write.or(base.write),
+        first_match: user.first_match.or(base.first_match),
         create_only,
         pins,
         only,

@@ -7,7 +7,7 @@
 use crate::config::{Config, ConfigError, EntityConfig, FlowConfig};
 use crate::flowspec::FlowSpec;
 use puente_connectors::Connector;
-use puente_core::{Direction, EntityRules, Filter, KeySpec, Kind, Owner, WriteMode};
+use puente_core::{Direction, EntityRules, Filter, FirstMatch, KeySpec, Kind, Owner, WriteMode};
 use std::sync::Arc;
 
 fn err(key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
@@ -126,6 +126,19 @@ pub(crate) fn rules_for(
             specs.push(spec);
         }
         r.keys = specs;
+    }
+    // The flow's `first_match` (checked when the config loads), then the entity's own.
+    if let Some(fm) = f.first_match.as_deref().and_then(|s| s.parse().ok()) {
+        r.first_match = fm;
+    }
+    if let Some(fm) = &ec.first_match {
+        r.first_match = fm.parse::<FirstMatch>().map_err(|e| {
+            err(
+                format!("{at}.first_match"),
+                e,
+                "first_match = \"keep-both\" or \"newest\"",
+            )
+        })?;
     }
     if let Some(w) = &ec.write {
         r.write = w

@@ -117,16 +117,20 @@ pub enum Action {
     /// The other side holds two or more unlinked records with the record's key: nothing was
     /// written to any of them (issue 17); `puente link` pins the right pair.
     Ambiguous,
+    /// Two records were linked for the first time holding different values of some fields:
+    /// each side kept its own (issue 17); the entry names the fields and both values.
+    Conflict,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::Created,
         Action::Updated,
         Action::Unchanged,
         Action::Skipped,
         Action::Failed,
         Action::Ambiguous,
+        Action::Conflict,
     ];
 
     /// The lowercase name used in serde, `Display` and storage.
@@ -138,6 +142,7 @@ impl Action {
             Action::Skipped => "skipped",
             Action::Failed => "failed",
             Action::Ambiguous => "ambiguous",
+            Action::Conflict => "conflict",
         }
     }
 }
@@ -151,7 +156,7 @@ impl fmt::Display for Action {
 /// The text did not name an [`Action`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown action {0:?} (expected created, updated, unchanged, skipped, failed or ambiguous)"
+    "unknown action {0:?} (expected created, updated, unchanged, skipped, failed, ambiguous or conflict)"
 )]
 pub struct ParseActionError(pub String);
 
