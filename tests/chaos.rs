@@ -44,7 +44,11 @@ async fn p5_chaos_scenarios_converge_without_duplicates_or_lost_updates() {
     totals.print();
     assert_eq!(totals.scenarios, n);
     assert!(
-        totals.changes > 0 && totals.crashes > 0 && totals.faults > 0 && totals.webhooks > 0,
+        totals.changes > 0
+            && totals.crashes > 0
+            && totals.faults > 0
+            && totals.webhooks > 0
+            && totals.ambiguous_keys > 0,
         "the scenarios exercised something: {totals:?}"
     );
     assert!(

@@ -14,14 +14,17 @@
 //!    which an independent oracle computes what every field must end as: a field changed on
 //!    one side since the last converged state flows to the other; changed on both, the more
 //!    recently modified record wins, ties to `prefer_on_tie` (ALG-10); a first match fills
-//!    gaps; a record without counterpart is created with its fields;
+//!    gaps, and keeps both values of a field both sides hold (even seeds, the default) or
+//!    lets the newer record win (odd seeds, `first_match = "newest"`), never demoting a
+//!    client; a record without counterpart is created with its fields;
 //! 3. **chaos**: seeded vendor faults (5xx, resets, lost write responses, 429 bursts,
 //!    timeouts), webhooks delivered through the real HTTP handler shuffled, duplicated and
 //!    out of order, queue workers that die at a crash point (after a vendor write, before the
 //!    link save; after the link save, before the ack) and whose messages come back after the
 //!    visibility timeout, Modified and Full runs, a worker running beside a poll;
 //! 4. **quiesce**: faults off, the queue drained, a Full sync, then a second Full sync;
-//! 5. **checks**: both sides equal on every synced field of every linked pair; every eligible
+//! 5. **checks**: both sides equal on every synced field of every linked pair (but fields a
+//!    first match kept apart, as the oracle says); every eligible
 //!    record linked and marked; no identification twice on a side; every field as the oracle
 //!    says (no acknowledged change lost); the second Full wrote nothing (no echo loop); the
 //!    vendor writes per user change.
@@ -91,6 +94,9 @@ pub enum ProblemKind {
     Unconverged,
     /// The quiescing Full sync reported errors or failures.
     RunError,
+    /// A record whose key the other side holds twice (unlinked) was written to or linked,
+    /// or was not reported as `ambiguous` exactly once (issue 17).
+    Ambiguous,
 }
 
 #[derive(Clone, Debug)]
@@ -119,6 +125,8 @@ pub struct Report {
     pub webhooks: u64,
     /// Messages that ended in the dead-letter list (the Full sync covers them).
     pub dead_letters: u64,
+    /// Keys entered twice on one side and once on the other.
+    pub ambiguous_keys: u64,
 }
 
 impl Report {
@@ -272,12 +280,14 @@ struct Env {
     hooks: ServerState,
     http: reqwest::Client,
     prefer_alegra: bool,
+    /// The flow's first-match rule: keep both values (the default) or `newest`.
+    keep_both: bool,
     /// Write requests the user (the scenario) made, per sandbox: not Puente's.
     user_writes: (u64, u64),
 }
 
 impl Env {
-    async fn start(seed: u64, cfg: SandboxConfig, prefer_alegra: bool) -> Env {
+    async fn start(seed: u64, cfg: SandboxConfig, prefer_alegra: bool, keep_both: bool) -> Env {
         let sb = puente_sandbox::start(&cfg, None, None)
             .await
             .expect("sandboxes start");
@@ -292,6 +302,9 @@ impl Env {
                 "prefer_on_tie = \"alegra\"",
                 "prefer_on_tie = \"clientify\"",
             );
+        }
+        if !keep_both {
+            toml.push_str("first_match = \"newest\"\n");
         }
         let config = Config::parse(&toml).expect("valid config");
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().expect("store"));
@@ -313,6 +326,7 @@ impl Env {
             hooks,
             http: reqwest::Client::new(),
             prefer_alegra,
+            keep_both,
             user_writes: (0, 0),
         }
     }
@@ -782,45 +796,53 @@ fn newest_is_alegra(a: &Record, b: &Record, prefer_alegra: bool) -> bool {
     }
 }
 
-/// What every synced field must hold once the round has quiesced, by the flow's rule.
+/// What every synced field must hold on each side (Clientify, Alegra) once the round has
+/// quiesced, by the flow's rule. `base`: what each side held after the last converged round
+/// (equal but for fields kept apart since a first match).
 fn expected(
     kind: Kind,
     a: Option<&Record>,
     b: Option<&Record>,
-    base: Option<&Fields>,
+    base: Option<&(Fields, Fields)>,
     prefer_alegra: bool,
-) -> Fields {
+    keep_both: bool,
+) -> (Fields, Fields) {
     let (a, b) = match (a, b) {
         (Some(a), Some(b)) => (a, b),
-        (Some(r), None) | (None, Some(r)) => return r.fields.clone(),
-        (None, None) => return Fields::new(),
+        (Some(r), None) | (None, Some(r)) => return (r.fields.clone(), r.fields.clone()),
+        (None, None) => return (Fields::new(), Fields::new()),
     };
     let alegra_newer = newest_is_alegra(a, b, prefer_alegra);
-    let mut out = Fields::new();
+    let (mut out_a, mut out_b) = (Fields::new(), Fields::new());
     for &f in kind.fields() {
         let (va, vb) = (a.fields.get(f), b.fields.get(f));
-        let v = if va == vb {
-            va
+        let newest = if alegra_newer { vb } else { va };
+        let (wa, wb) = if va == vb {
+            (va, va)
         } else {
             match base {
-                Some(base) => {
-                    let (ca, cb) = (va != base.get(f), vb != base.get(f));
+                Some((ba, bb)) => {
+                    let (ca, cb) = (va != ba.get(f), vb != bb.get(f));
                     match (ca, cb) {
-                        (true, false) => va,
-                        (false, true) => vb,
-                        _ if alegra_newer => vb,
-                        _ => va,
+                        (true, false) => (va, va),
+                        (false, true) => (vb, vb),
+                        // Kept apart since the first match, and untouched since.
+                        (false, false) => (va, vb),
+                        (true, true) => (newest, newest),
                     }
                 }
-                None if va.is_empty() => vb,
-                None if vb.is_empty() => va,
-                None if alegra_newer => vb,
-                None => va,
+                None if va.is_empty() => (vb, vb),
+                None if vb.is_empty() => (va, va),
+                // ALG-4: a first match never demotes a client.
+                None if f == "status" && (va == "client" || vb == "client") => ("client", "client"),
+                None if keep_both => (va, vb),
+                None => (newest, newest),
             }
         };
-        out.set(f, v);
+        out_a.set(f, wa);
+        out_b.set(f, wb);
     }
-    out
+    (out_a, out_b)
 }
 
 // ------------------------------------------------------------------ the scenario
@@ -830,8 +852,9 @@ struct Scenario {
     rng: StdRng,
     env: Env,
     report: Report,
-    /// Converged fields of every linked pair, by (kind, identification).
-    base: BTreeMap<(Kind, String), Fields>,
+    /// Converged fields of every linked pair on each side (Clientify, Alegra), by (kind,
+    /// identification).
+    base: BTreeMap<(Kind, String), (Fields, Fields)>,
     pairs: Vec<Pair>,
     /// Clientify records without identification.
     no_id: Vec<(Kind, String)>,
@@ -840,6 +863,12 @@ struct Scenario {
     next_key: u32,
     /// Webhook bodies for Clientify writes of this round.
     hooks: Vec<Value>,
+    /// Keys entered twice on one side and once on the other, none linked: Puente cannot
+    /// tell which is the counterpart, so it must write to none and report each once.
+    ambiguous: Vec<(Kind, String)>,
+    /// Its own stream, so adding ambiguous keys leaves the rest of a seed's scenario as it
+    /// was.
+    amb_rng: StdRng,
 }
 
 /// Runs one seeded scenario and reports what it found.
@@ -858,7 +887,10 @@ pub async fn run_scenario(seed: u64) -> Report {
         ..SandboxConfig::default()
     };
     let prefer_alegra = rng.gen_bool(0.5);
-    let env = Env::start(seed, cfg, prefer_alegra).await;
+    // Even seeds run the default first match (keep both values), odd ones the opt-in
+    // `first_match = "newest"`; decided without the rng so a seed's scenario is unchanged.
+    let keep_both = seed.is_multiple_of(2);
+    let env = Env::start(seed, cfg, prefer_alegra, keep_both).await;
     let mut s = Scenario {
         seed,
         rng,
@@ -873,6 +905,8 @@ pub async fn run_scenario(seed: u64) -> Report {
         keys: BTreeSet::new(),
         next_key: 0,
         hooks: Vec::new(),
+        ambiguous: Vec::new(),
+        amb_rng: StdRng::seed_from_u64(seed ^ 0x000A_3B16_u64),
     };
     puente_runtime::activate(s.env.flow())
         .await
@@ -880,6 +914,7 @@ pub async fn run_scenario(seed: u64) -> Report {
     s.play().await;
     s.report.faults = s.env.injected_faults();
     s.report.dead_letters = s.env.store.queue_depth().await.map(|d| d.1).unwrap_or(0);
+    s.report.ambiguous_keys = s.ambiguous.len() as u64;
     s.env.sb.clientify.shutdown();
     s.env.sb.alegra.shutdown();
     s.report
@@ -1095,7 +1130,136 @@ impl Scenario {
                 }
             }
         }
+        if self.amb_rng.gen_bool(0.3) {
+            self.ambiguous_key().await;
+        }
         changes
+    }
+
+    /// One new key entered twice on one side (a duplicate someone made) and once on the
+    /// other, all unlinked (issue 17). Not a change Puente may act on: not counted.
+    async fn ambiguous_key(&mut self) {
+        let kind = if self.amb_rng.gen_bool(0.7) {
+            Kind::Contact
+        } else {
+            Kind::Company
+        };
+        let key = self.new_key(kind);
+        let twice_in_clientify = self.amb_rng.gen_bool(0.5);
+        let (n_clientify, n_alegra) = if twice_in_clientify { (2, 1) } else { (1, 2) };
+        for side in
+            std::iter::repeat_n(true, n_clientify).chain(std::iter::repeat_n(false, n_alegra))
+        {
+            let secs = self.amb_rng.gen_range(0..=2);
+            self.env.sb.clientify.advance_clock(secs);
+            self.env.sb.alegra.advance_clock(secs);
+            let mut f = BTreeMap::new();
+            f.insert("tax_id", key.clone());
+            for &name in editable(kind) {
+                f.insert(name, value(&mut self.amb_rng, name));
+            }
+            if side {
+                let v = self
+                    .env
+                    .clientify_write(Method::POST, kind, None, clientify_create_body(kind, &f))
+                    .await;
+                let ev = format!("{}.saved", kind.as_str());
+                self.hooks.push(json!({"event": ev, kind.as_str(): {"id": v["id"].clone(), "modified": v["modified"].clone()}}));
+            } else {
+                self.env
+                    .alegra_write(Method::POST, None, alegra_create_body(kind, &f))
+                    .await;
+            }
+        }
+        self.ambiguous.push((kind, key));
+    }
+
+    /// Issue 17: every record of an ambiguous key is as the user left it (the snapshot
+    /// before the chaos), unlinked, and reported as `ambiguous` exactly once.
+    async fn check_ambiguous(&mut self, round: u32, snap: &Snapshot, now: &Snapshot) {
+        for k in self.ambiguous.clone() {
+            for (side, before, after) in [
+                ("clientify", &snap.clientify, &now.clientify),
+                ("alegra", &snap.alegra, &now.alegra),
+            ] {
+                let was = before.get(&k).cloned().unwrap_or_default();
+                let is = after.get(&k).cloned().unwrap_or_default();
+                let shape = |rs: &[Record]| -> Vec<String> {
+                    let mut v: Vec<String> = rs
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "{} {:?} {:?} {} {:?}",
+                                r.id, r.fields, r.partner_ref, r.marked, r.modified
+                            )
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                };
+                if shape(&was) != shape(&is) {
+                    self.problem(
+                        ProblemKind::Ambiguous,
+                        round,
+                        format!(
+                            "{} {} on {side}: written to: before {:?}, after {:?}",
+                            k.0,
+                            k.1,
+                            shape(&was),
+                            shape(&is)
+                        ),
+                    );
+                }
+                for r in &is {
+                    let link = self
+                        .env
+                        .store
+                        .link_by_external(Scope::new(TENANT, FLOW, k.0.as_str()), side, &r.id)
+                        .await
+                        .ok()
+                        .flatten();
+                    if let Some(l) = link {
+                        self.problem(
+                            ProblemKind::Ambiguous,
+                            round,
+                            format!(
+                                "{} {} on {side}: {} linked to {:?} (clientify holds {:?}, alegra {:?})",
+                                k.0,
+                                k.1,
+                                r.id,
+                                l.ids,
+                                now.clientify.get(&k).map(|v| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>()),
+                                now.alegra.get(&k).map(|v| v.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
+                            ),
+                        );
+                    }
+                    let reported = self
+                        .env
+                        .store
+                        .query(&LogQuery {
+                            tenant: TENANT.into(),
+                            action: Some(puente_store::Action::Ambiguous),
+                            system: Some(side.into()),
+                            external_id: Some(r.id.clone()),
+                            limit: 10,
+                            ..LogQuery::default()
+                        })
+                        .await
+                        .map(|v| v.len())
+                        .unwrap_or(0);
+                    if reported != 1 {
+                        self.problem(
+                            ProblemKind::Ambiguous,
+                            round,
+                            format!(
+                                "{} {} on {side}: {} reported as ambiguous {reported} times",
+                                k.0, k.1, r.id
+                            ),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     fn random_faults(&mut self) -> Faults {
@@ -1264,11 +1428,13 @@ impl Scenario {
     async fn check(&mut self, round: u32, snap: &Snapshot) {
         let now = self.env.snapshot().await;
         self.no_id = now.clientify_no_id.clone();
+        self.check_ambiguous(round, snap, &now).await;
+        let ambiguous: BTreeSet<(Kind, String)> = self.ambiguous.iter().cloned().collect();
         let mut pairs = Vec::new();
         let mut base = BTreeMap::new();
         for (side, m) in [("clientify", &now.clientify), ("alegra", &now.alegra)] {
             for ((kind, key), recs) in m {
-                if recs.len() > 1 {
+                if recs.len() > 1 && !ambiguous.contains(&(*kind, key.clone())) {
                     let ids: Vec<_> = recs.iter().map(|r| r.id.as_str()).collect();
                     self.problem(
                         ProblemKind::Duplicate,
@@ -1285,6 +1451,7 @@ impl Scenario {
             .clientify
             .keys()
             .chain(now.alegra.keys())
+            .filter(|k| !ambiguous.contains(*k))
             .cloned()
             .collect();
         for k in keys {
@@ -1300,8 +1467,22 @@ impl Scenario {
                 );
                 continue;
             };
+            // The oracle, from the snapshot before the chaos (records the round made after
+            // it have none: they must simply agree).
+            let in_snap = snap.clientify.contains_key(&k) || snap.alegra.contains_key(&k);
+            let want = in_snap.then(|| {
+                expected(
+                    *kind,
+                    Snapshot::one(&snap.clientify, &k),
+                    Snapshot::one(&snap.alegra, &k),
+                    self.base.get(&k),
+                    self.env.prefer_alegra,
+                    self.env.keep_both,
+                )
+            });
             for &f in kind.fields() {
-                if a.fields.get(f) != b.fields.get(f) {
+                let kept = want.as_ref().is_some_and(|(wa, wb)| wa.get(f) != wb.get(f));
+                if a.fields.get(f) != b.fields.get(f) && !kept {
                     self.problem(
                         ProblemKind::Divergence,
                         round,
@@ -1347,35 +1528,30 @@ impl Scenario {
                     ),
                 );
             }
-            // No acknowledged change lost: the oracle from the snapshot before the chaos.
-            let want = expected(
-                *kind,
-                Snapshot::one(&snap.clientify, &k),
-                Snapshot::one(&snap.alegra, &k),
-                self.base.get(&k),
-                self.env.prefer_alegra,
-            );
-            if snap.clientify.contains_key(&k) || snap.alegra.contains_key(&k) {
-                for &f in kind.fields() {
-                    if want.get(f) != a.fields.get(f) {
-                        self.problem(
-                            ProblemKind::LostUpdate,
-                            round,
-                            format!(
-                                "{kind} {key} field {f}: holds {:?}, the flow's rule says {:?} (clientify {:?} @ {:?}, alegra {:?} @ {:?}, base {:?})",
-                                a.fields.get(f),
-                                want.get(f),
-                                Snapshot::one(&snap.clientify, &k).map(|r| r.fields.get(f).to_string()),
-                                Snapshot::one(&snap.clientify, &k).and_then(|r| r.modified),
-                                Snapshot::one(&snap.alegra, &k).map(|r| r.fields.get(f).to_string()),
-                                Snapshot::one(&snap.alegra, &k).and_then(|r| r.modified),
-                                self.base.get(&k).map(|b| b.get(f).to_string()),
-                            ),
-                        );
+            // No acknowledged change lost: every field as the oracle says, on both sides.
+            if let Some((want_a, want_b)) = &want {
+                for (side, want, got) in [("clientify", want_a, a), ("alegra", want_b, b)] {
+                    for &f in kind.fields() {
+                        if want.get(f) != got.fields.get(f) {
+                            self.problem(
+                                ProblemKind::LostUpdate,
+                                round,
+                                format!(
+                                    "{kind} {key} field {f} on {side}: holds {:?}, the flow's rule says {:?} (clientify {:?} @ {:?}, alegra {:?} @ {:?}, base {:?})",
+                                    got.fields.get(f),
+                                    want.get(f),
+                                    Snapshot::one(&snap.clientify, &k).map(|r| r.fields.get(f).to_string()),
+                                    Snapshot::one(&snap.clientify, &k).and_then(|r| r.modified),
+                                    Snapshot::one(&snap.alegra, &k).map(|r| r.fields.get(f).to_string()),
+                                    Snapshot::one(&snap.alegra, &k).and_then(|r| r.modified),
+                                    self.base.get(&k).map(|(ba, bb)| (ba.get(f).to_string(), bb.get(f).to_string())),
+                                ),
+                            );
+                        }
                     }
                 }
             }
-            base.insert(k.clone(), a.fields.clone());
+            base.insert(k.clone(), (a.fields.clone(), b.fields.clone()));
             pairs.push(Pair {
                 kind: *kind,
                 clientify: a.id.clone(),
@@ -1398,6 +1574,9 @@ pub struct Totals {
     pub echo_writes: u64,
     pub unconverged: u64,
     pub run_errors: u64,
+    /// Problems with ambiguous keys, and how many such keys the scenarios made.
+    pub ambiguous: u64,
+    pub ambiguous_keys: u64,
     pub changes: u64,
     pub puente_writes: u64,
     pub max_ratio: f64,
@@ -1419,6 +1598,8 @@ impl Totals {
         self.echo_writes += r.count(ProblemKind::EchoWrites) as u64;
         self.unconverged += r.count(ProblemKind::Unconverged) as u64;
         self.run_errors += r.count(ProblemKind::RunError) as u64;
+        self.ambiguous += r.count(ProblemKind::Ambiguous) as u64;
+        self.ambiguous_keys += r.ambiguous_keys;
         self.changes += r.changes;
         self.puente_writes += r.puente_writes;
         self.max_ratio = self.max_ratio.max(r.max_ratio);
@@ -1436,6 +1617,10 @@ impl Totals {
         println!("echo writes:        {}", self.echo_writes);
         println!("unconverged:        {}", self.unconverged);
         println!("run errors:         {}", self.run_errors);
+        println!(
+            "ambiguous keys:     {} made, {} problems (writes, links, or not reported once)",
+            self.ambiguous_keys, self.ambiguous
+        );
         println!(
             "writes per change:  max {:.2}, mean {:.2} ({} writes for {} user changes)",
             self.max_ratio,

@@ -808,6 +808,17 @@ impl Run<'_> {
                         return Ok(None);
                     }
                     counterpart = free.pop();
+                    // ...and two with it on this record's own side (a duplicate made there):
+                    // which of them the counterpart belongs to cannot be told either. One
+                    // search, made only when a first match is about to be linked.
+                    if let Some(o) = &counterpart {
+                        let mine = self.own_unlinked_with_key(kind, &r, spec, &value).await?;
+                        if !mine.is_empty() {
+                            let names = vec![format!("{}:{}", other.system(), o.id)];
+                            self.ambiguous(kind, &r, &spec.label, &value, &names);
+                            return Ok(None);
+                        }
+                    }
                 }
             }
         }
@@ -817,6 +828,39 @@ impl Run<'_> {
             (counterpart, Some(r))
         };
         self.sync_pair(kind, a, b, link).await
+    }
+
+    /// The other unlinked records of `r`'s own system holding `r`'s key `value` (issue 17),
+    /// by a search there; none when that side cannot be searched by this key.
+    async fn own_unlinked_with_key(
+        &mut self,
+        kind: Kind,
+        r: &Record,
+        spec: &puente_core::KeySpec,
+        value: &str,
+    ) -> Result<Vec<Record>, PairError> {
+        let flow = self.flow;
+        let Some(side) = flow.side_of(&r.system) else {
+            return Ok(Vec::new());
+        };
+        let own = flow.conn(side).clone();
+        let Some(w) = own.write().filter(|w| w.searchable(kind, spec.kind)) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for c in w.find_by_key(kind, spec, value).await? {
+            if c.id == r.id || spec.value(&c.fields).ok().as_deref() != Some(value) {
+                continue;
+            }
+            let taken = flow
+                .store
+                .link_by_external(flow.scope(kind), own.system(), &c.id)
+                .await?;
+            if taken.is_none() {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     async fn fetch(
