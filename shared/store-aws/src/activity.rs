@@ -6,7 +6,6 @@
 //! |---|---|---|---|
 //! | log entry | `LOG#tenant` | seq, 20 digits | the entry, `expires_ms`, `ttl`; `gsi1pk` = `LOGREC#tenant#system#external_id`, `gsi1sk` = seq |
 //! | log index copy | `LOGX#tenant#rec#system#id`, `LOGX#tenant#key#key`, `LOGX#tenant#act#action` | seq | the same entry (no `gsi1*`) |
-//! | log seq counter | `SEQ` | `LOG` | `n` (atomic `ADD`) |
 //! | run summary | `RUN#tenant` | started_at (RFC 3339, fixed width) `#` run id | `run` (JSON), `flow`, `expires_ms`, `ttl` |
 //!
 //! # Why index copies, not more GSIs
@@ -30,7 +29,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, Put, ReturnValue, TransactWriteItem, WriteRequest,
+    AttributeValue, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use puente_store::{
@@ -42,6 +41,8 @@ use crate::common::{
     backend, get_list, get_n, get_s, key, n, opt_s, parse_ts, s, ts, ttl_secs, Item,
 };
 use crate::dynamo::{item_key, DynamoStore, GSI};
+use crate::seq::SeqClock;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 /// Items per `TransactWriteItems` (DynamoDB's limit).
 const TRANSACT_MAX: usize = 100;
@@ -263,25 +264,16 @@ impl Filter {
 
 #[async_trait]
 impl ActivityLog for DynamoStore {
-    /// Seqs come from one atomic counter (`ADD`), then each entry is written with its index
+    /// Seqs are made in the process, ordered by time ([`crate::seq`]: no counter item, so no
+    /// key every tenant shares and no extra write); each entry is written with its index
     /// copies in transactions of up to 100 items (an entry's items always in the same one;
-    /// a batch larger than a transaction is several). A failure between the two leaves a
-    /// gap in the seqs, which are never reused.
+    /// a batch larger than a transaction is several), each put conditional on its item not
+    /// existing. A seq another process made at the same millisecond (a node collision)
+    /// cancels the transaction: the clock draws another node and the batch is written
+    /// again with new seqs, so no entry ever overwrites another.
     async fn append(&self, entries: &[ActivityEntry]) -> StoreResult<()> {
         self.stats.batch_write();
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let first = self.reserve_seqs(entries.len() as u64).await?;
-        let mut chunk: Vec<Item> = Vec::new();
-        for (e, seq) in entries.iter().zip(first..) {
-            let items = entry_items(e, seq);
-            if chunk.len() + items.len() > TRANSACT_MAX {
-                self.write_items(std::mem::take(&mut chunk)).await?;
-            }
-            chunk.extend(items);
-        }
-        self.write_items(chunk).await
+        self.append_with(SeqClock::global(), entries).await
     }
 
     /// Newest first from the most selective partition (module docs), strongly consistent
@@ -542,17 +534,18 @@ impl ActivityLog for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Bulk-loads log entries with `BatchWriteItem` (25 items a request), seqs reserved as
+    /// Bulk-loads log entries with `BatchWriteItem` (25 items a request), seqs made as
     /// [`ActivityLog::append`] does: for imports and benchmarks. Not atomic: a failure part-way
-    /// can leave an entry without some of its index copies, which `append` never does.
+    /// can leave an entry without some of its index copies, which `append` never does; and
+    /// unconditional (`BatchWriteItem` takes no condition), so run it from one process.
     pub async fn import_log(&self, entries: &[ActivityEntry]) -> StoreResult<()> {
         if entries.is_empty() {
             return Ok(());
         }
-        let first = self.reserve_seqs(entries.len() as u64).await?;
+        let seqs = SeqClock::global().next(entries.len());
         let items: Vec<Item> = entries
             .iter()
-            .zip(first..)
+            .zip(seqs)
             .flat_map(|(e, seq)| entry_items(e, seq))
             .collect();
         for chunk in items.chunks(BATCH_WRITE_MAX) {
@@ -587,54 +580,125 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Writes items in one transaction (at most [`TRANSACT_MAX`]).
-    async fn write_items(&self, items: Vec<Item>) -> StoreResult<()> {
-        if items.is_empty() {
+    /// [`ActivityLog::append`] with seqs from `clock` (tests give two processes' clocks).
+    pub async fn append_with(
+        &self,
+        clock: &SeqClock,
+        entries: &[ActivityEntry],
+    ) -> StoreResult<()> {
+        if entries.is_empty() {
             return Ok(());
         }
+        let mut start = 0;
+        let mut items = 0;
+        for (i, e) in entries.iter().enumerate() {
+            let n = 1 + index_pks(e).len();
+            if items + n > TRANSACT_MAX && i > start {
+                self.write_entries(clock, &entries[start..i]).await?;
+                start = i;
+                items = 0;
+            }
+            items += n;
+        }
+        self.write_entries(clock, &entries[start..]).await
+    }
+
+    /// Writes a group of entries (their items fit one transaction) under new seqs, again
+    /// under fresh ones after a seq collision (module docs of [`crate::seq`]).
+    async fn write_entries(&self, clock: &SeqClock, group: &[ActivityEntry]) -> StoreResult<()> {
+        let mut attempt = 0;
+        loop {
+            let seqs = clock.next(group.len());
+            let items: Vec<Item> = group
+                .iter()
+                .zip(seqs)
+                .flat_map(|(e, seq)| entry_items(e, seq))
+                .collect();
+            match self.write_items(items).await? {
+                Written::Yes => return Ok(()),
+                Written::SeqTaken if attempt < 4 => {
+                    attempt += 1;
+                    clock.reseed();
+                }
+                Written::SeqTaken => {
+                    return Err(StoreError::Backend(
+                        "activity log: five seq collisions in a row (another writer with the same node?)".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Writes items in one transaction (at most [`TRANSACT_MAX`]), each on condition that
+    /// its item does not exist yet. A client request token makes the SDK's own retries of
+    /// the call idempotent: a transaction that was applied but whose answer was lost is not
+    /// reported as a collision (and so not written twice).
+    async fn write_items(&self, items: Vec<Item>) -> StoreResult<Written> {
+        if items.is_empty() {
+            return Ok(Written::Yes);
+        }
+        let token = random_token();
         let puts = items
             .into_iter()
             .map(|item| {
                 Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
                     .build()
                     .map(|p| TransactWriteItem::builder().put(p).build())
                     .map_err(|e| backend("TransactWriteItems", e))
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        self.client
+        let res = self
+            .client
             .transact_write_items()
             .set_transact_items(Some(puts))
+            .client_request_token(token)
             .send()
-            .await
-            .map_err(|e| backend("TransactWriteItems", e))?;
-        Ok(())
+            .await;
+        match res {
+            Ok(_) => Ok(Written::Yes),
+            Err(e) => {
+                let taken = e.as_service_error().is_some_and(|se| match se {
+                    TransactWriteItemsError::TransactionCanceledException(c) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => false,
+                });
+                if taken {
+                    Ok(Written::SeqTaken)
+                } else {
+                    Err(backend("TransactWriteItems", e))
+                }
+            }
+        }
     }
+}
 
-    /// Reserve `count` activity seqs from the store-wide counter; returns the first.
-    async fn reserve_seqs(&self, count: u64) -> StoreResult<u64> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s("SEQ"))
-            .key("sk", s("LOG"))
-            .update_expression("ADD #n :k")
-            .expression_attribute_names("#n", "n")
-            .expression_attribute_values(":k", n(count))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(|e| backend("UpdateItem (log seq)", e))?;
-        let last: u64 = out
-            .attributes
-            .as_ref()
-            .map(|a| get_n(a, "n"))
-            .transpose()?
-            .ok_or_else(|| StoreError::Backend("log seq counter returned nothing".into()))?;
-        Ok(last + 1 - count)
-    }
+/// What a conditional log write did.
+enum Written {
+    Yes,
+    /// Another entry holds one of the seqs.
+    SeqTaken,
+}
+
+/// A `ClientRequestToken` (at most 36 characters) for one transaction: random, so two
+/// processes never share one, while the SDK's retries of the same call reuse it.
+fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let half = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        h.finish()
+    };
+    format!("{:016x}{:016x}", half(), half())
 }
 
 #[cfg(test)]

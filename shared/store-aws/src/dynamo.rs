@@ -15,7 +15,7 @@
 //! | checkpoint | `CP#tenant` | scope | `value`, `updated_at` |
 //! | lease | `LEASE#tenant` | name | `owner`, `expires_ms`, `ttl` |
 //! | processed event | `EVT#tenant#event_id` | `-` | `expires_ms`, `ttl` |
-//! | activity log, its index copies and run summaries | `LOG#…`, `LOGX#…`, `RUN#…`, `SEQ` | | see [`crate::activity`] |
+//! | activity log, its index copies and run summaries | `LOG#…`, `LOGX#…`, `RUN#…` | | see [`crate::activity`] |
 //! | queue ledger ([`SqsQueue`](crate::SqsQueue)) | `QDEDUP#queue#dedup_id`, `QMSG#queue#message_id` | `-` | see `sqs.rs` |
 //!
 //! Links written before links were scoped by flow (the empty flow) keep their keys without

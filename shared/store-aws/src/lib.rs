@@ -10,6 +10,7 @@
 pub mod activity;
 mod common;
 pub mod dynamo;
+pub mod seq;
 pub mod sqs;
 pub mod testkit;
 

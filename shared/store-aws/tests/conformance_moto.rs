@@ -359,3 +359,82 @@ async fn store_migration_reads_v1_link_items_in_the_legacy_scope() {
     );
     teardown(store).await;
 }
+
+/// Issue 16: log seqs are made in the process (no counter item every tenant shares). Two
+/// processes that drew the same node and write in the same millisecond make the same seq:
+/// the second write is refused by its condition, the writer draws another node, and both
+/// entries are kept whole under different seqs.
+#[tokio::test]
+async fn log_seq_collision_between_two_writers_keeps_both_entries() {
+    use puente_store::{Action, ActivityEntry, ActivityLog, LogQuery};
+    use puente_store_aws::seq::SeqClock;
+    let store = make_named("seq").await;
+    let entry = |id: &str, reason: &str| ActivityEntry {
+        tenant: "acme".into(),
+        flow: "f".into(),
+        kind: "contact".into(),
+        action: Action::Updated,
+        system: "clientify".into(),
+        external_id: Some(id.into()),
+        target_system: Some("alegra".into()),
+        target_id: Some(format!("a{id}")),
+        reason: Some(reason.into()),
+        at: chrono::Utc::now(),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+        ..ActivityEntry::default()
+    };
+    let (one, two) = (SeqClock::stopped(7, 1_000), SeqClock::stopped(7, 1_000));
+    assert_eq!(
+        one.next(1),
+        two.next(1),
+        "the two clocks make the same seqs"
+    );
+    let dynamo = store.dynamo();
+    dynamo
+        .append_with(&one, &[entry("1", "first writer")])
+        .await
+        .unwrap();
+    dynamo
+        .append_with(&two, &[entry("2", "second writer")])
+        .await
+        .unwrap();
+    assert_ne!(two.node(), 7, "the second writer drew another node");
+    let all = dynamo
+        .query(&LogQuery::new("acme", 10))
+        .await
+        .expect("query");
+    let reasons: Vec<_> = all.iter().filter_map(|e| e.reason.clone()).collect();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(reasons.contains(&"first writer".to_string()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"second writer".to_string()),
+        "{reasons:?}"
+    );
+    assert_ne!(all[0].seq, all[1].seq);
+    // The record index copies were not overwritten either.
+    for id in ["1", "2"] {
+        let q = LogQuery {
+            record: Some(puente_store::RecordRef::new("clientify", id)),
+            ..LogQuery::new("acme", 10)
+        };
+        assert_eq!(dynamo.query(&q).await.unwrap().len(), 1, "record {id}");
+    }
+    // No counter item: nothing under pk = SEQ.
+    let counter = dynamo
+        .client()
+        .get_item()
+        .table_name(dynamo.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("SEQ".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("LOG".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(counter.item.is_none());
+    teardown(store).await;
+}
