@@ -623,3 +623,86 @@ async fn roa8_customers_matched_by_phone_or_email_never_duplicated_with_address(
         .count();
     assert_eq!(unspecified, 1);
 }
+
+/// P5 with an unknown create outcome: a queue worker's RO App order create is applied but
+/// its answer is lost, and the look-up after it fails too, so the pair fails with no link.
+/// A backfill that listed RO App's orders *before* that create and waited for the pair's
+/// lease meanwhile must not trust its listing: the worker leaves the lease to be taken
+/// over, and the backfill searches before it creates (the duplicate of chaos `--roa` seeds
+/// 38, 202, 223: `#1018` twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p5_a_create_whose_outcome_stays_unknown_is_searched_for_not_made_again() {
+    use puente_runtime::events::work_once;
+    use puente_runtime::{run, NoProgress};
+    use puente_sandbox::Faults;
+    use std::time::Duration;
+
+    let mut setup = Setup::shopify(shopify_config());
+    // A 429 fails a call at once (the look-up below), with no waiting.
+    setup.policy.max_rate_limit_retries = 0;
+    setup.policy.max_header_wait = Duration::from_millis(1);
+    let env = Roa::start("p5-unsure", setup).await;
+    env.sync(Mode::Backfill).await;
+    env.activate().await;
+    let shop = env.shop.shopify();
+    let lucia = shop.customers()[0]["id"].as_u64().unwrap();
+    // A new order, queued by its webhook; its customer and product are in RO App already.
+    let id = shop
+        .place_order(NewOrder {
+            customer_id: Some(lucia),
+            lines: vec![("CHG-USBC-20W".into(), 1)],
+            shipping: None,
+            paid: true,
+        })
+        .unwrap();
+    let number = s(&shop.order(id).unwrap(), "name");
+    for _ in 0..500 {
+        if env.shop.sandbox().webhooks_pending() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(env.app.store.queue_depth().await.unwrap().0 > 0, "queued");
+
+    // The backfill lists both sides, then waits for the new order's pair lease.
+    let lease = format!("pair/order/{}", number.to_uppercase());
+    let store = env.app.store.clone();
+    assert!(store
+        .take_lease("test", &lease, "someone-else", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .held());
+    let app = env.app.clone();
+    let backfill = tokio::spawn(async move {
+        run(app.flow(FLOW).unwrap(), Mode::Backfill, false, &NoProgress).await
+    });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    store
+        .release_lease("test", &lease, "someone-else")
+        .await
+        .unwrap();
+    // The worker: its search finds nothing, its create is applied and the answer lost,
+    // the look-up after it is refused (429).
+    env.roapp.sandbox.set_faults(Faults {
+        lose_write: Some(1),
+        burst_429: Some((3, 1)),
+        ..Faults::default()
+    });
+    work_once(&env.app, env.app.store.as_ref(), 1, Duration::from_secs(30)).await;
+    env.roapp.sandbox.set_faults(Faults::default());
+    assert!(
+        env.roapp_order(&number).is_some(),
+        "the lost create was applied (the scenario happened): {:?}",
+        env.roapp.sandbox.requests()
+    );
+    let b = backfill.await.unwrap();
+    assert!(b.errors.is_empty(), "{:?}", b.errors);
+    env.drain().await;
+    let same: Vec<Value> = env
+        .roapp_orders()
+        .into_iter()
+        .filter(|o| o["number"].as_str() == Some(number.as_str()))
+        .collect();
+    assert_eq!(same.len(), 1, "{number} once in RO App: {same:#?}");
+    assert!(duplicate_numbers(&env.roapp_orders()).is_empty());
+}

@@ -34,12 +34,21 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if std::env::var("CHAOS_LOG").is_ok_and(|v| v == "1") {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let started = std::time::Instant::now();
     let mut done = 0u64;
     // `--roa`: the shop → RO App scenarios (issue 14) instead of Clientify ⇄ Alegra.
     let roa = args.iter().any(|a| a == "--roa");
     let mut each = |r: &chaos::Report| {
         done += 1;
+        if std::env::var("CHAOS_LOG").is_ok_and(|v| v == "1") {
+            eprintln!("=== scenario done: seed {}", r.seed);
+        }
         if !r.problems.is_empty() {
             if roa {
                 eprintln!("{}", chaos_roa::describe(r));

@@ -281,3 +281,59 @@ async fn http_kit_renews_an_expired_bearer_token_once() {
         other => panic!("{:?}", other.map(|a| a.status)),
     }
 }
+
+/// An identity server that fails (503) has not taken the refresh token: that is a
+/// transient vendor error, not "connect the account again", and the next call presents the
+/// same refresh token and gets its access token.
+#[tokio::test]
+async fn http_kit_token_endpoint_5xx_is_transient_and_keeps_the_refresh_token() {
+    #[derive(Clone, Default)]
+    struct St {
+        calls: Arc<AtomicU32>,
+    }
+    let st = St::default();
+    let app = Router::new()
+        .route(
+            "/token",
+            post(|State(st): State<St>, body: String| async move {
+                let n = st.calls.fetch_add(1, Ordering::Relaxed);
+                if n == 0 {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        r#"{"error":"temporarily_unavailable"}"#.to_string(),
+                    );
+                }
+                if !body.contains("refresh_token=r1") {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        r#"{"error":"invalid_grant"}"#.to_string(),
+                    );
+                }
+                (
+                    StatusCode::OK,
+                    json!({"access_token": "t", "expires_in": 3600, "refresh_token": "r2"})
+                        .to_string(),
+                )
+            }),
+        )
+        .route(
+            "/customers",
+            get(|| async { (StatusCode::OK, r#"{"Data":[]}"#) }),
+        )
+        .with_state(st.clone());
+    let base = serve(app).await;
+    let src = Arc::new(RefreshToken::new(
+        "eaccounting",
+        &format!("{base}/token"),
+        "client",
+        "secret",
+        "r1",
+    ));
+    let http = Http::new("eaccounting", &base, Auth::Bearer(src), policy());
+    match http.get("customers", &[]).await {
+        Err(e @ ConnectorError::Vendor { .. }) => assert!(e.is_transient(), "{e:?}"),
+        other => panic!("{:?}", other.map(|a| a.status)),
+    }
+    assert_eq!(http.get("customers", &[]).await.unwrap().status, 200);
+    assert_eq!(st.calls.load(Ordering::Relaxed), 2);
+}

@@ -193,6 +193,10 @@ pub struct Run<'f> {
     pub(crate) resume_after: Option<String>,
     /// A backfill takes only records created since this instant.
     pub(crate) created_since: Option<chrono::DateTime<Utc>>,
+    /// A create whose outcome stayed unknown (its answer lost, and the look-up after it did
+    /// not settle it) happened in the pair being synced: if the pair fails, its lease is
+    /// abandoned rather than given back ([`PairLeases::abandon`]).
+    pub(crate) unsure_create: bool,
 }
 
 const BATCH: usize = 200;
@@ -276,6 +280,35 @@ impl PairLeases {
     pub(crate) async fn release(self) {
         for l in self.0.into_iter().rev() {
             l.release().await;
+        }
+    }
+
+    /// Ends the leases as a holder that died would: expired at once but not given back,
+    /// so the next holder is told it took them over and reads and searches again instead
+    /// of trusting a listing it made before. For a pair that failed after a create whose
+    /// outcome is unknown: the counterpart may exist with no link to it.
+    pub(crate) async fn abandon(self) {
+        for mut l in self.0.into_iter().rev() {
+            l.held = false;
+            if let Err(e) = l
+                .store
+                .take_lease(&l.tenant, &l.name, &l.owner, std::time::Duration::ZERO)
+                .await
+            {
+                tracing::warn!(error = %e, lease = %l.name, "pair lease not abandoned; it expires by itself");
+            }
+        }
+    }
+
+    /// Gives the leases back, or abandons them when `res` failed after an unsure create.
+    pub(crate) async fn end<T, E>(self, res: &Result<T, E>, unsure_create: bool) {
+        if res.is_err() && unsure_create {
+            tracing::warn!(
+                "a create's outcome stayed unknown: the pair lease is left to be taken over, so the next run searches before it creates"
+            );
+            self.abandon().await;
+        } else {
+            self.release().await;
         }
     }
 }
@@ -366,6 +399,7 @@ impl<'f> Run<'f> {
             deadline: None,
             resume_after: None,
             created_since: None,
+            unsure_create: false,
         }
     }
 
@@ -865,6 +899,9 @@ impl<'f> Run<'f> {
         match conn.writer(kind)?.create(kind, fields, Some(partner)).await {
             Err(ConnectorError::Ambiguous { detail, .. }) => {
                 tracing::warn!(system = conn.system(), %detail, "create outcome unknown; looking it up");
+                // Until the look-up or the second create settles it (then the pair goes on,
+                // or fails with this still set).
+                self.unsure_create = true;
                 let rules = self.flow.rules(kind);
                 let writer = conn.writer(kind)?;
                 let mut searched = false;

@@ -520,10 +520,13 @@ impl Run<'_> {
         let lease = self
             .lease_pair(kind, &names, recs[0], link.as_ref())
             .await?;
+        let outer = std::mem::take(&mut self.unsure_create);
         let res = self
             .full_pair_leased(kind, a, b, link, lease.taken_over())
             .await;
-        lease.release().await;
+        // This pair's own creates only (a dependency's pair, synced inside, ended its own).
+        let unsure = std::mem::replace(&mut self.unsure_create, outer);
+        lease.end(&res, unsure).await;
         res
     }
 
@@ -581,7 +584,14 @@ impl Run<'_> {
             .store
             .link_by_external(flow.scope(kind), &r.system, &r.id)
             .await?;
-        match flow.conn(side).read().get(kind, &r.id).await? {
+        // A record embedded in a document (a guest customer, an order's product) has no id
+        // to be read by: it is as fresh as the document it came from.
+        let fresh = if r.is_embedded() {
+            Some(r)
+        } else {
+            flow.conn(side).read().get(kind, &r.id).await?
+        };
+        match fresh {
             Some(fresh) => self.sync_record_leased(kind, fresh, link, None).await,
             None => Ok(link),
         }
@@ -651,6 +661,7 @@ impl Run<'_> {
             return self.sync_record_leased(kind, r, link, other_listing).await;
         }
         let lease = self.lease_pair(kind, &names, &r, link.as_ref()).await?;
+        let outer = std::mem::take(&mut self.unsure_create);
         let now = flow
             .store
             .link_by_external(flow.scope(kind), &r.system, &r.id)
@@ -662,7 +673,9 @@ impl Run<'_> {
             }
             Ok(_) => self.resync(kind, r).await,
         };
-        lease.release().await;
+        // This pair's own creates only (a dependency's pair, synced inside, ended its own).
+        let unsure = std::mem::replace(&mut self.unsure_create, outer);
+        lease.end(&res, unsure).await;
         res
     }
 

@@ -151,6 +151,17 @@ impl TokenSource for RefreshToken {
             })?;
         let status = resp.status().as_u16();
         let body = resp.bytes().await.unwrap_or_default();
+        if status == 429 || status >= 500 {
+            // The identity server did not take the refresh token (RFC 6749 answers a refused
+            // grant 400): the same one is presented again on the next call, and the account
+            // is not to be reconnected.
+            return Err(ConnectorError::Vendor {
+                system: self.system.clone(),
+                status,
+                message: format!("token endpoint: {}", super::http::error_message(&body)),
+                transient: true,
+            });
+        }
         if status != 200 {
             return Err(auth_err(status, super::http::error_message(&body)));
         }
