@@ -474,8 +474,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn alg10_first_match_newest_opt_in_fills_gaps_and_newest_wins_real_conflicts() {
+    /// Two records first matched by NIF: each holds a field the other lacks, and both hold a
+    /// different first name (the Alegra one newer).
+    fn ana_and_anna() -> (Record, Record) {
         let a = rec(
             "clientify",
             "1",
@@ -488,6 +489,12 @@ mod tests {
             20,
             &[("tax_id", NIF), ("first_name", "Anna"), ("city", "Lugo")],
         );
+        (a, b)
+    }
+
+    #[test]
+    fn alg10_first_match_newest_opt_in_fills_gaps_and_newest_wins_real_conflicts() {
+        let (a, b) = ana_and_anna();
         let rules = Rules {
             first_match: FirstMatch::Newest,
             ..Rules::default()
@@ -506,18 +513,7 @@ mod tests {
 
     #[test]
     fn first_match_keeps_both_values_fills_gaps_and_reports_the_conflict() {
-        let a = rec(
-            "clientify",
-            "1",
-            10,
-            &[("tax_id", NIF), ("first_name", "Ana"), ("email", "a@x.es")],
-        );
-        let b = rec(
-            "alegra",
-            "7",
-            20,
-            &[("tax_id", NIF), ("first_name", "Anna"), ("city", "Lugo")],
-        );
+        let (a, b) = ana_and_anna();
         let Decision::Update(m) = decide(Some(&a), Some(&b), None, &Rules::default()) else {
             panic!()
         };
